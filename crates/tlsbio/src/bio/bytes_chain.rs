@@ -1,0 +1,167 @@
+//! [`BytesBio`]: a queue of `Bytes` chunks moved in and out without copying.
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::{clamp, Bio, BioStats};
+
+/// A queue of chunks that moves [`Bytes`] in and out without copying the
+/// ciphertext.
+///
+/// - [`push_bytes`](Bio::push_bytes) keeps the chunk's memory when the
+///   `Bytes` is the only handle to it (`Bytes::try_into_mut`); a shared
+///   chunk is copied once (counted in [`BioStats::bytes_copied`]) because
+///   the engine decrypts in place and must not write into memory someone
+///   else can see.
+/// - [`pop_bytes`](Bio::pop_bytes) hands out the front chunk as it is.
+/// - The engine's in-place writes go into a zero-initialised scratch region
+///   that is split off as a chunk on commit; consecutive records stay
+///   adjacent in memory, so popping them as one chunk is free.
+/// - When a record spans two chunks that are not adjacent in memory, they
+///   are merged (counted in [`BioStats::bytes_moved`]).
+///
+/// ```
+/// use bytes::Bytes;
+/// use tlsbio::bio::{Bio, BytesBio};
+///
+/// let mut bio = BytesBio::with_limit(1024);
+/// bio.push_bytes(Bytes::from_static(b"ping")).unwrap();
+/// assert_eq!(bio.pop_bytes().unwrap(), Bytes::from_static(b"ping"));
+/// ```
+#[derive(Debug)]
+pub struct BytesBio {
+    chunks: VecDeque<BytesMut>,
+    scratch: BytesMut,
+    pending: usize,
+    limit: usize,
+    eof: bool,
+    stats: BioStats,
+}
+
+impl BytesBio {
+    /// Scratch grows in steps of this many bytes: a few maximum-size records.
+    const SCRATCH_STEP: usize = 64 * 1024;
+
+    /// An empty queue that never holds more than `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            chunks: VecDeque::new(),
+            scratch: BytesMut::new(),
+            pending: 0,
+            limit,
+            eof: false,
+            stats: BioStats::default(),
+        }
+    }
+
+    fn append(&mut self, chunk: BytesMut) {
+        if chunk.is_empty() {
+            return;
+        }
+        self.pending += chunk.len();
+        self.stats.high_water = self.stats.high_water.max(self.pending);
+        if let Some(last) = self.chunks.back_mut() {
+            if adjacent(last, &chunk) {
+                last.unsplit(chunk);
+                return;
+            }
+        }
+        self.chunks.push_back(chunk);
+    }
+
+    /// Merges all chunks into the first one.
+    fn make_contiguous(&mut self) {
+        while self.chunks.len() > 1 {
+            let next = self.chunks.remove(1).unwrap_or_default();
+            let first = &mut self.chunks[0];
+            if !adjacent(first, &next) {
+                self.stats.bytes_moved += next.len() as u64;
+            }
+            first.unsplit(next);
+        }
+    }
+}
+
+/// Whether `b` starts where `a` ends, so that `unsplit` is free.
+fn adjacent(a: &BytesMut, b: &BytesMut) -> bool {
+    a.as_ptr().wrapping_add(a.len()) == b.as_ptr()
+}
+
+impl Bio for BytesBio {
+    fn pending(&self) -> usize {
+        self.pending
+    }
+
+    fn write_guarantee(&self) -> usize {
+        self.limit.saturating_sub(self.pending)
+    }
+
+    fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
+        self.make_contiguous();
+        let Some(front) = self.chunks.front_mut() else {
+            return f(&mut []).1;
+        };
+        let (n, out) = f(front);
+        let n = clamp(n, front.len());
+        front.advance(n);
+        if front.is_empty() {
+            self.chunks.pop_front();
+        }
+        self.pending -= n;
+        out
+    }
+
+    fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        let room = self.write_guarantee();
+        if min > room {
+            return None;
+        }
+        if self.scratch.len() < min {
+            let want = min.max(Self::SCRATCH_STEP).min(room.max(min));
+            self.scratch.resize(want, 0);
+        }
+        let len = self.scratch.len().min(room);
+        let (n, out) = f(&mut self.scratch[..len]);
+        let written = self.scratch.split_to(clamp(n, len));
+        self.append(written);
+        Some(out)
+    }
+
+    fn shutdown_wr(&mut self) {
+        self.eof = true;
+    }
+
+    fn is_shutdown_wr(&self) -> bool {
+        self.eof
+    }
+
+    fn push_bytes(&mut self, chunk: Bytes) -> Result<(), Bytes> {
+        if chunk.len() > self.write_guarantee() {
+            return Err(chunk);
+        }
+        let chunk = match chunk.try_into_mut() {
+            Ok(owned) => owned,
+            Err(shared) => {
+                self.stats.bytes_copied += shared.len() as u64;
+                BytesMut::from(&shared[..])
+            }
+        };
+        self.append(chunk);
+        Ok(())
+    }
+
+    fn pop_bytes(&mut self) -> Option<Bytes> {
+        let chunk = self.chunks.pop_front()?;
+        self.pending -= chunk.len();
+        Some(chunk.freeze())
+    }
+
+    fn stats(&self) -> BioStats {
+        self.stats
+    }
+}

@@ -1,0 +1,148 @@
+//! [`VecBio`]: a growable buffer with a byte limit.
+
+use super::{clamp, Bio, BioStats};
+
+/// A growable buffer with a byte limit, the analogue of `BIO_s_mem`.
+///
+/// It starts empty and grows (doubling, up to the limit) as bytes are
+/// written. Consumed bytes at the front are reclaimed lazily: the live bytes
+/// move back to the start only when a write needs the room, and every such
+/// move is counted in [`BioStats::bytes_moved`].
+///
+/// ```
+/// use tlsbio::bio::{Bio, VecBio};
+///
+/// let mut bio = VecBio::with_limit(4);
+/// assert_eq!(bio.write(b"hello"), 4); // the limit holds
+/// assert_eq!(bio.write_guarantee(), 0);
+/// let mut out = [0u8; 2];
+/// assert_eq!(bio.read(&mut out), 2);
+/// assert_eq!(bio.write_guarantee(), 2);
+/// ```
+#[derive(Debug)]
+pub struct VecBio {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    limit: usize,
+    eof: bool,
+    stats: BioStats,
+}
+
+impl VecBio {
+    /// The limit [`VecBio::new`] uses: 256 KiB, room for a full TLS flight
+    /// and several maximum-size records.
+    pub const DEFAULT_LIMIT: usize = 256 * 1024;
+
+    /// An empty buffer with [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT).
+    pub fn new() -> Self {
+        Self::with_limit(Self::DEFAULT_LIMIT)
+    }
+
+    /// An empty buffer that never holds more than `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            limit,
+            eof: false,
+            stats: BioStats::default(),
+        }
+    }
+
+    /// The byte limit.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes currently allocated (at most the limit).
+    pub fn allocated(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Makes `[end, end + min)` available, compacting or growing as needed.
+    fn reserve(&mut self, min: usize) -> bool {
+        if min > self.write_guarantee() {
+            return false;
+        }
+        if self.buf.len() - self.end >= min {
+            return true;
+        }
+        let live = self.end - self.start;
+        if self.start > 0 && self.buf.len() - live >= min {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.stats.bytes_moved += live as u64;
+            self.start = 0;
+            self.end = live;
+            return true;
+        }
+        // Grow: move live bytes to the front while we are at it.
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.stats.bytes_moved += live as u64;
+            self.start = 0;
+            self.end = live;
+        }
+        let want = (live + min).max(self.buf.len() * 2).max(4096);
+        self.buf.resize(want.min(self.limit).max(live + min), 0);
+        true
+    }
+}
+
+impl Default for VecBio {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bio for VecBio {
+    fn pending(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn write_guarantee(&self) -> usize {
+        self.limit.saturating_sub(self.pending())
+    }
+
+    fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
+        let region = &mut self.buf[self.start..self.end];
+        let len = region.len();
+        let (n, out) = f(region);
+        self.start += clamp(n, len);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        out
+    }
+
+    fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        if !self.reserve(min) {
+            return None;
+        }
+        let room = self.write_guarantee();
+        let region = &mut self.buf[self.end..];
+        let len = region.len().min(room);
+        let (n, out) = f(&mut region[..len]);
+        self.end += clamp(n, len);
+        self.stats.high_water = self.stats.high_water.max(self.pending());
+        Some(out)
+    }
+
+    fn shutdown_wr(&mut self) {
+        self.eof = true;
+    }
+
+    fn is_shutdown_wr(&self) -> bool {
+        self.eof
+    }
+
+    fn stats(&self) -> BioStats {
+        self.stats
+    }
+}

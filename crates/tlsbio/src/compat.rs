@@ -1,0 +1,222 @@
+//! OpenSSL's integer conventions, for code ported from C.
+//!
+//! [`Ssl`] wraps an [`Engine`] and answers like `SSL_accept`, `SSL_read`
+//! and friends: `1` (or a byte count) for success, `0` or `-1` otherwise,
+//! and [`Ssl::get_error`] turns the return value into an `SSL_ERROR_*`
+//! code with OpenSSL's numeric value.
+//!
+//! ```
+//! use tlsbio::bio::VecBio;
+//! use tlsbio::compat::{Ssl, SSL_ERROR_WANT_READ};
+//! use tlsbio::Engine;
+//!
+//! # fn tlsbio_doc_configs() -> (std::sync::Arc<tlsbio::rustls::ClientConfig>, std::sync::Arc<tlsbio::rustls::ServerConfig>) {
+//! #     use tlsbio::rustls::{pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer}, ClientConfig, RootCertStore, ServerConfig};
+//! #     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+//! #     let mut roots = RootCertStore::empty();
+//! #     roots.add(ck.cert.der().clone()).unwrap();
+//! #     let client = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+//! #     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
+//! #     let server = ServerConfig::builder().with_no_client_auth()
+//! #         .with_single_cert(vec![ck.cert.der().clone()], key).unwrap();
+//! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
+//! # }
+//! # let (client_config, _) = tlsbio_doc_configs();
+//! let engine = Engine::client(client_config, "localhost".try_into().unwrap(),
+//!                             VecBio::new(), VecBio::new()).unwrap();
+//! let mut ssl = Ssl::new(engine);
+//! let ret = ssl.connect(); // ClientHello is now in the write BIO
+//! assert_eq!(ret, -1);
+//! assert_eq!(ssl.get_error(ret), SSL_ERROR_WANT_READ);
+//! ```
+//!
+//! # Codes this crate never returns
+//!
+//! - `SSL_ERROR_WANT_X509_LOOKUP`, `SSL_ERROR_WANT_RETRY_VERIFY`: rustls
+//!   resolves certificates and verifies chains synchronously through its
+//!   `ResolvesServerCert` / `ServerCertVerifier` traits; to choose a
+//!   certificate asynchronously, pause at the ClientHello instead
+//!   (`SSL_ERROR_WANT_CLIENT_HELLO_CB`).
+//! - `SSL_ERROR_WANT_ASYNC`, `SSL_ERROR_WANT_ASYNC_JOB`: there are no async
+//!   crypto engines in rustls.
+//! - `SSL_ERROR_WANT_CONNECT`, `SSL_ERROR_WANT_ACCEPT`: those come from
+//!   connect/accept BIOs over sockets; the engine has no sockets.
+
+use crate::bio::Bio;
+use crate::{Engine, Error, Shutdown, Want};
+
+/// `SSL_ERROR_NONE`: the call succeeded.
+pub const SSL_ERROR_NONE: i32 = 0;
+/// `SSL_ERROR_SSL`: a protocol error ([`Error::Protocol`]) or a misuse
+/// ([`Error::Usage`]).
+pub const SSL_ERROR_SSL: i32 = 1;
+/// `SSL_ERROR_WANT_READ`: see [`Want::Read`].
+pub const SSL_ERROR_WANT_READ: i32 = 2;
+/// `SSL_ERROR_WANT_WRITE`: see [`Want::Write`].
+pub const SSL_ERROR_WANT_WRITE: i32 = 3;
+/// `SSL_ERROR_WANT_X509_LOOKUP`: never returned (see the module docs).
+pub const SSL_ERROR_WANT_X509_LOOKUP: i32 = 4;
+/// `SSL_ERROR_SYSCALL`: the transport ended without close_notify
+/// ([`Error::UnexpectedEof`]).
+pub const SSL_ERROR_SYSCALL: i32 = 5;
+/// `SSL_ERROR_ZERO_RETURN`: the peer closed cleanly ([`Error::ZeroReturn`]).
+pub const SSL_ERROR_ZERO_RETURN: i32 = 6;
+/// `SSL_ERROR_WANT_CONNECT`: never returned.
+pub const SSL_ERROR_WANT_CONNECT: i32 = 7;
+/// `SSL_ERROR_WANT_ACCEPT`: never returned.
+pub const SSL_ERROR_WANT_ACCEPT: i32 = 8;
+/// `SSL_ERROR_WANT_ASYNC`: never returned.
+pub const SSL_ERROR_WANT_ASYNC: i32 = 9;
+/// `SSL_ERROR_WANT_ASYNC_JOB`: never returned.
+pub const SSL_ERROR_WANT_ASYNC_JOB: i32 = 10;
+/// `SSL_ERROR_WANT_CLIENT_HELLO_CB`: see [`Want::ClientHello`].
+pub const SSL_ERROR_WANT_CLIENT_HELLO_CB: i32 = 11;
+/// `SSL_ERROR_WANT_RETRY_VERIFY`: never returned.
+pub const SSL_ERROR_WANT_RETRY_VERIFY: i32 = 12;
+
+/// The `SSL_ERROR_*` code for an error.
+pub fn error_code(error: &Error) -> i32 {
+    match error {
+        Error::Want(Want::Read { .. }) => SSL_ERROR_WANT_READ,
+        Error::Want(Want::Write) => SSL_ERROR_WANT_WRITE,
+        Error::Want(Want::ClientHello) => SSL_ERROR_WANT_CLIENT_HELLO_CB,
+        Error::ZeroReturn => SSL_ERROR_ZERO_RETURN,
+        Error::UnexpectedEof { .. } => SSL_ERROR_SYSCALL,
+        _ => SSL_ERROR_SSL,
+    }
+}
+
+/// An [`Engine`] with OpenSSL's int-returning calls.
+#[derive(Debug)]
+pub struct Ssl<R, W> {
+    engine: Engine<R, W>,
+    last: Option<Error>,
+}
+
+impl<R: Bio, W: Bio> Ssl<R, W> {
+    /// Wraps an engine.
+    pub fn new(engine: Engine<R, W>) -> Self {
+        Self { engine, last: None }
+    }
+
+    /// The engine, for everything this module has no int form of.
+    pub fn engine(&mut self) -> &mut Engine<R, W> {
+        &mut self.engine
+    }
+
+    /// Unwraps the engine.
+    pub fn into_engine(self) -> Engine<R, W> {
+        self.engine
+    }
+
+    /// `SSL_do_handshake`: 1 when complete, -1 otherwise (see
+    /// [`get_error`](Self::get_error)).
+    pub fn do_handshake(&mut self) -> i32 {
+        let r = self.engine.do_handshake();
+        self.status(r)
+    }
+
+    /// `SSL_accept`: as [`do_handshake`](Self::do_handshake).
+    pub fn accept(&mut self) -> i32 {
+        self.do_handshake()
+    }
+
+    /// `SSL_connect`: as [`do_handshake`](Self::do_handshake).
+    pub fn connect(&mut self) -> i32 {
+        self.do_handshake()
+    }
+
+    /// `SSL_read`: bytes read (> 0), or 0 / -1 with
+    /// [`get_error`](Self::get_error) telling why. 0 is returned for a
+    /// clean close, like OpenSSL.
+    pub fn read(&mut self, buf: &mut [u8]) -> i32 {
+        let r = self.engine.read(clamp_len(buf.len(), buf));
+        self.count(r)
+    }
+
+    /// `SSL_write`: bytes written (> 0), or -1 with
+    /// [`get_error`](Self::get_error) telling why. Partial writes happen, as
+    /// with `SSL_MODE_ENABLE_PARTIAL_WRITE`.
+    pub fn write(&mut self, buf: &[u8]) -> i32 {
+        let len = buf.len().min(i32::MAX as usize);
+        let r = self.engine.write(&buf[..len]);
+        self.count(r)
+    }
+
+    /// `SSL_shutdown`: 0 when our close_notify is sent, 1 when both are, -1
+    /// otherwise.
+    pub fn shutdown(&mut self) -> i32 {
+        match self.engine.shutdown() {
+            Ok(Shutdown::Sent) => {
+                self.last = None;
+                0
+            }
+            Ok(Shutdown::Complete) => {
+                self.last = None;
+                1
+            }
+            Err(e) => {
+                self.last = Some(e);
+                -1
+            }
+        }
+    }
+
+    /// `SSL_pending`: plaintext bytes ready to read without new input.
+    pub fn pending(&self) -> i32 {
+        i32::try_from(self.engine.pending()).unwrap_or(i32::MAX)
+    }
+
+    /// `SSL_get_error`: the `SSL_ERROR_*` code for the last call's return
+    /// value `ret`.
+    pub fn get_error(&self, ret: i32) -> i32 {
+        if ret > 0 {
+            return SSL_ERROR_NONE;
+        }
+        match &self.last {
+            Some(e) => error_code(e),
+            None if ret == 0 => SSL_ERROR_NONE,
+            None => SSL_ERROR_SSL,
+        }
+    }
+
+    /// The last call's error as the enum, for logging.
+    pub fn last_error(&self) -> Option<&Error> {
+        self.last.as_ref()
+    }
+
+    fn status(&mut self, r: Result<(), Error>) -> i32 {
+        match r {
+            Ok(()) => {
+                self.last = None;
+                1
+            }
+            Err(e) => {
+                self.last = Some(e);
+                -1
+            }
+        }
+    }
+
+    fn count(&mut self, r: Result<usize, Error>) -> i32 {
+        match r {
+            Ok(n) => {
+                self.last = None;
+                i32::try_from(n).unwrap_or(i32::MAX)
+            }
+            Err(Error::ZeroReturn) => {
+                self.last = Some(Error::ZeroReturn);
+                0
+            }
+            Err(e) => {
+                self.last = Some(e);
+                -1
+            }
+        }
+    }
+}
+
+/// Keeps a read within what an `i32` count can report.
+fn clamp_len(len: usize, buf: &mut [u8]) -> &mut [u8] {
+    &mut buf[..len.min(i32::MAX as usize)]
+}

@@ -1,0 +1,926 @@
+//! The engine: rustls' protocol over a read BIO and a write BIO, with
+//! OpenSSL's want-read / want-write contract.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, HandshakeKind, ProtocolVersion, ServerConfig, SupportedCipherSuite};
+
+use crate::bio::Bio;
+use crate::error::{AlertSent, ProtocolError, Usage};
+use crate::hello::ClientHello;
+use crate::record::{Scanner, HEADER_LEN, MAX_WIRE_RECORD};
+use crate::session::{Action, Outcome, Session, WriteOp, WriteOutcome};
+use crate::state::{Event, HandshakeState};
+use crate::{Error, Want};
+
+/// The most plaintext one record carries (RFC 8446 section 5.1).
+const MAX_FRAGMENT: usize = 16_384;
+
+/// A guess at per-record overhead (header, AEAD tag, TLS 1.3 content
+/// type, TLS 1.2 explicit nonce) that lets a write usually find room in
+/// one try. The exact figure comes from rustls when the guess is short.
+const OVERHEAD_GUESS: usize = 32;
+
+/// Room for an encrypted alert or KeyUpdate record.
+const SMALL_RECORD: usize = 64;
+
+/// The most input the engine will stage: the largest handshake message
+/// rustls accepts (2^16 bytes) spread over records, plus one record.
+const MAX_STAGED_INPUT: usize = 65_536 + 4 * HEADER_LEN + MAX_WIRE_RECORD;
+
+/// Steps one call may take before it must have returned. Each step either
+/// consumes input, produces output, or changes state, so a real connection
+/// needs a handful; the bound makes a hang impossible whatever rustls does.
+const MAX_STEPS: usize = 10_000;
+
+/// Options that change the engine's contract, like `SSL_set_options`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Report a transport EOF without close_notify, between records and
+    /// after the handshake, as a clean close ([`Error::ZeroReturn`]) instead
+    /// of [`Error::UnexpectedEof`]: `SSL_OP_IGNORE_UNEXPECTED_EOF`.
+    ///
+    /// Off by default because it lets an attacker truncate data. Turn it on
+    /// only for protocols that frame their own messages.
+    pub ignore_unexpected_eof: bool,
+}
+
+impl Options {
+    /// Sets [`Options::ignore_unexpected_eof`].
+    pub fn ignore_unexpected_eof(mut self, on: bool) -> Self {
+        self.ignore_unexpected_eof = on;
+        self
+    }
+}
+
+/// How far [`Engine::shutdown`] got, like `SSL_shutdown`'s 0 and 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// Our close_notify is in the write BIO (`SSL_shutdown` returned 0).
+    /// Call again to wait for the peer's.
+    Sent,
+    /// Both close_notify alerts have been exchanged (`SSL_shutdown`
+    /// returned 1).
+    Complete,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CloseState {
+    Open,
+    /// close_notify is encoded but not all of it is in the write BIO yet.
+    Queued,
+    Sent,
+}
+
+/// Counters for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineStats {
+    /// rustls steps taken.
+    pub steps: u64,
+    /// Input bytes copied into the engine's staging (first flight of a
+    /// paused server; records the read BIO was too small to hold).
+    pub input_staged: u64,
+    /// Output bytes that went through the engine's staging rather than
+    /// straight into the write BIO (handshake messages, alerts, records
+    /// the write BIO had no contiguous room for).
+    pub output_staged: u64,
+    /// Application data dropped while [`Engine::shutdown`] waited for the
+    /// peer's close_notify.
+    pub discarded_after_shutdown: u64,
+    /// The most bytes the engine itself ever held (staged input, staged
+    /// output and undelivered plaintext).
+    pub high_water: usize,
+}
+
+/// A TLS connection over two BIOs: `rbio` supplies ciphertext from the
+/// peer, `wbio` receives ciphertext for the peer.
+///
+/// See the [crate documentation](crate) for the contract and the driver
+/// loop.
+pub struct Engine<R, W> {
+    session: Session,
+    rbio: R,
+    wbio: W,
+    /// Input taken out of the read BIO: the first flight of a paused server,
+    /// or records the read BIO could not hold whole.
+    staged_in: Vec<u8>,
+    scan: Scanner,
+    /// Output not yet in the write BIO: at most one handshake message,
+    /// alert or record.
+    staged_out: Vec<u8>,
+    /// Plaintext decrypted but not yet read, and how much of it was read.
+    held: Vec<u8>,
+    held_pos: usize,
+    fatal: Option<Error>,
+    peer_closed: bool,
+    close: CloseState,
+    started: bool,
+    state: HandshakeState,
+    events: VecDeque<Event>,
+    options: Options,
+    stats: EngineStats,
+}
+
+impl<R: Bio, W: Bio> Engine<R, W> {
+    /// A client for `server_name` (used for SNI and certificate checks).
+    ///
+    /// Fails with [`Usage::Config`] if rustls rejects the configuration, or
+    /// [`Usage::EarlyDataUnsupported`] if it enables 0-RTT.
+    pub fn client(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+        rbio: R,
+        wbio: W,
+    ) -> Result<Self, Error> {
+        if config.enable_early_data {
+            return Err(Usage::EarlyDataUnsupported.into());
+        }
+        let session = Session::client(config, server_name).map_err(Usage::Config)?;
+        Ok(Self::with_session(session, rbio, wbio))
+    }
+
+    /// A server with a fixed configuration.
+    pub fn server(config: Arc<ServerConfig>, rbio: R, wbio: W) -> Result<Self, Error> {
+        if config.max_early_data_size != 0 {
+            return Err(Usage::EarlyDataUnsupported.into());
+        }
+        // Fail now, not at the first byte, if rustls rejects the config.
+        Session::check_server_config(&config).map_err(Usage::Config)?;
+        Ok(Self::with_session(
+            Session::accepting(Some(config)),
+            rbio,
+            wbio,
+        ))
+    }
+
+    /// A server that pauses once it has read the ClientHello, so that the
+    /// caller can choose a configuration (certificate, ALPN, versions) from
+    /// what the client offered, asynchronously if it likes.
+    ///
+    /// [`accept`](Self::accept) returns [`Want::ClientHello`]; then
+    /// [`client_hello`](Self::client_hello) shows the offer and
+    /// [`resume`](Self::resume) continues with the chosen config. This is
+    /// the analogue of `SSL_CTX_set_client_hello_cb` returning
+    /// `SSL_CLIENT_HELLO_RETRY`.
+    pub fn server_paused(rbio: R, wbio: W) -> Self {
+        Self::with_session(Session::accepting(None), rbio, wbio)
+    }
+
+    fn with_session(session: Session, rbio: R, wbio: W) -> Self {
+        Self {
+            session,
+            rbio,
+            wbio,
+            staged_in: Vec::new(),
+            scan: Scanner::default(),
+            staged_out: Vec::new(),
+            held: Vec::new(),
+            held_pos: 0,
+            fatal: None,
+            peer_closed: false,
+            close: CloseState::Open,
+            started: false,
+            state: HandshakeState::Before,
+            events: VecDeque::new(),
+            options: Options::default(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Replaces the engine's [`Options`].
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Continues a server paused at the ClientHello with the configuration
+    /// the caller chose. The ClientHello is processed again by a connection
+    /// built from `config`; nothing the client sent is lost.
+    pub fn resume(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
+        if !self.session.is_paused() {
+            return Err(Usage::NotPaused.into());
+        }
+        if config.max_early_data_size != 0 {
+            return Err(Usage::EarlyDataUnsupported.into());
+        }
+        self.session.resume(config).map_err(Usage::Config)?;
+        self.update_state();
+        Ok(())
+    }
+
+    /// Drives the handshake (`SSL_do_handshake`). `Ok(())` once it is
+    /// complete and our last flight is in the write BIO.
+    pub fn do_handshake(&mut self) -> Result<(), Error> {
+        let result = self.handshake();
+        self.update_state();
+        result
+    }
+
+    /// [`do_handshake`](Self::do_handshake) under OpenSSL's server name.
+    pub fn accept(&mut self) -> Result<(), Error> {
+        self.do_handshake()
+    }
+
+    /// [`do_handshake`](Self::do_handshake) under OpenSSL's client name.
+    pub fn connect(&mut self) -> Result<(), Error> {
+        self.do_handshake()
+    }
+
+    /// Reads plaintext into `buf` (`SSL_read`), driving the handshake first
+    /// if it is not complete.
+    ///
+    /// Returns `Ok(n)` with `n > 0` (or 0 for an empty `buf`),
+    /// [`Error::ZeroReturn`] once the peer's close_notify is reached, or a
+    /// want. At most one record is decrypted per call; if `buf` is smaller
+    /// than the record, the rest is held and returned by the next calls
+    /// before any more input is consumed.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let result = self.read_inner(buf);
+        self.update_state();
+        result
+    }
+
+    /// Encrypts plaintext from `buf` into the write BIO (`SSL_write`),
+    /// driving the handshake first if it is not complete.
+    ///
+    /// Writes are *partial*: `Ok(n)` means the first `n` bytes of `buf` are
+    /// encrypted and in the write BIO (or, for one record at most, in the
+    /// engine's staging); the caller passes the rest again. [`Want::Write`]
+    /// means nothing of `buf` was taken, so a retry may pass *any* buffer:
+    /// OpenSSL's `SSL_MODE_ENABLE_PARTIAL_WRITE` and
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER` are always on.
+    pub fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        let result = self.write_inner(buf);
+        self.update_state();
+        result
+    }
+
+    /// Sends close_notify, then waits for the peer's (`SSL_shutdown`).
+    ///
+    /// The first call queues our close_notify and returns
+    /// [`Shutdown::Sent`] once it is in the write BIO, without waiting for
+    /// the peer (or [`Shutdown::Complete`] if the peer had already closed).
+    /// Our write side is then closed; reads still work (half-close). Calling
+    /// again waits for the peer's close_notify, returning
+    /// [`Want::Read`] until it arrives; application data that arrives while
+    /// `shutdown` waits is dropped (counted in
+    /// [`EngineStats::discarded_after_shutdown`]), as OpenSSL does. To keep
+    /// it, call [`read`](Self::read) until [`Error::ZeroReturn`] instead.
+    ///
+    /// Safe to retry after any want.
+    pub fn shutdown(&mut self) -> Result<Shutdown, Error> {
+        let result = self.shutdown_inner();
+        self.update_state();
+        result
+    }
+
+    /// Sends a TLS 1.3 KeyUpdate, asking the peer to update its keys too
+    /// (RFC 8446 section 4.6.3).
+    pub fn key_update(&mut self) -> Result<(), Error> {
+        let result = self.key_update_inner();
+        self.update_state();
+        result
+    }
+
+    /// Moves output the engine holds into the write BIO. `Ok(())` when all
+    /// of it is there; [`Want::Write`] when the write BIO is full.
+    ///
+    /// Every call does this first; call it directly after a fatal error to
+    /// make sure the alert leaves.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        if self.flush_out() {
+            Ok(())
+        } else {
+            Err(Want::Write.into())
+        }
+    }
+
+    // ---- queries ----
+
+    /// Whether the handshake is still under way (`SSL_in_init`).
+    pub fn is_handshaking(&self) -> bool {
+        self.session.is_handshaking()
+    }
+
+    /// The negotiated protocol version, once known.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.session.protocol_version()
+    }
+
+    /// The negotiated cipher suite, once known.
+    pub fn cipher_suite(&self) -> Option<SupportedCipherSuite> {
+        self.session.cipher_suite()
+    }
+
+    /// The negotiated ALPN protocol, if any.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.session.alpn_protocol()
+    }
+
+    /// On a server, the SNI name the client sent.
+    pub fn server_name(&self) -> Option<&str> {
+        self.session.server_name()
+    }
+
+    /// The peer's certificate chain, leaf first, once received.
+    pub fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.session.peer_certificates()
+    }
+
+    /// Whether the handshake was full or resumed, once complete
+    /// (`SSL_session_reused`).
+    pub fn handshake_kind(&self) -> Option<HandshakeKind> {
+        self.session.handshake_kind()
+    }
+
+    /// Whether this session was resumed.
+    pub fn is_resumed(&self) -> bool {
+        self.handshake_kind() == Some(HandshakeKind::Resumed)
+    }
+
+    /// The ClientHello of a server paused by
+    /// [`server_paused`](Self::server_paused), while it waits for
+    /// [`resume`](Self::resume).
+    pub fn client_hello(&self) -> Option<&ClientHello> {
+        self.session.client_hello()
+    }
+
+    /// Where the connection is (`SSL_get_state`).
+    pub fn state(&self) -> HandshakeState {
+        self.state
+    }
+
+    /// The next queued event, if any. Events are queued as they happen and
+    /// never delivered by callback.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Plaintext bytes decrypted and waiting to be read (`SSL_pending`).
+    pub fn pending(&self) -> usize {
+        self.held.len() - self.held_pos
+    }
+
+    /// Whether the engine holds ciphertext from the peer that it has not
+    /// processed: input staged inside the engine, or bytes in the read BIO.
+    /// A driver must not park waiting for readability while this is true
+    /// (`SSL_has_pending`).
+    pub fn has_unprocessed_input(&self) -> bool {
+        !self.staged_in.is_empty() || self.rbio.pending() > 0
+    }
+
+    /// Whether the engine holds output that is not yet in the write BIO
+    /// because the write BIO is full: drain it and call
+    /// [`flush`](Self::flush).
+    pub fn wants_write(&self) -> bool {
+        !self.staged_out.is_empty()
+    }
+
+    /// The least number of bytes that can make progress on the read side
+    /// (`BIO_ctrl_get_read_request`); the same number [`Want::Read`]
+    /// carries.
+    pub fn read_request(&mut self) -> usize {
+        if self.staged_in.is_empty() {
+            let scan = &mut self.scan;
+            self.rbio.read_in_place(|input| {
+                scan.scan(input);
+                (0, scan.needed(input))
+            })
+        } else {
+            self.scan.scan(&self.staged_in);
+            self.scan.needed(&self.staged_in)
+        }
+    }
+
+    /// Bytes held inside the engine: staged input and output, and
+    /// undelivered plaintext. The BIOs' contents are not included.
+    pub fn buffered(&self) -> usize {
+        self.staged_in.len() + self.staged_out.len() + self.pending()
+    }
+
+    /// Counters for tests and benchmarks.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// The read BIO.
+    pub fn rbio(&self) -> &R {
+        &self.rbio
+    }
+
+    /// The read BIO, for the driver to write ciphertext into.
+    pub fn rbio_mut(&mut self) -> &mut R {
+        &mut self.rbio
+    }
+
+    /// The write BIO.
+    pub fn wbio(&self) -> &W {
+        &self.wbio
+    }
+
+    /// The write BIO, for the driver to take ciphertext from.
+    pub fn wbio_mut(&mut self) -> &mut W {
+        &mut self.wbio
+    }
+
+    /// Both BIOs, for a driver that moves bytes both ways in one place.
+    pub fn bios_mut(&mut self) -> (&mut R, &mut W) {
+        (&mut self.rbio, &mut self.wbio)
+    }
+
+    /// Takes the engine apart, returning its BIOs.
+    pub fn into_bios(self) -> (R, W) {
+        (self.rbio, self.wbio)
+    }
+
+    // ---- the machinery ----
+
+    fn handshake(&mut self) -> Result<(), Error> {
+        self.check()?;
+        for _ in 0..MAX_STEPS {
+            // Step until rustls has nothing left to emit: a TLS 1.2 server
+            // stops "handshaking" before its Finished is encoded.
+            match self.step(&mut Action::Drive)? {
+                Outcome::Progress => {}
+                Outcome::Idle | Outcome::DataReady | Outcome::Read(_) | Outcome::Discarded(_)
+                    if !self.session.is_handshaking() =>
+                {
+                    return self.flush();
+                }
+                Outcome::NeedInput
+                | Outcome::Idle
+                | Outcome::DataReady
+                | Outcome::Read(_)
+                | Outcome::Discarded(_) => {
+                    if !self.session.is_handshaking() {
+                        return self.flush();
+                    }
+                    self.need_input()?;
+                }
+                Outcome::PeerClosed | Outcome::Closed => {
+                    self.peer_closed()?;
+                    if !self.session.is_handshaking() {
+                        return self.flush();
+                    }
+                }
+                Outcome::Hello(_) => return Err(Want::ClientHello.into()),
+                Outcome::Failed(e) => return Err(self.fail(e)),
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.pending() > 0 {
+            return Ok(self.take_held(buf));
+        }
+        self.check()?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.peer_closed {
+            return Err(Error::ZeroReturn);
+        }
+        for _ in 0..MAX_STEPS {
+            let mut held = std::mem::take(&mut self.held);
+            let outcome = self.step(&mut Action::Read {
+                buf: &mut *buf,
+                held: &mut held,
+            });
+            self.held = held;
+            self.held_pos = 0;
+            self.note_held();
+            match outcome? {
+                Outcome::Read(n) => return Ok(n),
+                Outcome::Progress | Outcome::DataReady | Outcome::Discarded(_) => {}
+                Outcome::NeedInput | Outcome::Idle => self.need_input()?,
+                Outcome::PeerClosed | Outcome::Closed => {
+                    self.peer_closed()?;
+                    return Err(Error::ZeroReturn);
+                }
+                Outcome::Hello(_) => return Err(Want::ClientHello.into()),
+                Outcome::Failed(e) => return Err(self.fail(e)),
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn write_inner(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        self.check()?;
+        if self.close != CloseState::Open {
+            return Err(Usage::WriteAfterShutdown.into());
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.is_handshaking() {
+            self.handshake()?;
+        }
+        let mut written = 0;
+        while written < buf.len() {
+            let end = buf.len().min(written + MAX_FRAGMENT);
+            match self.write_op(WriteOp::Data(&buf[written..end])) {
+                Ok(n) => written += n,
+                Err(e) if written > 0 && e.want().is_some() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
+    }
+
+    fn shutdown_inner(&mut self) -> Result<Shutdown, Error> {
+        self.check()?;
+        match self.close {
+            CloseState::Open => {
+                if self.is_handshaking() {
+                    return Err(Usage::HandshakeNotComplete.into());
+                }
+                self.write_op(WriteOp::CloseNotify)?;
+                self.close = CloseState::Queued;
+                self.shutdown_sent()
+            }
+            CloseState::Queued => self.shutdown_sent(),
+            CloseState::Sent => self.await_close_notify(),
+        }
+    }
+
+    fn shutdown_sent(&mut self) -> Result<Shutdown, Error> {
+        self.flush()?;
+        self.close = CloseState::Sent;
+        Ok(if self.peer_closed {
+            Shutdown::Complete
+        } else {
+            Shutdown::Sent
+        })
+    }
+
+    fn await_close_notify(&mut self) -> Result<Shutdown, Error> {
+        self.held.clear();
+        self.held_pos = 0;
+        for _ in 0..MAX_STEPS {
+            if self.peer_closed {
+                return Ok(Shutdown::Complete);
+            }
+            match self.step(&mut Action::Discard)? {
+                Outcome::Discarded(n) => self.stats.discarded_after_shutdown += n as u64,
+                Outcome::PeerClosed | Outcome::Closed => self.peer_closed()?,
+                Outcome::Failed(e) => return Err(self.fail(e)),
+                _ => self.need_input()?,
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn key_update_inner(&mut self) -> Result<(), Error> {
+        self.check()?;
+        if self.is_handshaking() {
+            return Err(Usage::HandshakeNotComplete.into());
+        }
+        if self.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
+            return Err(Usage::KeyUpdateNeedsTls13.into());
+        }
+        if self.close != CloseState::Open {
+            return Err(Usage::WriteAfterShutdown.into());
+        }
+        self.write_op(WriteOp::KeyUpdate)?;
+        // The KeyUpdate message is encoded on the next write-side step.
+        self.write_op(WriteOp::Data(&[]))?;
+        self.flush()
+    }
+
+    /// The sticky error, after one more try at flushing its alert.
+    fn check(&mut self) -> Result<(), Error> {
+        self.started = true;
+        self.flush_out();
+        match &self.fatal {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// One rustls step over the current input. Output is staged, then moved
+    /// to the write BIO; the step is not taken while output is stuck.
+    fn step(&mut self, action: &mut Action<'_>) -> Result<Outcome, Error> {
+        if !self.flush_out() {
+            return Err(Want::Write.into());
+        }
+        self.stats.steps += 1;
+        let Self {
+            session,
+            rbio,
+            staged_in,
+            scan,
+            staged_out,
+            ..
+        } = self;
+        let outcome = if staged_in.is_empty() && !session.is_accepting() {
+            rbio.read_in_place(|input| {
+                scan.scan(input);
+                let (discard, outcome) = session.step(input, action, staged_out);
+                scan.discard(discard);
+                (discard, outcome)
+            })
+        } else {
+            scan.scan(staged_in);
+            let (discard, outcome) = session.step(staged_in, action, staged_out);
+            staged_in.drain(..discard.min(staged_in.len()));
+            scan.discard(discard);
+            outcome
+        };
+        self.stats.output_staged += self.staged_out.len() as u64;
+        self.note_held();
+        self.flush_out();
+        Ok(outcome)
+    }
+
+    /// rustls needs more input. Returns `Ok(())` if the engine found more
+    /// by itself, otherwise the want (or the end of stream).
+    fn need_input(&mut self) -> Result<(), Error> {
+        let accepting = self.session.is_accepting();
+        let staging = accepting || !self.staged_in.is_empty();
+        let available = self.rbio.pending();
+        if staging {
+            if available > 0 {
+                self.scan.scan(&self.staged_in);
+                let take = if accepting {
+                    available
+                } else {
+                    self.scan.needed(&self.staged_in).min(available)
+                };
+                return self.stage_input(take);
+            }
+        } else if available > 0 && self.rbio.write_guarantee() == 0 {
+            // The read BIO is full and still not enough for rustls: it
+            // cannot hold the record (or handshake message) whole. Take the
+            // bytes out so the driver can supply the rest.
+            return self.stage_input(available);
+        }
+        let needed = self.read_request();
+        if self.rbio.is_shutdown_wr() && self.rbio.pending() == 0 {
+            return Err(self.eof());
+        }
+        Err(Error::want_read(needed))
+    }
+
+    fn stage_input(&mut self, n: usize) -> Result<(), Error> {
+        if self.staged_in.len() + n > MAX_STAGED_INPUT {
+            return Err(self.fail(rustls::Error::General(format!(
+                "peer sent more than {MAX_STAGED_INPUT} bytes without completing a handshake \
+                 message or record"
+            ))));
+        }
+        let start = self.staged_in.len();
+        self.staged_in.resize(start + n, 0);
+        let got = self.rbio.read(&mut self.staged_in[start..]);
+        self.staged_in.truncate(start + got);
+        self.stats.input_staged += got as u64;
+        self.note_held();
+        Ok(())
+    }
+
+    /// The transport ended while rustls wanted more.
+    fn eof(&mut self) -> Error {
+        let partial = if self.staged_in.is_empty() {
+            self.rbio.pending()
+        } else {
+            self.scan.partial(&self.staged_in)
+        };
+        let during_handshake = self.session.is_handshaking();
+        if self.options.ignore_unexpected_eof && !during_handshake && partial == 0 {
+            self.peer_closed = true;
+            return Error::ZeroReturn;
+        }
+        let e = Error::UnexpectedEof {
+            during_handshake,
+            partial_record: partial,
+        };
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    /// The peer's close_notify was processed: anything after it is ignored
+    /// (RFC 8446 section 6.1).
+    fn peer_closed(&mut self) -> Result<(), Error> {
+        self.peer_closed = true;
+        self.staged_in.clear();
+        let pending = self.rbio.pending();
+        self.rbio.read_in_place(|_| (pending, ()));
+        self.scan.reset();
+        Ok(())
+    }
+
+    /// Records a fatal protocol error, flushing the alert rustls queued.
+    fn fail(&mut self, error: rustls::Error) -> Error {
+        let before = self.staged_out.len();
+        // rustls queues the alert and returns the error; one more step with
+        // no input hands the alert out. Never re-feed the failed input: it
+        // would fail (and alert) again.
+        for _ in 0..4 {
+            let (_, outcome) = self
+                .session
+                .step(&mut [], &mut Action::Drive, &mut self.staged_out);
+            if !matches!(outcome, Outcome::Progress) {
+                break;
+            }
+        }
+        let alert = classify_alert(&self.staged_out[before.min(self.staged_out.len())..]);
+        if alert != AlertSent::None {
+            self.events.push_back(Event::AlertSent(alert));
+        }
+        if let rustls::Error::AlertReceived(a) = error {
+            self.events.push_back(Event::AlertReceived(a));
+        }
+        self.flush_out();
+        let e = Error::Protocol(ProtocolError { error, alert });
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    fn stuck(&mut self) -> Error {
+        self.fail(rustls::Error::General(
+            "tlsbio made no progress in the step limit; this is a bug, please report it".into(),
+        ))
+    }
+
+    /// Runs one write-side operation. Returns the plaintext bytes taken.
+    fn write_op(&mut self, op: WriteOp<'_>) -> Result<usize, Error> {
+        let mut op = op;
+        for _ in 0..MAX_STEPS {
+            if !self.flush_out() {
+                return Err(Want::Write.into());
+            }
+            let room = self.wbio.write_guarantee();
+            let wanted = match op {
+                WriteOp::Data(d) => d.len() + OVERHEAD_GUESS,
+                _ => SMALL_RECORD,
+            };
+            let attempt = if room >= wanted {
+                self.write_into_bio(op, wanted)
+            } else {
+                // Not enough room for the guess: learn the exact need.
+                self.write_into(op, &mut Vec::new())
+            };
+            match attempt {
+                WriteOutcome::Done(n) => return Ok(n),
+                WriteOutcome::Progress => {}
+                WriteOutcome::NeedRoom(required) => {
+                    if room >= required {
+                        if let WriteOutcome::Done(n) = self.write_into_bio(op, required) {
+                            return Ok(n);
+                        }
+                        continue;
+                    }
+                    // Shrink a data record to what fits.
+                    if let WriteOp::Data(d) = op {
+                        let overhead = required.saturating_sub(d.len());
+                        if room > overhead && !d.is_empty() {
+                            op = WriteOp::Data(&d[..room - overhead]);
+                            continue;
+                        }
+                    }
+                    if self.wbio.pending() > 0 {
+                        return Err(Want::Write.into());
+                    }
+                    // The write BIO is empty and still too small for one
+                    // record: stage that record and let it drain.
+                    let mut staged = std::mem::take(&mut self.staged_out);
+                    staged.resize(required, 0);
+                    let outcome = self.write_into(op, &mut staged);
+                    self.staged_out = staged;
+                    self.stats.output_staged += required as u64;
+                    self.flush_out();
+                    match outcome {
+                        WriteOutcome::Done(n) => return Ok(n),
+                        WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
+                        _ => {}
+                    }
+                }
+                WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
+            }
+        }
+        Err(self.stuck())
+    }
+
+    /// A write-side step into a fresh region of `min` bytes of the write
+    /// BIO.
+    fn write_into_bio(&mut self, op: WriteOp<'_>, min: usize) -> WriteOutcome {
+        let Self {
+            session,
+            wbio,
+            held,
+            staged_out,
+            ..
+        } = self;
+        let result = wbio.write_in_place(min, |region| session.write(op, region, held, staged_out));
+        self.note_held();
+        result.unwrap_or(WriteOutcome::NeedRoom(min))
+    }
+
+    /// A write-side step into `region`, which is truncated to what was
+    /// written. Used with an empty region to learn the size needed.
+    fn write_into(&mut self, op: WriteOp<'_>, region: &mut Vec<u8>) -> WriteOutcome {
+        let mut spill = Vec::new();
+        let (n, outcome) = self.session.write(op, region, &mut self.held, &mut spill);
+        region.truncate(n);
+        region.extend_from_slice(&spill);
+        self.note_held();
+        outcome
+    }
+
+    fn not_ready(&mut self, outcome: Outcome) -> Error {
+        match outcome {
+            Outcome::Failed(e) => self.fail(e),
+            Outcome::Closed => Usage::WriteAfterShutdown.into(),
+            _ => Usage::HandshakeNotComplete.into(),
+        }
+    }
+
+    /// Moves staged output into the write BIO. True when none is left.
+    fn flush_out(&mut self) -> bool {
+        if !self.staged_out.is_empty() {
+            let n = self.wbio.write(&self.staged_out);
+            self.staged_out.drain(..n);
+        }
+        self.staged_out.is_empty()
+    }
+
+    fn take_held(&mut self, buf: &mut [u8]) -> usize {
+        let held = &self.held[self.held_pos..];
+        let n = held.len().min(buf.len());
+        buf[..n].copy_from_slice(&held[..n]);
+        self.held_pos += n;
+        if self.held_pos == self.held.len() {
+            self.held.clear();
+            self.held_pos = 0;
+        }
+        n
+    }
+
+    fn note_held(&mut self) {
+        self.stats.high_water = self.stats.high_water.max(self.buffered());
+    }
+
+    fn update_state(&mut self) {
+        let now = if self.fatal.is_some() {
+            HandshakeState::Failed
+        } else {
+            match &self.session {
+                Session::Accepting { .. } if !self.started => HandshakeState::Before,
+                Session::Accepting { .. } => HandshakeState::ReadingClientHello,
+                Session::Paused(_) => HandshakeState::ClientHelloPaused,
+                _ if self.session.is_handshaking() => {
+                    if self.started {
+                        HandshakeState::Handshaking
+                    } else {
+                        HandshakeState::Before
+                    }
+                }
+                _ => match (self.close == CloseState::Sent, self.peer_closed) {
+                    (false, false) => HandshakeState::Established,
+                    (true, false) => HandshakeState::ShutdownSent,
+                    (false, true) => HandshakeState::PeerClosed,
+                    (true, true) => HandshakeState::Closed,
+                },
+            }
+        };
+        if now != self.state {
+            self.events.push_back(Event::StateChanged(self.state, now));
+            self.state = now;
+        }
+    }
+}
+
+impl<R, W> std::fmt::Debug for Engine<R, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("state", &self.state)
+            .field("server", &self.session.is_server())
+            .field("staged_in", &self.staged_in.len())
+            .field("staged_out", &self.staged_out.len())
+            .field("held", &(self.held.len() - self.held_pos))
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the alert at the front of freshly staged output.
+fn classify_alert(out: &[u8]) -> AlertSent {
+    match out {
+        [] => AlertSent::None,
+        // content type alert, version, length 2, level, description
+        [21, _, _, 0, 2, _, desc, ..] => {
+            AlertSent::Plaintext(rustls::AlertDescription::from(*desc))
+        }
+        _ => AlertSent::Encrypted,
+    }
+}

@@ -1,0 +1,209 @@
+//! The error type: `SSL_get_error`'s taxonomy as a Rust enum.
+
+use core::fmt;
+
+use rustls::AlertDescription;
+
+use crate::Want;
+
+/// Why a call did not complete: `SSL_get_error`'s taxonomy.
+///
+/// | variant | OpenSSL | fatal? |
+/// |---|---|---|
+/// | [`Want`](Error::Want) | `SSL_ERROR_WANT_READ` / `_WRITE` / `_CLIENT_HELLO_CB` | no, retry |
+/// | [`ZeroReturn`](Error::ZeroReturn) | `SSL_ERROR_ZERO_RETURN` | no, end of data |
+/// | [`UnexpectedEof`](Error::UnexpectedEof) | `SSL_ERROR_SYSCALL` (EOF) | yes |
+/// | [`Protocol`](Error::Protocol) | `SSL_ERROR_SSL` | yes |
+/// | [`Usage`](Error::Usage) | `SSL_ERROR_SSL` (API misuse) | no |
+///
+/// Fatal errors are *sticky*: every later call returns the same error. When
+/// a fatal error is returned, any alert it caused is already in the write
+/// BIO (or, if the write BIO is full, held by the engine and reported by
+/// [`Engine::wants_write`](crate::Engine::wants_write)).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Not an error: the call must be repeated after the driver does what
+    /// the [`Want`] says.
+    Want(Want),
+    /// The peer closed its sending side cleanly with `close_notify`. All
+    /// data it sent before has been delivered. Our sending side may still
+    /// be open (half-close).
+    ZeroReturn,
+    /// The transport ended without `close_notify`: the data may have been
+    /// truncated by an attacker. Only an engine built with
+    /// [`Options::ignore_unexpected_eof`](crate::Options::ignore_unexpected_eof)
+    /// reports [`ZeroReturn`](Error::ZeroReturn) instead, and never during a
+    /// handshake.
+    UnexpectedEof {
+        /// Whether the handshake had not completed.
+        during_handshake: bool,
+        /// Bytes of a partial record left unprocessed when the stream ended.
+        partial_record: usize,
+    },
+    /// The TLS protocol failed: the peer misbehaved, sent an alert, or a
+    /// certificate was rejected.
+    Protocol(ProtocolError),
+    /// The call is not valid in the engine's current state. Nothing changed;
+    /// the connection is still usable.
+    Usage(Usage),
+}
+
+impl Error {
+    /// Whether this error ends the connection: every later call returns it.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::UnexpectedEof { .. } | Self::Protocol(_))
+    }
+
+    /// The want, if this is [`Error::Want`].
+    pub fn want(&self) -> Option<Want> {
+        match self {
+            Self::Want(w) => Some(*w),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn want_read(at_least: usize) -> Self {
+        Self::Want(Want::Read {
+            at_least: at_least.max(1),
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Want(w) => w.fmt(f),
+            Self::ZeroReturn => f.write_str("peer closed the connection cleanly (close_notify)"),
+            Self::UnexpectedEof {
+                during_handshake: true,
+                ..
+            } => f.write_str(
+                "transport closed during the tls handshake; check that the peer speaks tls",
+            ),
+            Self::UnexpectedEof { partial_record, .. } => write!(
+                f,
+                "transport closed without close_notify ({partial_record} bytes of a partial \
+                 record left): the data may be truncated; treat the response as incomplete"
+            ),
+            Self::Protocol(e) => e.fmt(f),
+            Self::Usage(u) => u.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Protocol(e) => Some(&e.error),
+            _ => None,
+        }
+    }
+}
+
+impl From<Want> for Error {
+    fn from(w: Want) -> Self {
+        Self::Want(w)
+    }
+}
+
+impl From<Usage> for Error {
+    fn from(u: Usage) -> Self {
+        Self::Usage(u)
+    }
+}
+
+/// A TLS protocol failure (`SSL_ERROR_SSL`): the rustls error, and the alert
+/// we sent because of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProtocolError {
+    pub(crate) error: rustls::Error,
+    pub(crate) alert: AlertSent,
+}
+
+impl ProtocolError {
+    /// The underlying rustls error.
+    pub fn rustls_error(&self) -> &rustls::Error {
+        &self.error
+    }
+
+    /// The alert we sent to the peer because of this error.
+    pub fn alert_sent(&self) -> AlertSent {
+        self.alert
+    }
+
+    /// The alert the peer sent us, if the failure is that the peer aborted.
+    pub fn alert_received(&self) -> Option<AlertDescription> {
+        match self.error {
+            rustls::Error::AlertReceived(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tls protocol error: {}", self.error)?;
+        match self.alert {
+            AlertSent::None => Ok(()),
+            AlertSent::Plaintext(a) => write!(f, " (sent alert {a:?})"),
+            AlertSent::Encrypted => f.write_str(" (sent an encrypted fatal alert)"),
+        }
+    }
+}
+
+/// The alert the engine sent when a protocol error occurred.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AlertSent {
+    /// No alert: the peer sent one, or rustls sends none for this error.
+    None,
+    /// A plaintext alert with this description (before handshake keys).
+    Plaintext(AlertDescription),
+    /// An encrypted alert. rustls does not expose which description it
+    /// encrypted; the rustls error says why.
+    Encrypted,
+}
+
+/// A call that is not valid in the engine's current state.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Usage {
+    /// `write` after our `close_notify` was sent.
+    WriteAfterShutdown,
+    /// The call needs a completed handshake (key update, shutdown).
+    HandshakeNotComplete,
+    /// `resume` on an engine that is not paused at a ClientHello.
+    NotPaused,
+    /// Key update is a TLS 1.3 feature.
+    KeyUpdateNeedsTls13,
+    /// The rustls configuration was rejected when the connection was made.
+    Config(rustls::Error),
+    /// 0-RTT early data is not supported yet: set `max_early_data_size` to 0
+    /// (server) or leave `enable_early_data` off (client).
+    EarlyDataUnsupported,
+}
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WriteAfterShutdown => {
+                f.write_str("write after shutdown: close_notify was already sent")
+            }
+            Self::HandshakeNotComplete => {
+                f.write_str("handshake not complete: call do_handshake until it returns Ok")
+            }
+            Self::NotPaused => {
+                f.write_str("resume called on an engine that is not paused at a client hello")
+            }
+            Self::KeyUpdateNeedsTls13 => {
+                f.write_str("key update needs tls 1.3; this connection negotiated tls 1.2")
+            }
+            Self::Config(e) => write!(f, "rustls rejected the configuration: {e}"),
+            Self::EarlyDataUnsupported => f.write_str(
+                "0-rtt early data is not supported: set max_early_data_size = 0 / \
+                 enable_early_data = false",
+            ),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! What a paused server can see of the ClientHello.
+
+use rustls::{CipherSuite, SignatureScheme};
+
+/// The parts of a ClientHello a server uses to choose its configuration,
+/// copied out of rustls so that the caller can decide later, on another
+/// task, without borrowing the engine.
+///
+/// Returned by [`Engine::client_hello`](crate::Engine::client_hello) while
+/// a server built with [`Engine::server_paused`](crate::Engine::server_paused)
+/// is paused (the `SSL_CTX_set_client_hello_cb` analogue).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientHello {
+    server_name: Option<String>,
+    alpn: Vec<Vec<u8>>,
+    cipher_suites: Vec<CipherSuite>,
+    signature_schemes: Vec<SignatureScheme>,
+}
+
+impl ClientHello {
+    pub(crate) fn from_rustls(hello: &rustls::server::ClientHello<'_>) -> Self {
+        Self {
+            server_name: hello.server_name().map(str::to_owned),
+            alpn: hello
+                .alpn()
+                .map(|protocols| protocols.map(<[u8]>::to_vec).collect())
+                .unwrap_or_default(),
+            cipher_suites: hello.cipher_suites().to_vec(),
+            signature_schemes: hello.signature_schemes().to_vec(),
+        }
+    }
+
+    /// The SNI host name the client asked for, if any.
+    pub fn server_name(&self) -> Option<&str> {
+        self.server_name.as_deref()
+    }
+
+    /// The ALPN protocols the client offered, in its order of preference.
+    pub fn alpn(&self) -> impl Iterator<Item = &[u8]> {
+        self.alpn.iter().map(Vec::as_slice)
+    }
+
+    /// The cipher suites the client offered.
+    pub fn cipher_suites(&self) -> &[CipherSuite] {
+        &self.cipher_suites
+    }
+
+    /// The signature schemes the client accepts.
+    pub fn signature_schemes(&self) -> &[SignatureScheme] {
+        &self.signature_schemes
+    }
+}

@@ -1,0 +1,118 @@
+//! A sans-IO TLS engine with OpenSSL's want-read / want-write contract and
+//! pluggable buffer BIOs, built on [rustls].
+//!
+//! tlsbio runs rustls' protocol and crypto over two byte queues, a read
+//! [`Bio`](bio::Bio) and a write `Bio`, the way OpenSSL runs over a memory
+//! BIO pair. It contains no networking code, reads no clock and draws no
+//! randomness of its own beyond what the rustls `CryptoProvider` you
+//! configure does: a driver calls in, moves ciphertext between the BIOs and
+//! the world, and the engine answers with done, a [`Want`], or an
+//! [`Error`].
+//!
+//! # Example: a client and a server in memory
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tlsbio::bio::{Bio, VecBio};
+//! use tlsbio::{Engine, Error, Want};
+//!
+//! # fn tlsbio_doc_configs() -> (std::sync::Arc<tlsbio::rustls::ClientConfig>, std::sync::Arc<tlsbio::rustls::ServerConfig>) {
+//! #     use tlsbio::rustls::{pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer}, ClientConfig, RootCertStore, ServerConfig};
+//! #     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+//! #     let mut roots = RootCertStore::empty();
+//! #     roots.add(ck.cert.der().clone()).unwrap();
+//! #     let client = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+//! #     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
+//! #     let server = ServerConfig::builder().with_no_client_auth()
+//! #         .with_single_cert(vec![ck.cert.der().clone()], key).unwrap();
+//! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
+//! # }
+//! let (client_config, server_config) = tlsbio_doc_configs();
+//! let mut client = Engine::client(
+//!     client_config,
+//!     "localhost".try_into().unwrap(),
+//!     VecBio::new(),
+//!     VecBio::new(),
+//! )?;
+//! let mut server = Engine::server(server_config, VecBio::new(), VecBio::new())?;
+//!
+//! // The driver: run each side; whatever a side wrote, hand to the other.
+//! let mut buf = [0u8; 64];
+//! loop {
+//!     let c = client.connect();
+//!     let s = server.accept();
+//!     while let Some(bytes) = client.wbio_mut().pop_bytes() {
+//!         server.rbio_mut().push_bytes(bytes).unwrap();
+//!     }
+//!     while let Some(bytes) = server.wbio_mut().pop_bytes() {
+//!         client.rbio_mut().push_bytes(bytes).unwrap();
+//!     }
+//!     match (c, s) {
+//!         (Ok(()), Ok(())) => break,
+//!         (Ok(()) | Err(Error::Want(_)), Ok(()) | Err(Error::Want(_))) => continue,
+//!         (c, s) => panic!("handshake failed: {c:?} {s:?}"),
+//!     }
+//! }
+//!
+//! assert_eq!(client.write(b"hello")?, 5);
+//! server.rbio_mut().push_bytes(client.wbio_mut().pop_bytes().unwrap()).unwrap();
+//! let n = server.read(&mut buf)?;
+//! assert_eq!(&buf[..n], b"hello");
+//! // Nothing more has arrived: the server says how much it needs.
+//! assert!(matches!(server.read(&mut buf), Err(Error::Want(Want::Read { at_least: 5 }))));
+//! # Ok::<(), tlsbio::Error>(())
+//! ```
+//!
+//! # The contract
+//!
+//! - **OpenSSL's calls and codes.** [`Engine::accept`] / [`Engine::connect`]
+//!   / [`Engine::do_handshake`], [`Engine::read`], [`Engine::write`] and
+//!   [`Engine::shutdown`] return done, [`Want::Read`], [`Want::Write`],
+//!   [`Want::ClientHello`], or an [`Error`] that follows `SSL_get_error`.
+//!   The [`compat`] module has the 1 / 0 / -1 forms and the
+//!   `SSL_ERROR_*` numbers.
+//! - **No lost wake-ups.** After *every* call, a driver sends what is in the
+//!   write BIO; then, on `Want::Read`, it puts at least `at_least` more
+//!   ciphertext into the read BIO, and on `Want::Write` it waits until it
+//!   can drain the write BIO. A driver that does only this never deadlocks
+//!   and never leaves output behind.
+//! - **Size hints.** `Want::Read { at_least }` is the rest of the current
+//!   record once its header has arrived (`BIO_ctrl_get_read_request`).
+//! - **Bounded memory.** BIOs have capacities; a full write BIO gives
+//!   `Want::Write`. Beyond its BIOs, the engine holds at most one staged
+//!   record or handshake message per direction and one record of plaintext
+//!   ([`Engine::buffered`]).
+//! - **Truncation is an error.** EOF without close_notify is
+//!   [`Error::UnexpectedEof`], never a clean close, unless
+//!   [`Options::ignore_unexpected_eof`] is set.
+//! - **Fatal errors are sticky, and their alert is sent.** The alert is in
+//!   the write BIO when the error is returned.
+//! - **Two-step shutdown and half-close**, like `SSL_shutdown`.
+//! - **No `unsafe`**, and no panic, hang or unbounded allocation on any
+//!   input.
+//!
+//! docs/semantics.md in the repository maps every OpenSSL call and
+//! `SSL_ERROR_*` code to this crate.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod bio;
+pub mod compat;
+mod engine;
+mod error;
+mod hello;
+mod record;
+mod session;
+mod state;
+mod want;
+
+pub use engine::{Engine, EngineStats, Options, Shutdown};
+pub use error::{AlertSent, Error, ProtocolError, Usage};
+pub use hello::ClientHello;
+pub use state::{Event, HandshakeState};
+pub use want::Want;
+
+/// Re-exported so that users name the same rustls the engine was built
+/// with.
+pub use rustls;

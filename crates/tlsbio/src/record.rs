@@ -1,0 +1,100 @@
+//! Record boundaries in the ciphertext input, for want-read size hints.
+//!
+//! rustls works on whole records and tells us only how many bytes it is done
+//! with. To answer "how many more bytes make progress" exactly, the engine
+//! keeps a cursor at the first record it has not seen complete. Bytes before
+//! the cursor are whole records that rustls may already have decrypted or
+//! coalesced in place; bytes from the cursor on are raw, because rustls
+//! never touches a partial record (RFC 8446 section 5.1 framing).
+
+/// TLS record header length: type (1), legacy version (2), length (2).
+pub(crate) const HEADER_LEN: usize = 5;
+
+/// The largest record rustls accepts on the wire: 2^14 + 2048 bytes of
+/// payload plus the header (RFC 8446 section 5.2 allows 2^14 + 256; TLS 1.2
+/// allows 2^14 + 2048).
+pub(crate) const MAX_WIRE_RECORD: usize = 16_384 + 2_048 + HEADER_LEN;
+
+/// A cursor at the first incomplete record of an input buffer.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Scanner {
+    cursor: usize,
+}
+
+impl Scanner {
+    /// Advances over the complete records in `input`, which must be the same
+    /// buffer (less what was discarded) the cursor was last used with.
+    pub(crate) fn scan(&mut self, input: &[u8]) {
+        while let Some(len) = record_len(&input[self.cursor.min(input.len())..]) {
+            if self.cursor + len > input.len() {
+                break;
+            }
+            self.cursor += len;
+        }
+    }
+
+    /// Shifts the cursor after `n` bytes were removed from the front.
+    pub(crate) fn discard(&mut self, n: usize) {
+        self.cursor = self.cursor.saturating_sub(n);
+    }
+
+    /// Forgets all positions (the buffer was emptied or replaced).
+    pub(crate) fn reset(&mut self) {
+        self.cursor = 0;
+    }
+
+    /// The least number of bytes to append to `input` to complete the record
+    /// at the cursor.
+    pub(crate) fn needed(&self, input: &[u8]) -> usize {
+        let have = input.len().saturating_sub(self.cursor);
+        match record_len(&input[self.cursor.min(input.len())..]) {
+            Some(len) => len.saturating_sub(have).max(1),
+            None => HEADER_LEN - have.min(HEADER_LEN - 1),
+        }
+    }
+
+    /// Bytes of an incomplete record after the cursor.
+    pub(crate) fn partial(&self, input: &[u8]) -> usize {
+        input.len().saturating_sub(self.cursor)
+    }
+}
+
+/// The total length of the record starting at `buf`, if its header is there.
+fn record_len(buf: &[u8]) -> Option<usize> {
+    let header = buf.get(..HEADER_LEN)?;
+    Some(HEADER_LEN + usize::from(u16::from_be_bytes([header[3], header[4]])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needed_is_rest_of_header_then_rest_of_record() {
+        let mut s = Scanner::default();
+        let rec = [23u8, 3, 3, 0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        for have in 0..HEADER_LEN {
+            s.scan(&rec[..have]);
+            assert_eq!(s.needed(&rec[..have]), HEADER_LEN - have);
+        }
+        for have in HEADER_LEN..rec.len() {
+            s.scan(&rec[..have]);
+            assert_eq!(s.needed(&rec[..have]), rec.len() - have);
+        }
+        s.scan(&rec);
+        assert_eq!(s.partial(&rec), 0);
+        assert_eq!(s.needed(&rec), HEADER_LEN);
+        s.discard(rec.len());
+        assert_eq!(s.needed(&[]), HEADER_LEN);
+    }
+
+    #[test]
+    fn scans_several_records() {
+        let mut buf = vec![22u8, 3, 3, 0, 1, 0];
+        buf.extend_from_slice(&[22, 3, 3, 0, 2, 0]);
+        let mut s = Scanner::default();
+        s.scan(&buf);
+        assert_eq!(s.partial(&buf), 6);
+        assert_eq!(s.needed(&buf), 1);
+    }
+}

@@ -1,0 +1,47 @@
+//! What the engine needs before a call can make progress.
+
+use core::fmt;
+
+/// What the driver must do before repeating a call: the
+/// `SSL_ERROR_WANT_*` codes.
+///
+/// Whatever the want, a driver first sends everything pending in the write
+/// BIO; that rule alone prevents the classic lost wake-up where both peers
+/// wait to read. See the crate docs for the full driver loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Want {
+    /// `SSL_ERROR_WANT_READ`: more ciphertext must be written into the read
+    /// BIO.
+    Read {
+        /// The least number of bytes that can make progress, like
+        /// `BIO_ctrl_get_read_request`: the rest of the current record once
+        /// its 5-byte header has arrived, otherwise the rest of the header.
+        /// Never 0. Supplying more is always fine.
+        at_least: usize,
+    },
+    /// `SSL_ERROR_WANT_WRITE`: the write BIO is full; drain it and call
+    /// again. Nothing was consumed from the caller's buffer.
+    Write,
+    /// `SSL_ERROR_WANT_CLIENT_HELLO_CB`: a server built with
+    /// [`Engine::server_paused`](crate::Engine::server_paused) has read the
+    /// ClientHello. Inspect it with
+    /// [`Engine::client_hello`](crate::Engine::client_hello) and continue
+    /// with [`Engine::resume`](crate::Engine::resume).
+    ClientHello,
+}
+
+impl fmt::Display for Want {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { at_least } => write!(
+                f,
+                "want read: write at least {at_least} more ciphertext bytes into the read bio"
+            ),
+            Self::Write => f.write_str("want write: drain the write bio, then call again"),
+            Self::ClientHello => f.write_str(
+                "want client hello: inspect the client hello and resume with a server config",
+            ),
+        }
+    }
+}

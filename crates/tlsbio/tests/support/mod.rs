@@ -1,0 +1,212 @@
+//! Shared test support: certificates, configs, and a bounded driver that
+//! moves bytes between two engines the way the contract says a driver must.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
+use tlsbio::bio::Bio;
+use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tlsbio::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+use tlsbio::{Engine, Error, Want};
+
+/// A CA and leaf certificates it issued.
+pub struct Pki {
+    pub ca: CertifiedKey,
+}
+
+pub struct Leaf {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlsbio test ca");
+        let key_pair = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key_pair).unwrap();
+        Self {
+            ca: CertifiedKey { cert, key_pair },
+        }
+    }
+
+    pub fn leaf(&self, names: &[&str]) -> Leaf {
+        let params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let key_pair = KeyPair::generate().unwrap();
+        let cert = params
+            .signed_by(&key_pair, &self.ca.cert, &self.ca.key_pair)
+            .unwrap();
+        Leaf {
+            chain: vec![cert.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
+        }
+    }
+
+    pub fn roots(&self) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca.cert.der().clone()).unwrap();
+        roots
+    }
+
+    pub fn client_config(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> ClientConfig {
+        ClientConfig::builder_with_protocol_versions(versions)
+            .with_root_certificates(self.roots())
+            .with_no_client_auth()
+    }
+
+    pub fn server_config(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        names: &[&str],
+    ) -> ServerConfig {
+        let leaf = self.leaf(names);
+        ServerConfig::builder_with_protocol_versions(versions)
+            .with_no_client_auth()
+            .with_single_cert(leaf.chain, leaf.key)
+            .unwrap()
+    }
+}
+
+pub const TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+pub const TLS12: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+
+/// Client and server configs for `localhost` with one protocol version.
+pub fn configs(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let pki = Pki::new();
+    (
+        Arc::new(pki.client_config(versions)),
+        Arc::new(pki.server_config(versions, &["localhost"])),
+    )
+}
+
+pub fn name() -> rustls::pki_types::ServerName<'static> {
+    "localhost".try_into().unwrap()
+}
+
+/// Moves up to `max` bytes from `from` to `to`, `chunk` bytes at a time,
+/// respecting `to`'s write guarantee. Returns the bytes moved.
+pub fn transfer(from: &mut impl Bio, to: &mut impl Bio, chunk: usize, max: usize) -> usize {
+    let mut moved = 0;
+    let mut buf = vec![0u8; chunk.max(1)];
+    while moved < max {
+        let n = buf
+            .len()
+            .min(to.write_guarantee())
+            .min(from.pending())
+            .min(max - moved);
+        if n == 0 {
+            break;
+        }
+        let got = from.read(&mut buf[..n]);
+        let put = to.write(&buf[..got]);
+        assert_eq!(put, got, "write guarantee was not honoured");
+        moved += got;
+    }
+    moved
+}
+
+/// What a side of a [`drive`] run reached.
+#[derive(Debug)]
+pub struct Outcome {
+    pub steps: usize,
+    pub client: Result<(), Error>,
+    pub server: Result<(), Error>,
+}
+
+/// Drives a handshake between two engines, moving at most `chunk` bytes per
+/// step each way, doing only what the engines ask. Stops when both are done,
+/// one fails, or nothing moves any more (a stall); never loops forever.
+pub fn handshake<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
+    client: &mut Engine<R1, W1>,
+    server: &mut Engine<R2, W2>,
+    chunk: usize,
+) -> Outcome {
+    let mut steps = 0;
+    loop {
+        steps += 1;
+        let c = client.do_handshake();
+        let s = server.do_handshake();
+        let moved = transfer(client.wbio_mut(), server.rbio_mut(), chunk, chunk)
+            + transfer(server.wbio_mut(), client.rbio_mut(), chunk, chunk);
+        let done = c.is_ok() && s.is_ok();
+        let fatal = matches!(&c, Err(e) if e.want().is_none())
+            || matches!(&s, Err(e) if e.want().is_none());
+        if done || fatal || (moved == 0 && steps > 1) || steps > 1_000_000 {
+            return Outcome {
+                steps,
+                client: c,
+                server: s,
+            };
+        }
+    }
+}
+
+/// Sends `data` from `tx` to `rx`, moving `chunk` bytes at a time, and
+/// returns what `rx` read. Panics on any error other than a want.
+pub fn send<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
+    tx: &mut Engine<R1, W1>,
+    rx: &mut Engine<R2, W2>,
+    data: &[u8],
+    chunk: usize,
+) -> Vec<u8> {
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    let mut idle = 0;
+    while got.len() < data.len() {
+        let mut progress = false;
+        if sent < data.len() {
+            match tx.write(&data[sent..]) {
+                Ok(n) => {
+                    sent += n;
+                    progress |= n > 0;
+                }
+                Err(Error::Want(_)) => {}
+                Err(e) => panic!("write failed: {e}"),
+            }
+        }
+        progress |= transfer(tx.wbio_mut(), rx.rbio_mut(), chunk, chunk) > 0;
+        // The receiver's replies (tickets, key updates) go back too.
+        progress |= transfer(rx.wbio_mut(), tx.rbio_mut(), chunk, usize::MAX) > 0;
+        match rx.read(&mut buf) {
+            Ok(n) => {
+                got.extend_from_slice(&buf[..n]);
+                progress |= n > 0;
+            }
+            Err(Error::Want(Want::Read { .. } | Want::Write)) => {}
+            Err(e) => panic!("read failed: {e}"),
+        }
+        idle = if progress { 0 } else { idle + 1 };
+        assert!(
+            idle < 8,
+            "stalled after {} of {} bytes",
+            got.len(),
+            data.len()
+        );
+    }
+    got
+}
+
+/// A deterministic pseudo-random payload.
+pub fn payload(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
