@@ -115,6 +115,11 @@ pub struct Engine<R, W> {
     /// Plaintext decrypted but not yet read, and how much of it was read.
     held: Vec<u8>,
     held_pos: usize,
+    /// Whether rustls has discarded all the input it processed, so that a
+    /// step with an empty input is safe. rustls' handshake deframer keeps
+    /// offsets into the input while a handshake message spans records;
+    /// stepping with another buffer then would index out of range.
+    settled: bool,
     fatal: Option<Error>,
     peer_closed: bool,
     close: CloseState,
@@ -180,6 +185,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             staged_out: Vec::new(),
             held: Vec::new(),
             held_pos: 0,
+            settled: true,
             fatal: None,
             peer_closed: false,
             close: CloseState::Open,
@@ -208,6 +214,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             return Err(Usage::EarlyDataUnsupported.into());
         }
         self.session.resume(config).map_err(Usage::Config)?;
+        self.settled = true;
         self.update_state();
         Ok(())
     }
@@ -612,6 +619,15 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// to the write BIO; the step is not taken while output is stuck.
     fn step(&mut self, action: &mut Action<'_>) -> Result<Outcome, Error> {
         if !self.flush_out() {
+            // Our output is stuck. Take the peer's bytes into staging (up to
+            // the staging bound) so that the peer, which may be stuck on its
+            // output to us, can go on: two engines with tiny BIOs must not
+            // wait on each other.
+            let room = MAX_STAGED_INPUT.saturating_sub(self.staged_in.len());
+            let take = self.rbio.pending().min(room);
+            if take > 0 {
+                self.stage_input(take)?;
+            }
             return Err(Want::Write.into());
         }
         self.stats.steps += 1;
@@ -636,6 +652,19 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             staged_in.drain(..discard.min(staged_in.len()));
             scan.discard(discard);
             outcome
+        };
+        self.settled = match outcome {
+            // rustls drained its input: every complete record is processed,
+            // so what it still holds is the records after the cursor.
+            Outcome::NeedInput | Outcome::Idle | Outcome::PeerClosed | Outcome::Closed => {
+                self.scan.is_at_start()
+            }
+            // Application data was processed and discarded with everything
+            // before it (handshake messages cannot interleave with it).
+            Outcome::Read(_) | Outcome::DataReady | Outcome::Discarded(_) | Outcome::Hello(_) => {
+                true
+            }
+            Outcome::Progress | Outcome::Failed(_) => false,
         };
         self.stats.output_staged += self.staged_out.len() as u64;
         self.note_held();
@@ -665,11 +694,11 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             // bytes out so the driver can supply the rest.
             return self.stage_input(available);
         }
-        let needed = self.read_request();
-        if self.rbio.is_shutdown_wr() && self.rbio.pending() == 0 {
+        if self.rbio.is_shutdown_wr() {
+            // Nothing more will come, and what there is cannot make progress.
             return Err(self.eof());
         }
-        Err(Error::want_read(needed))
+        Err(Error::want_read(self.read_request()))
     }
 
     fn stage_input(&mut self, n: usize) -> Result<(), Error> {
@@ -722,16 +751,16 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// Records a fatal protocol error, flushing the alert rustls queued.
     fn fail(&mut self, error: rustls::Error) -> Error {
         let before = self.staged_out.len();
-        // rustls queues the alert and returns the error; one more step with
-        // no input hands the alert out. Never re-feed the failed input: it
-        // would fail (and alert) again.
+        // rustls queues the alert and returns the error; a step hands
+        // queued output out before it looks at any input, so stepping with
+        // no input is safe exactly while output is queued. Never re-feed the
+        // failed input: it would fail (and alert) again.
         for _ in 0..4 {
-            let (_, outcome) = self
-                .session
-                .step(&mut [], &mut Action::Drive, &mut self.staged_out);
-            if !matches!(outcome, Outcome::Progress) {
+            if !self.session.has_queued_output() {
                 break;
             }
+            self.session
+                .step(&mut [], &mut Action::Drive, &mut self.staged_out);
         }
         let alert = classify_alert(&self.staged_out[before.min(self.staged_out.len())..]);
         if alert != AlertSent::None {
@@ -754,6 +783,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     /// Runs one write-side operation. Returns the plaintext bytes taken.
     fn write_op(&mut self, op: WriteOp<'_>) -> Result<usize, Error> {
+        self.settle()?;
         let mut op = op;
         for _ in 0..MAX_STEPS {
             if !self.flush_out() {
@@ -806,6 +836,29 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     }
                 }
                 WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
+            }
+        }
+        Err(self.stuck())
+    }
+
+    /// Drives the read side until rustls holds no processed input, so the
+    /// write side may step with an empty input. Almost always a no-op; it
+    /// does work only while a post-handshake message spans records.
+    fn settle(&mut self) -> Result<(), Error> {
+        for _ in 0..MAX_STEPS {
+            if self.settled {
+                return Ok(());
+            }
+            match self.step(&mut Action::Drive)? {
+                Outcome::Progress | Outcome::DataReady | Outcome::Idle => {}
+                Outcome::NeedInput => {
+                    if !self.settled {
+                        self.need_input()?;
+                    }
+                }
+                Outcome::PeerClosed | Outcome::Closed => self.peer_closed()?,
+                Outcome::Failed(e) => return Err(self.fail(e)),
+                Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello(_) => {}
             }
         }
         Err(self.stuck())

@@ -72,7 +72,9 @@
 //!   The [`compat`] module has the 1 / 0 / -1 forms and the
 //!   `SSL_ERROR_*` numbers.
 //! - **No lost wake-ups.** After *every* call, a driver sends what is in the
-//!   write BIO; then, on `Want::Read`, it puts at least `at_least` more
+//!   write BIO, and while [`Engine::wants_write`] is true (the engine staged
+//!   a record the write BIO had no room for) it calls [`Engine::flush`] and
+//!   sends again. Then, on `Want::Read`, it puts at least `at_least` more
 //!   ciphertext into the read BIO, and on `Want::Write` it waits until it
 //!   can drain the write BIO. A driver that does only this never deadlocks
 //!   and never leaves output behind.

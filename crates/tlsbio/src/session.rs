@@ -198,6 +198,13 @@ impl Session {
         }
     }
 
+    /// Whether rustls holds output it has not handed out yet. Such output
+    /// is handed out before rustls looks at its input, so stepping with an
+    /// empty input is safe while this is true.
+    pub(crate) fn has_queued_output(&self) -> bool {
+        self.common().is_some_and(|c| c.wants_write())
+    }
+
     pub(crate) fn client_hello(&self) -> Option<&ClientHello> {
         match self {
             Self::Paused(hello) | Self::Server(_, hello) => Some(hello),

@@ -98,7 +98,7 @@ pub fn name() -> rustls::pki_types::ServerName<'static> {
 /// respecting `to`'s write guarantee. Returns the bytes moved.
 pub fn transfer(from: &mut impl Bio, to: &mut impl Bio, chunk: usize, max: usize) -> usize {
     let mut moved = 0;
-    let mut buf = vec![0u8; chunk.max(1)];
+    let mut buf = vec![0u8; chunk.clamp(1, 1 << 16)];
     while moved < max {
         let n = buf
             .len()
@@ -135,8 +135,9 @@ pub fn handshake<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
     let mut steps = 0;
     loop {
         steps += 1;
-        let c = client.do_handshake();
-        let s = server.do_handshake();
+        let c = step_handshake(client);
+        let s = step_handshake(server);
+        let _ = (client.flush(), server.flush());
         let moved = transfer(client.wbio_mut(), server.rbio_mut(), chunk, chunk)
             + transfer(server.wbio_mut(), client.rbio_mut(), chunk, chunk);
         let done = c.is_ok() && s.is_ok();
@@ -149,6 +150,19 @@ pub fn handshake<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
                 server: s,
             };
         }
+    }
+}
+
+/// One handshake call; once done, keep reading like a real driver would, so
+/// that post-handshake messages (tickets) are consumed. No application data
+/// is expected during a handshake.
+fn step_handshake<R: Bio, W: Bio>(engine: &mut Engine<R, W>) -> Result<(), Error> {
+    engine.do_handshake()?;
+    let mut scratch = [0u8; 1];
+    match engine.read(&mut scratch) {
+        Ok(n) => panic!("{n} bytes of unexpected application data during the handshake"),
+        Err(Error::Want(_)) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -176,6 +190,10 @@ pub fn send<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
                 Err(e) => panic!("write failed: {e}"),
             }
         }
+        // The driver rule: after every call, drain the write BIO and flush
+        // what the engine staged.
+        let _ = tx.flush();
+        let _ = rx.flush();
         progress |= transfer(tx.wbio_mut(), rx.rbio_mut(), chunk, chunk) > 0;
         // The receiver's replies (tickets, key updates) go back too.
         progress |= transfer(rx.wbio_mut(), tx.rbio_mut(), chunk, usize::MAX) > 0;
@@ -190,9 +208,13 @@ pub fn send<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
         idle = if progress { 0 } else { idle + 1 };
         assert!(
             idle < 8,
-            "stalled after {} of {} bytes",
+            "stalled after {} of {} bytes (sent {sent}): tx {tx:?} rbio {} wbio {}; rx {rx:?} rbio {} wbio {}",
             got.len(),
-            data.len()
+            data.len(),
+            tx.rbio().pending(),
+            tx.wbio().pending(),
+            rx.rbio().pending(),
+            rx.wbio().pending()
         );
     }
     got

@@ -1,0 +1,496 @@
+//! The contract items of docs/semantics.md, one test (or a few) each.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::*;
+use tlsbio::bio::{Bio, RingBio, VecBio};
+use tlsbio::rustls::{self, AlertDescription, ServerConfig};
+use tlsbio::{AlertSent, Engine, Error, Event, HandshakeState, Shutdown, Usage, Want};
+
+type VecEngine = Engine<VecBio, VecBio>;
+
+fn established(
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+) -> (VecEngine, VecEngine) {
+    let (cc, sc) = configs(versions);
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    // Deliver anything still in flight (TLS 1.3 tickets).
+    transfer(server.wbio_mut(), client.rbio_mut(), usize::MAX, usize::MAX);
+    (client, server)
+}
+
+fn flush(from: &mut VecEngine, to: &mut VecEngine) -> usize {
+    transfer(from.wbio_mut(), to.rbio_mut(), usize::MAX, usize::MAX)
+}
+
+#[test]
+fn capacity_one_bios_and_one_byte_trickle_complete() {
+    for v in [TLS13, TLS12] {
+        let (cc, sc) = configs(v);
+        let one = || RingBio::with_capacity(1);
+        let mut client = Engine::client(cc, name(), one(), one()).unwrap();
+        let mut server = Engine::server(sc, one(), one()).unwrap();
+        let out = handshake(&mut client, &mut server, 1);
+        assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+        let data = payload(20_000, 3);
+        assert_eq!(send(&mut client, &mut server, &data, 1), data);
+        assert_eq!(send(&mut server, &mut client, &data, 1), data);
+        // Staging held at most one record or handshake message per direction.
+        assert!(client.stats().high_water <= 2 * (16_384 + 2_048 + 5) + 16_384);
+    }
+}
+
+#[test]
+fn size_hint_is_exact_once_the_header_is_known() {
+    let (mut client, mut server) = established(TLS13);
+    client.write(&payload(1000, 4)).unwrap();
+    let record = client.wbio_mut().pop_bytes().unwrap();
+    assert!(record.len() > 1000);
+    let mut buf = [0u8; 2000];
+    // Before any byte: a header's worth.
+    assert_eq!(
+        server.read(&mut buf),
+        Err(Error::Want(Want::Read { at_least: 5 }))
+    );
+    for fed in 1..record.len() {
+        server.rbio_mut().write(&record[fed - 1..fed]);
+        let expected = if fed < 5 { 5 - fed } else { record.len() - fed };
+        assert_eq!(
+            server.read(&mut buf),
+            Err(Error::Want(Want::Read { at_least: expected })),
+            "after {fed} bytes"
+        );
+        assert_eq!(server.read_request(), expected);
+    }
+    server.rbio_mut().write(&record[record.len() - 1..]);
+    assert_eq!(server.read(&mut buf).unwrap(), 1000);
+}
+
+#[test]
+fn backpressure_peer_that_never_reads() {
+    let (cc, sc) = configs(TLS13);
+    let cap = 50_000;
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::with_limit(cap)).unwrap();
+    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok());
+    let chunk = payload(1 << 20, 5);
+    let mut accepted = 0;
+    let mut wants = 0;
+    for _ in 0..1000 {
+        match client.write(&chunk) {
+            Ok(n) => accepted += n,
+            Err(Error::Want(Want::Write)) => wants += 1,
+            Err(e) => panic!("{e}"),
+        }
+        let held = client.wbio().pending() + client.buffered();
+        assert!(held <= cap + 16_384 + 2_048 + 5, "{held} bytes buffered");
+    }
+    assert!(wants >= 990, "want-write must repeat while nobody reads");
+    assert!(accepted < cap, "accepted {accepted} with a {cap}-byte BIO");
+}
+
+#[test]
+fn eof_without_close_notify_is_never_a_clean_close() {
+    let (mut client, mut server) = established(TLS13);
+    client.write(b"partial").unwrap();
+    let record = client.wbio_mut().pop_bytes().unwrap();
+    // Truncated mid-record.
+    server.rbio_mut().write(&record[..record.len() - 3]);
+    server.rbio_mut().shutdown_wr();
+    let mut buf = [0u8; 64];
+    let err = server.read(&mut buf).unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnexpectedEof {
+            during_handshake: false,
+            partial_record: record.len() - 3
+        }
+    );
+    assert!(err.is_fatal());
+    assert_eq!(server.read(&mut buf).unwrap_err(), err, "sticky");
+
+    // Between records, too.
+    let (_client, mut server) = established(TLS13);
+    server.rbio_mut().shutdown_wr();
+    assert!(matches!(
+        server.read(&mut buf),
+        Err(Error::UnexpectedEof {
+            during_handshake: false,
+            partial_record: 0
+        })
+    ));
+}
+
+#[test]
+fn eof_is_a_clean_close_only_when_opted_in() {
+    let (_client, server) = established(TLS13);
+    let mut server = server.with_options(tlsbio::Options::default().ignore_unexpected_eof(true));
+    server.rbio_mut().shutdown_wr();
+    let mut buf = [0u8; 8];
+    assert_eq!(server.read(&mut buf), Err(Error::ZeroReturn));
+}
+
+#[test]
+fn eof_during_handshake_is_reported_as_such() {
+    let (cc, _) = configs(TLS13);
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+    assert!(client.connect().unwrap_err().want().is_some());
+    client.rbio_mut().shutdown_wr();
+    assert!(matches!(
+        client.connect(),
+        Err(Error::UnexpectedEof {
+            during_handshake: true,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn close_notify_gives_zero_return_and_shutdown_is_two_step() {
+    for v in [TLS13, TLS12] {
+        let (mut client, mut server) = established(v);
+        client.write(b"last words").unwrap();
+        assert_eq!(client.shutdown(), Ok(Shutdown::Sent));
+        assert_eq!(client.state(), HandshakeState::ShutdownSent);
+        assert_eq!(
+            client.write(b"x"),
+            Err(Error::Usage(Usage::WriteAfterShutdown))
+        );
+        flush(&mut client, &mut server);
+        let mut buf = [0u8; 64];
+        let n = server.read(&mut buf).unwrap();
+        assert_eq!(
+            &buf[..n],
+            b"last words",
+            "data before close_notify is delivered"
+        );
+        assert_eq!(server.read(&mut buf), Err(Error::ZeroReturn));
+        assert_eq!(
+            server.read(&mut buf),
+            Err(Error::ZeroReturn),
+            "stays closed"
+        );
+        assert_eq!(server.state(), HandshakeState::PeerClosed);
+
+        // Half-close: the server can still send after the client closed.
+        server.write(b"reply after close").unwrap();
+        assert_eq!(
+            client.shutdown().unwrap_err().want(),
+            Some(Want::Read { at_least: 5 })
+        );
+        flush(&mut server, &mut client);
+        let n = client.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"reply after close");
+
+        assert_eq!(server.shutdown(), Ok(Shutdown::Complete));
+        flush(&mut server, &mut client);
+        assert_eq!(client.shutdown(), Ok(Shutdown::Complete));
+        assert_eq!(client.state(), HandshakeState::Closed);
+        assert_eq!(client.shutdown(), Ok(Shutdown::Complete), "safe to retry");
+    }
+}
+
+#[test]
+fn junk_after_close_notify_is_ignored() {
+    let (mut client, mut server) = established(TLS13);
+    client.shutdown().unwrap();
+    flush(&mut client, &mut server);
+    server.rbio_mut().write(&[0xde; 300]);
+    let mut buf = [0u8; 8];
+    assert_eq!(server.read(&mut buf), Err(Error::ZeroReturn));
+    assert_eq!(server.rbio().pending(), 0);
+}
+
+#[test]
+fn corrupted_record_is_a_sticky_protocol_error_with_the_alert_sent() {
+    for v in [TLS13, TLS12] {
+        let (mut client, mut server) = established(v);
+        client.write(b"tamper with me").unwrap();
+        let mut record = client.wbio_mut().pop_bytes().unwrap().to_vec();
+        let last = record.len() - 1;
+        record[last] ^= 1;
+        server.rbio_mut().write(&record);
+        let mut buf = [0u8; 64];
+        let err = server.read(&mut buf).unwrap_err();
+        let Error::Protocol(p) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(p.rustls_error(), &rustls::Error::DecryptError);
+        assert_eq!(p.alert_sent(), AlertSent::Encrypted);
+        // The alert is already in the write BIO...
+        assert!(server.wbio().pending() > 0);
+        // ...every later call returns the same error...
+        assert_eq!(server.read(&mut buf).unwrap_err(), err);
+        assert_eq!(server.write(b"x").unwrap_err(), err);
+        assert_eq!(server.shutdown().unwrap_err(), err);
+        assert_eq!(server.state(), HandshakeState::Failed);
+        // ...and the peer learns why.
+        flush(&mut server, &mut client);
+        let err = client.read(&mut buf).unwrap_err();
+        let Error::Protocol(p) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(p.alert_received(), Some(AlertDescription::BadRecordMac));
+        let mut alert_events = 0;
+        while let Some(e) = client.poll_event() {
+            alert_events += usize::from(e == Event::AlertReceived(AlertDescription::BadRecordMac));
+        }
+        assert_eq!(alert_events, 1);
+    }
+}
+
+#[test]
+fn plaintext_alert_during_handshake_is_reported() {
+    let (cc, _) = configs(TLS13);
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+    client.connect().unwrap_err();
+    // A ServerHello-shaped record full of junk.
+    client.rbio_mut().write(&[22, 3, 3, 0, 4, 2, 0, 0, 0]);
+    let Err(Error::Protocol(p)) = client.connect() else {
+        panic!()
+    };
+    assert!(matches!(p.alert_sent(), AlertSent::Plaintext(_)), "{p}");
+    assert!(client.wbio().pending() > 0);
+}
+
+#[test]
+fn client_hello_pause_picks_a_certificate_by_sni() {
+    let pki = Pki::new();
+    let alpha = Arc::new(pki.server_config(TLS13, &["alpha.test"]));
+    let beta = Arc::new(pki.server_config(TLS13, &["beta.test"]));
+    let client_config = Arc::new(pki.client_config(TLS13));
+    for host in ["alpha.test", "beta.test"] {
+        let mut client = Engine::client(
+            Arc::clone(&client_config),
+            host.try_into().unwrap(),
+            VecBio::new(),
+            VecBio::new(),
+        )
+        .unwrap();
+        let mut server = Engine::server_paused(VecBio::new(), VecBio::new());
+        assert_eq!(server.state(), HandshakeState::Before);
+        client.connect().unwrap_err();
+        // Feed the ClientHello one byte at a time: the pause still comes.
+        let hello = client.wbio_mut().pop_bytes().unwrap();
+        for b in hello.iter() {
+            assert!(matches!(
+                server.accept(),
+                Err(Error::Want(Want::Read { .. }))
+            ));
+            server.rbio_mut().write(&[*b]);
+        }
+        assert_eq!(server.accept(), Err(Error::Want(Want::ClientHello)));
+        assert_eq!(
+            server.accept(),
+            Err(Error::Want(Want::ClientHello)),
+            "stays paused"
+        );
+        assert_eq!(server.state(), HandshakeState::ClientHelloPaused);
+        let offer = server.client_hello().unwrap().clone();
+        assert_eq!(offer.server_name(), Some(host));
+        assert!(!offer.cipher_suites().is_empty());
+        // Decide "later", then resume with the chosen config.
+        let chosen = if offer.server_name() == Some("alpha.test") {
+            &alpha
+        } else {
+            &beta
+        };
+        server.resume(Arc::clone(chosen)).unwrap();
+        let out = handshake(&mut client, &mut server, usize::MAX);
+        assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+        assert_eq!(server.server_name(), Some(host));
+        assert_eq!(
+            server.resume(Arc::clone(chosen)),
+            Err(Error::Usage(Usage::NotPaused))
+        );
+    }
+}
+
+#[test]
+fn alpn_and_mutual_tls() {
+    let pki = Pki::new();
+    let client_leaf = pki.leaf(&["client.test"]);
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(pki.roots()))
+        .build()
+        .unwrap();
+    let server_leaf = pki.leaf(&["localhost"]);
+    let mut sc = ServerConfig::builder_with_protocol_versions(TLS13)
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(server_leaf.chain, server_leaf.key)
+        .unwrap();
+    sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut cc = rustls::ClientConfig::builder_with_protocol_versions(TLS13)
+        .with_root_certificates(pki.roots())
+        .with_client_auth_cert(client_leaf.chain.clone(), client_leaf.key)
+        .unwrap();
+    cc.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let mut client = Engine::client(Arc::new(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(Arc::new(sc), VecBio::new(), VecBio::new()).unwrap();
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    assert_eq!(client.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(server.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(server.peer_certificates().unwrap()[0], client_leaf.chain[0]);
+    assert!(client.peer_certificates().is_some());
+    assert!(client.cipher_suite().is_some());
+}
+
+#[test]
+fn mtls_without_a_client_certificate_fails_cleanly_on_both_sides() {
+    let pki = Pki::new();
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(pki.roots()))
+        .build()
+        .unwrap();
+    let leaf = pki.leaf(&["localhost"]);
+    let sc = ServerConfig::builder_with_protocol_versions(TLS13)
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(leaf.chain, leaf.key)
+        .unwrap();
+    let cc = pki.client_config(TLS13);
+    let mut client = Engine::client(Arc::new(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(Arc::new(sc), VecBio::new(), VecBio::new()).unwrap();
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(matches!(out.server, Err(Error::Protocol(_))), "{out:?}");
+    // The server's alert reaches the client, which fails too.
+    flush(&mut server, &mut client);
+    let mut buf = [0u8; 8];
+    let err = client.read(&mut buf).unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(p) if p.alert_received().is_some()),
+        "{err}"
+    );
+}
+
+#[test]
+fn ticket_resumption_across_two_connections() {
+    for v in [TLS13, TLS12] {
+        let pki = Pki::new();
+        let cc = Arc::new(pki.client_config(v));
+        let sc = Arc::new(pki.server_config(v, &["localhost"]));
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let mut client =
+                Engine::client(Arc::clone(&cc), name(), VecBio::new(), VecBio::new()).unwrap();
+            let mut server = Engine::server(Arc::clone(&sc), VecBio::new(), VecBio::new()).unwrap();
+            let out = handshake(&mut client, &mut server, usize::MAX);
+            assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+            // Let the client see the tickets.
+            let data = send(&mut server, &mut client, b"ticket carrier", usize::MAX);
+            assert_eq!(data, b"ticket carrier");
+            kinds.push((client.is_resumed(), server.is_resumed()));
+        }
+        assert_eq!(kinds, [(false, false), (true, true)], "{v:?}");
+    }
+}
+
+#[test]
+fn key_update_with_data_flowing() {
+    let (mut client, mut server) = established(TLS13);
+    for round in 0..5u64 {
+        let data = payload(30_000, round);
+        assert_eq!(send(&mut client, &mut server, &data, 4096), data);
+        client.key_update().unwrap();
+        assert_eq!(send(&mut server, &mut client, &data, 4096), data);
+        assert_eq!(send(&mut client, &mut server, &data, 4096), data);
+    }
+    let (mut client12, _server12) = established(TLS12);
+    assert_eq!(
+        client12.key_update(),
+        Err(Error::Usage(Usage::KeyUpdateNeedsTls13))
+    );
+}
+
+#[test]
+fn small_read_buffers_lose_nothing() {
+    let (mut client, mut server) = established(TLS13);
+    let data = payload(40_000, 9);
+    let mut sent = 0;
+    while sent < data.len() {
+        sent += client.write(&data[sent..]).unwrap();
+    }
+    flush(&mut client, &mut server);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 7];
+    while got.len() < data.len() {
+        let n = server.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+        assert!(server.pending() <= 16_384);
+    }
+    assert_eq!(got, data);
+}
+
+#[test]
+fn write_retry_after_want_write_may_use_any_buffer() {
+    let (cc, sc) = configs(TLS13);
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::with_limit(20_000)).unwrap();
+    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+    assert!(handshake(&mut client, &mut server, usize::MAX)
+        .client
+        .is_ok());
+    let first = payload(30_000, 1);
+    let n = client.write(&first).unwrap();
+    assert!(n < first.len());
+    assert_eq!(client.write(&first[n..]), Err(Error::Want(Want::Write)));
+    // A different buffer after want-write: fine, nothing of the first was taken.
+    let other = b"something else entirely";
+    flush(&mut client, &mut server);
+    assert_eq!(client.write(other).unwrap(), other.len());
+    flush(&mut client, &mut server);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < n + other.len() {
+        let k = server.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..k]);
+    }
+    assert_eq!(&got[..n], &first[..n]);
+    assert_eq!(&got[n..], other);
+}
+
+#[test]
+fn early_data_configs_are_refused_up_front() {
+    let (cc, sc) = configs(TLS13);
+    let mut sc = (*sc).clone();
+    sc.max_early_data_size = 1024;
+    assert_eq!(
+        Engine::server(Arc::new(sc), VecBio::new(), VecBio::new()).unwrap_err(),
+        Error::Usage(Usage::EarlyDataUnsupported)
+    );
+    let mut cc = (*cc).clone();
+    cc.enable_early_data = true;
+    assert!(Engine::client(Arc::new(cc), name(), VecBio::new(), VecBio::new()).is_err());
+}
+
+#[test]
+fn events_trace_the_states() {
+    let (mut client, mut server) = established(TLS13);
+    client.shutdown().unwrap();
+    let mut states = Vec::new();
+    while let Some(e) = client.poll_event() {
+        if let Event::StateChanged(_, to) = e {
+            states.push(to);
+        }
+    }
+    assert_eq!(
+        states,
+        [
+            HandshakeState::Handshaking,
+            HandshakeState::Established,
+            HandshakeState::ShutdownSent
+        ]
+    );
+    let mut server_states = Vec::new();
+    while let Some(Event::StateChanged(_, to)) = server.poll_event() {
+        server_states.push(to);
+    }
+    assert_eq!(server_states[0], HandshakeState::ReadingClientHello);
+    assert_eq!(
+        HandshakeState::Established.to_string(),
+        "TLS handshake complete, connection established"
+    );
+}
