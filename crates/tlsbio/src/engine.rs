@@ -668,7 +668,10 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         };
         self.stats.output_staged += self.staged_out.len() as u64;
         self.note_held();
-        self.flush_out();
+        // A failed step's output is the alert: `fail` reads it, then flushes.
+        if !matches!(outcome, Outcome::Failed(_)) {
+            self.flush_out();
+        }
         Ok(outcome)
     }
 
@@ -750,7 +753,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     /// Records a fatal protocol error, flushing the alert rustls queued.
     fn fail(&mut self, error: rustls::Error) -> Error {
-        let before = self.staged_out.len();
+        // Steps start with nothing staged, so everything staged now came
+        // from the failing step or the alert flush below.
+        let before = 0;
         // rustls queues the alert and returns the error; a step hands
         // queued output out before it looks at any input, so stepping with
         // no input is safe exactly while output is queued. Never re-feed the

@@ -121,6 +121,41 @@ impl Bio for RingBio {
         Some(out)
     }
 
+    /// Copies in up to two pieces around the end, never rotating.
+    fn write(&mut self, buf: &[u8]) -> usize {
+        let cap = self.buf.len();
+        let n = buf.len().min(cap - self.len);
+        if n == 0 {
+            return 0;
+        }
+        let tail = (self.head + self.len) % cap;
+        let first = n.min(cap - tail);
+        self.buf[tail..tail + first].copy_from_slice(&buf[..first]);
+        self.buf[..n - first].copy_from_slice(&buf[first..n]);
+        self.len += n;
+        self.stats.high_water = self.stats.high_water.max(self.len);
+        n
+    }
+
+    /// Copies out in up to two pieces around the end, never rotating.
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        let cap = self.buf.len();
+        let n = buf.len().min(self.len);
+        if n == 0 {
+            return 0;
+        }
+        let first = n.min(cap - self.head);
+        buf[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
+        buf[first..n].copy_from_slice(&self.buf[..n - first]);
+        self.len -= n;
+        self.head = if self.len == 0 {
+            0
+        } else {
+            (self.head + n) % cap
+        };
+        n
+    }
+
     fn shutdown_wr(&mut self) {
         self.eof = true;
     }
