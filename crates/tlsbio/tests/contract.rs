@@ -494,3 +494,35 @@ fn events_trace_the_states() {
         "TLS handshake complete, connection established"
     );
 }
+
+#[test]
+fn keylog_goes_through_rustls_key_log() {
+    #[derive(Debug, Default)]
+    struct Count(std::sync::Mutex<Vec<String>>);
+    impl rustls::KeyLog for Count {
+        fn log(&self, label: &str, _client_random: &[u8], _secret: &[u8]) {
+            self.0.lock().unwrap().push(label.to_string());
+        }
+    }
+    for v in [TLS13, TLS12] {
+        let (cc, sc) = configs(v);
+        let log = Arc::new(Count::default());
+        let mut cc = (*cc).clone();
+        cc.key_log = log.clone();
+        let mut client =
+            Engine::client(Arc::new(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+        let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+        assert!(handshake(&mut client, &mut server, usize::MAX)
+            .client
+            .is_ok());
+        let labels = log.0.lock().unwrap().clone();
+        if v == TLS13 {
+            assert!(
+                labels.contains(&"CLIENT_TRAFFIC_SECRET_0".to_string()),
+                "{labels:?}"
+            );
+        } else {
+            assert_eq!(labels, ["CLIENT_RANDOM"]);
+        }
+    }
+}
