@@ -459,11 +459,6 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             // stops "handshaking" before its Finished is encoded.
             match self.step(&mut Action::Drive)? {
                 Outcome::Progress => {}
-                Outcome::Idle | Outcome::DataReady | Outcome::Read(_) | Outcome::Discarded(_)
-                    if !self.session.is_handshaking() =>
-                {
-                    return self.flush();
-                }
                 Outcome::NeedInput
                 | Outcome::Idle
                 | Outcome::DataReady
@@ -480,7 +475,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                         return self.flush();
                     }
                 }
-                Outcome::Hello(_) => return Err(Want::ClientHello.into()),
+                Outcome::Hello => return Err(Want::ClientHello.into()),
                 Outcome::Failed(e) => return Err(self.fail(e)),
             }
         }
@@ -515,7 +510,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     self.peer_closed()?;
                     return Err(Error::ZeroReturn);
                 }
-                Outcome::Hello(_) => return Err(Want::ClientHello.into()),
+                Outcome::Hello => return Err(Want::ClientHello.into()),
                 Outcome::Failed(e) => return Err(self.fail(e)),
             }
         }
@@ -661,9 +656,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             }
             // Application data was processed and discarded with everything
             // before it (handshake messages cannot interleave with it).
-            Outcome::Read(_) | Outcome::DataReady | Outcome::Discarded(_) | Outcome::Hello(_) => {
-                true
-            }
+            Outcome::Read(_) | Outcome::DataReady | Outcome::Discarded(_) | Outcome::Hello => true,
             Outcome::Progress | Outcome::Failed(_) => false,
         };
         self.stats.output_staged += self.staged_out.len() as u64;
@@ -753,9 +746,6 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     /// Records a fatal protocol error, flushing the alert rustls queued.
     fn fail(&mut self, error: rustls::Error) -> Error {
-        // Steps start with nothing staged, so everything staged now came
-        // from the failing step or the alert flush below.
-        let before = 0;
         // rustls queues the alert and returns the error; a step hands
         // queued output out before it looks at any input, so stepping with
         // no input is safe exactly while output is queued. Never re-feed the
@@ -767,7 +757,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             self.session
                 .step(&mut [], &mut Action::Drive, &mut self.staged_out);
         }
-        let alert = classify_alert(&self.staged_out[before.min(self.staged_out.len())..]);
+        // Steps start with nothing staged, so everything staged now came
+        // from the failing step or the alert flush above.
+        let alert = classify_alert(&self.staged_out);
         if alert != AlertSent::None {
             self.events.push_back(Event::AlertSent(alert));
         }
@@ -863,7 +855,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 }
                 Outcome::PeerClosed | Outcome::Closed => self.peer_closed()?,
                 Outcome::Failed(e) => return Err(self.fail(e)),
-                Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello(_) => {}
+                Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello => {}
             }
         }
         Err(self.stuck())

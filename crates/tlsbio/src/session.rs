@@ -56,7 +56,7 @@ pub(crate) enum Outcome {
     /// Both close_notify alerts have been exchanged.
     Closed,
     /// The ClientHello has been read; the server is paused.
-    Hello(Box<ClientHello>),
+    Hello,
     /// rustls failed. Any alert it queued has been staged.
     Failed(rustls::Error),
 }
@@ -155,24 +155,24 @@ impl Session {
                 fed,
                 config,
             } => {
-                let config = config.clone();
                 // The first flight stays in `input` for the real connection.
                 let outcome = match accept(acceptor, fed, input, out) {
-                    Outcome::Hello(hello) => {
+                    Ok(hello) => {
+                        let config = config.take();
                         *self = Self::Paused(hello);
                         match config {
                             Some(config) => match self.resume(config) {
                                 Ok(()) => Outcome::Progress,
                                 Err(e) => Outcome::Failed(e),
                             },
-                            None => Outcome::Hello(Box::default()),
+                            None => Outcome::Hello,
                         }
                     }
-                    other => other,
+                    Err(outcome) => outcome,
                 };
                 (0, outcome)
             }
-            Self::Paused(hello) => (0, Outcome::Hello(hello.clone())),
+            Self::Paused(_) => (0, Outcome::Hello),
         }
     }
 
@@ -407,28 +407,32 @@ fn stage(out: &mut Vec<u8>, mut f: impl FnMut(&mut [u8]) -> Result<usize, usize>
 }
 
 /// Feeds the not-yet-seen part of the first flight to the acceptor.
-fn accept(acceptor: &mut Acceptor, fed: &mut usize, input: &[u8], out: &mut Vec<u8>) -> Outcome {
+/// Returns the ClientHello once it is complete, otherwise what to do.
+fn accept(
+    acceptor: &mut Acceptor,
+    fed: &mut usize,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<Box<ClientHello>, Outcome> {
     while *fed < input.len() {
         let mut rest = &input[*fed..];
         match acceptor.read_tls(&mut rest) {
             Ok(0) => break,
             Ok(n) => *fed += n,
             Err(e) => {
-                return Outcome::Failed(rustls::Error::General(format!(
+                return Err(Outcome::Failed(rustls::Error::General(format!(
                     "client hello rejected: {e}"
-                )))
+                ))))
             }
         }
     }
     match acceptor.accept() {
-        Ok(None) => Outcome::NeedInput,
-        Ok(Some(accepted)) => {
-            Outcome::Hello(Box::new(ClientHello::from_rustls(&accepted.client_hello())))
-        }
-        Err((e, alert)) => {
-            let mut alert = alert;
+        Ok(None) => Err(Outcome::NeedInput),
+        Ok(Some(accepted)) => Ok(Box::new(ClientHello::from_rustls(&accepted.client_hello()))),
+        Err((e, mut alert)) => {
+            // Writing into a Vec cannot fail.
             let _ = alert.write_all(out);
-            Outcome::Failed(e)
+            Err(Outcome::Failed(e))
         }
     }
 }
