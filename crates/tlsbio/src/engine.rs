@@ -470,7 +470,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     self.need_input()?;
                 }
                 Outcome::PeerClosed | Outcome::Closed => {
-                    self.peer_closed()?;
+                    self.peer_closed();
                     if !self.session.is_handshaking() {
                         return self.flush();
                     }
@@ -507,7 +507,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 Outcome::Progress | Outcome::DataReady | Outcome::Discarded(_) => {}
                 Outcome::NeedInput | Outcome::Idle => self.need_input()?,
                 Outcome::PeerClosed | Outcome::Closed => {
-                    self.peer_closed()?;
+                    self.peer_closed();
                     return Err(Error::ZeroReturn);
                 }
                 Outcome::Hello => return Err(Want::ClientHello.into()),
@@ -567,6 +567,8 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     fn await_close_notify(&mut self) -> Result<Shutdown, Error> {
+        // Plaintext not yet read is dropped too, and counted, as documented.
+        self.stats.discarded_after_shutdown += self.pending() as u64;
         self.held.clear();
         self.held_pos = 0;
         for _ in 0..MAX_STEPS {
@@ -575,7 +577,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             }
             match self.step(&mut Action::Discard)? {
                 Outcome::Discarded(n) => self.stats.discarded_after_shutdown += n as u64,
-                Outcome::PeerClosed | Outcome::Closed => self.peer_closed()?,
+                Outcome::PeerClosed | Outcome::Closed => self.peer_closed(),
                 Outcome::Failed(e) => return Err(self.fail(e)),
                 _ => self.need_input()?,
             }
@@ -735,13 +737,12 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     /// The peer's close_notify was processed: anything after it is ignored
     /// (RFC 8446 section 6.1).
-    fn peer_closed(&mut self) -> Result<(), Error> {
+    fn peer_closed(&mut self) {
         self.peer_closed = true;
         self.staged_in.clear();
         let pending = self.rbio.pending();
         self.rbio.read_in_place(|_| (pending, ()));
         self.scan.reset();
-        Ok(())
     }
 
     /// Records a fatal protocol error, flushing the alert rustls queued.
@@ -853,7 +854,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                         self.need_input()?;
                     }
                 }
-                Outcome::PeerClosed | Outcome::Closed => self.peer_closed()?,
+                Outcome::PeerClosed | Outcome::Closed => self.peer_closed(),
                 Outcome::Failed(e) => return Err(self.fail(e)),
                 Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello => {}
             }

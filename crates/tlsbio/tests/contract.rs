@@ -526,3 +526,19 @@ fn keylog_goes_through_rustls_key_log() {
         }
     }
 }
+
+#[test]
+fn shutdown_wait_counts_the_plaintext_it_drops() {
+    let (mut client, mut server) = established(TLS13);
+    client.write(b"0123456789").unwrap();
+    flush(&mut client, &mut server);
+    let mut buf = [0u8; 3];
+    assert_eq!(server.read(&mut buf).unwrap(), 3);
+    assert_eq!(server.pending(), 7);
+    assert_eq!(server.shutdown(), Ok(Shutdown::Sent));
+    client.write(b"abcde").unwrap();
+    client.shutdown().unwrap();
+    flush(&mut client, &mut server);
+    assert_eq!(server.shutdown(), Ok(Shutdown::Complete));
+    assert_eq!(server.stats().discarded_after_shutdown, 7 + 5);
+}
