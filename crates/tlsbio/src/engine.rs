@@ -795,16 +795,27 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             let attempt = if room >= wanted {
                 self.write_into_bio(op, wanted)
             } else {
-                // Not enough room for the guess: learn the exact need.
-                self.write_into(op, &mut Vec::new())
+                // Not enough room for the guess: learn the exact need. rustls
+                // may hand out a queued message instead (an alert queued by
+                // an earlier attempt that was too small): it is spilled into
+                // the probe and must be kept, not dropped with it.
+                let mut probe = Vec::new();
+                let outcome = self.write_into(op, &mut probe);
+                self.stage_output(probe);
+                outcome
             };
             match attempt {
                 WriteOutcome::Done(n) => return Ok(n),
                 WriteOutcome::Progress => {}
+                // rustls says this only once: losing it would leave
+                // `shutdown` waiting for a close_notify already read.
+                WriteOutcome::PeerClosed => self.peer_closed(),
                 WriteOutcome::NeedRoom(required) => {
                     if room >= required {
-                        if let WriteOutcome::Done(n) = self.write_into_bio(op, required) {
-                            return Ok(n);
+                        match self.write_into_bio(op, required) {
+                            WriteOutcome::Done(n) => return Ok(n),
+                            WriteOutcome::PeerClosed => self.peer_closed(),
+                            _ => {}
                         }
                         continue;
                     }
@@ -821,16 +832,15 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     }
                     // The write BIO is empty and still too small for one
                     // record: stage that record and let it drain.
-                    let mut staged = std::mem::take(&mut self.staged_out);
-                    staged.resize(required, 0);
+                    let mut staged = vec![0; required];
                     let outcome = self.write_into(op, &mut staged);
-                    self.staged_out = staged;
-                    self.stats.output_staged += required as u64;
+                    self.stage_output(staged);
                     self.flush_out();
                     match outcome {
                         WriteOutcome::Done(n) => return Ok(n),
                         WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
-                        _ => {}
+                        WriteOutcome::PeerClosed => self.peer_closed(),
+                        WriteOutcome::Progress | WriteOutcome::NeedRoom(_) => {}
                     }
                 }
                 WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
@@ -886,6 +896,20 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         region.extend_from_slice(&spill);
         self.note_held();
         outcome
+    }
+
+    /// Appends bytes to the output staging, behind anything already there.
+    fn stage_output(&mut self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.stats.output_staged += bytes.len() as u64;
+        if self.staged_out.is_empty() {
+            self.staged_out = bytes;
+        } else {
+            self.staged_out.extend_from_slice(&bytes);
+        }
+        self.note_held();
     }
 
     fn not_ready(&mut self, outcome: Outcome) -> Error {

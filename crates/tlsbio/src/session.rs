@@ -82,6 +82,10 @@ pub(crate) enum WriteOutcome {
     Progress,
     /// The region is too small: this many contiguous bytes are needed.
     NeedRoom(usize),
+    /// rustls reported, once, that the peer's close_notify arrived (it may
+    /// have read the alert together with the last application data).
+    /// Writing may go on; step again.
+    PeerClosed,
     /// The connection cannot write now; the outcome says why.
     NotReady(Outcome),
 }
@@ -373,7 +377,7 @@ fn write_step<Data>(
             (0, WriteOutcome::Progress)
         }
         Ok(ConnectionState::BlockedHandshake) => (0, WriteOutcome::NotReady(Outcome::NeedInput)),
-        Ok(ConnectionState::PeerClosed) => (0, WriteOutcome::Progress),
+        Ok(ConnectionState::PeerClosed) => (0, WriteOutcome::PeerClosed),
         Ok(ConnectionState::Closed) => (0, WriteOutcome::NotReady(Outcome::Closed)),
         Ok(ConnectionState::ReadEarlyData(_)) => (
             0,

@@ -542,3 +542,71 @@ fn shutdown_wait_counts_the_plaintext_it_drops() {
     assert_eq!(server.shutdown(), Ok(Shutdown::Complete));
     assert_eq!(server.stats().discarded_after_shutdown, 7 + 5);
 }
+
+/// A close_notify that did not fit a one-byte write BIO at the first try is
+/// queued inside rustls; the retry must send it, not drop it. Found by the
+/// tlsbio-memory harness (seeded schedule 42): the peer waited forever.
+#[test]
+fn close_notify_retried_through_a_one_byte_write_bio_is_sent() {
+    for v in [TLS13, TLS12] {
+        let (cc, sc) = configs(v);
+        let one = || RingBio::with_capacity(1);
+        let mut client = Engine::client(cc, name(), one(), one()).unwrap();
+        let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+        let out = handshake(&mut client, &mut server, 1);
+        assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+        // Leave the engine's staging empty and the last byte of a record in
+        // the write BIO, so that shutdown's first try finds no room.
+        assert_eq!(client.write(b"x"), Ok(1));
+        for _ in 0..100 {
+            if client.flush().is_ok() {
+                break;
+            }
+            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
+        }
+        assert_eq!(client.wbio().pending(), 1);
+        assert!(client.shutdown().unwrap_err().want().is_some());
+        let mut done = false;
+        let mut buf = [0u8; 64];
+        for _ in 0..10_000 {
+            // Each call finds the one-byte write BIO full, or nearly so.
+            match client.shutdown() {
+                Ok(_) | Err(Error::Want(_)) => {}
+                Err(e) => panic!("client shutdown: {e}"),
+            }
+            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
+            match server.read(&mut buf) {
+                Err(Error::ZeroReturn) => {
+                    done = true;
+                    break;
+                }
+                Ok(n) => assert_eq!(&buf[..n], b"x"),
+                Err(Error::Want(_)) => {}
+                Err(e) => panic!("server read: {e}"),
+            }
+            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+        }
+        assert!(done, "the server never saw the client's close_notify");
+    }
+}
+
+/// The peer's close_notify arrives right behind its last data; we read
+/// the data, write a reply and shut down without reading again. `shutdown`
+/// must find the close_notify (first call or second), never wait for
+/// another one.
+#[test]
+fn close_notify_behind_the_last_data_completes_shutdown() {
+    for v in [TLS13, TLS12] {
+        let (mut client, mut server) = established(v);
+        client.write(b"last words").unwrap();
+        assert_eq!(client.shutdown(), Ok(Shutdown::Sent));
+        flush(&mut client, &mut server);
+        let mut buf = [0u8; 10];
+        assert_eq!(server.read(&mut buf), Ok(10));
+        server.write(b"reply").unwrap();
+        let first = server.shutdown();
+        assert!(matches!(first, Ok(_)), "{v:?}: {first:?}");
+        assert_eq!(server.shutdown(), Ok(Shutdown::Complete), "{v:?}");
+        assert_eq!(server.stats().discarded_after_shutdown, 0);
+    }
+}
