@@ -557,7 +557,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     fn shutdown_sent(&mut self) -> Result<Shutdown, Error> {
-        self.flush()?;
+        if !self.flush_out() {
+            return Err(self.output_stuck());
+        }
         self.close = CloseState::Sent;
         Ok(if self.peer_closed {
             Shutdown::Complete
@@ -616,16 +618,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// to the write BIO; the step is not taken while output is stuck.
     fn step(&mut self, action: &mut Action<'_>) -> Result<Outcome, Error> {
         if !self.flush_out() {
-            // Our output is stuck. Take the peer's bytes into staging (up to
-            // the staging bound) so that the peer, which may be stuck on its
-            // output to us, can go on: two engines with tiny BIOs must not
-            // wait on each other.
-            let room = MAX_STAGED_INPUT.saturating_sub(self.staged_in.len());
-            let take = self.rbio.pending().min(room);
-            if take > 0 {
-                self.stage_input(take)?;
-            }
-            return Err(Want::Write.into());
+            return Err(self.output_stuck());
         }
         self.stats.steps += 1;
         let Self {
@@ -697,6 +690,21 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             return Err(self.eof());
         }
         Err(Error::want_read(self.read_request()))
+    }
+
+    /// Our output is stuck: take the peer's bytes into staging (up to the
+    /// staging bound) so that the peer, which may be stuck on its output to
+    /// us, can go on. Two engines with tiny BIOs must not wait on each
+    /// other, whichever call found the write BIO full.
+    fn output_stuck(&mut self) -> Error {
+        let room = MAX_STAGED_INPUT.saturating_sub(self.staged_in.len());
+        let take = self.rbio.pending().min(room);
+        if take > 0 {
+            if let Err(e) = self.stage_input(take) {
+                return e;
+            }
+        }
+        Want::Write.into()
     }
 
     fn stage_input(&mut self, n: usize) -> Result<(), Error> {
@@ -785,7 +793,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         let mut op = op;
         for _ in 0..MAX_STEPS {
             if !self.flush_out() {
-                return Err(Want::Write.into());
+                return Err(self.output_stuck());
             }
             let room = self.wbio.write_guarantee();
             let wanted = match op {
@@ -828,7 +836,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                         }
                     }
                     if self.wbio.pending() > 0 {
-                        return Err(Want::Write.into());
+                        return Err(self.output_stuck());
                     }
                     // The write BIO is empty and still too small for one
                     // record: stage that record and let it drain.

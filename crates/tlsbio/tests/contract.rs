@@ -610,3 +610,34 @@ fn close_notify_behind_the_last_data_completes_shutdown() {
         assert_eq!(server.stats().discarded_after_shutdown, 0);
     }
 }
+
+/// Both sides shut down at once through one-byte BIOs: each close_notify
+/// is stuck behind a full write BIO while the read BIO is full too. The
+/// engines must take input while their output is stuck, or they wait on
+/// each other forever. Found by the tlsbio-memory trickle schedule.
+#[test]
+fn simultaneous_shutdown_through_one_byte_bios_completes() {
+    for v in [TLS13, TLS12] {
+        let (cc, sc) = configs(v);
+        let one = || RingBio::with_capacity(1);
+        let mut client = Engine::client(cc, name(), one(), one()).unwrap();
+        let mut server = Engine::server(sc, one(), one()).unwrap();
+        let out = handshake(&mut client, &mut server, 1);
+        assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+        let (mut c_done, mut s_done) = (false, false);
+        for _ in 0..10_000 {
+            if !c_done {
+                c_done = client.shutdown() == Ok(Shutdown::Complete);
+            }
+            if !s_done {
+                s_done = server.shutdown() == Ok(Shutdown::Complete);
+            }
+            if c_done && s_done {
+                break;
+            }
+            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
+            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+        }
+        assert!(c_done && s_done, "{v:?}: client {c_done}, server {s_done}");
+    }
+}
