@@ -846,10 +846,22 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     self.flush_out();
                     match outcome {
                         WriteOutcome::Done(n) => return Ok(n),
+                        // rustls says Closed once it has our close_notify (queued by an
+                        // earlier, too-small attempt) and the peer's: it is sent.
+                        WriteOutcome::NotReady(Outcome::Closed)
+                            if matches!(op, WriteOp::CloseNotify) =>
+                        {
+                            return Ok(0)
+                        }
                         WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
                         WriteOutcome::PeerClosed => self.peer_closed(),
                         WriteOutcome::Progress | WriteOutcome::NeedRoom(_) => {}
                     }
+                }
+                // rustls says Closed once it has our close_notify (queued by an
+                // earlier, too-small attempt) and the peer's: it is sent.
+                WriteOutcome::NotReady(Outcome::Closed) if matches!(op, WriteOp::CloseNotify) => {
+                    return Ok(0)
                 }
                 WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
             }

@@ -641,3 +641,53 @@ fn simultaneous_shutdown_through_one_byte_bios_completes() {
         assert!(c_done && s_done, "{v:?}: client {c_done}, server {s_done}");
     }
 }
+
+/// Our first close_notify attempt finds no room, so rustls queues it; the
+/// peer's close_notify then arrives; the retry must complete, not report
+/// a write after shutdown. Found by the tlsbio-memory trickle schedule.
+#[test]
+fn close_notify_retried_after_the_peers_completes() {
+    for v in [TLS13, TLS12] {
+        let (cc, sc) = configs(v);
+        let one = || RingBio::with_capacity(1);
+        let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+        let mut server = Engine::server(sc, one(), one()).unwrap();
+        let out = handshake(&mut client, &mut server, 1);
+        assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+        // The server's write BIO holds the last byte of a record.
+        assert_eq!(server.write(b"x"), Ok(1));
+        for _ in 0..100 {
+            if server.flush().is_ok() {
+                break;
+            }
+            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+        }
+        assert!(server.shutdown().unwrap_err().want().is_some());
+        // The client closes; the server reads its close_notify.
+        let mut buf = [0u8; 8];
+        let mut peer_closed = false;
+        for _ in 0..10_000 {
+            let _ = client.shutdown();
+            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
+            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            match server.read(&mut buf) {
+                Err(Error::ZeroReturn) => {
+                    peer_closed = true;
+                    break;
+                }
+                Err(Error::Want(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(peer_closed);
+        let mut result = server.shutdown();
+        for _ in 0..10_000 {
+            if result != Err(Want::Write.into()) {
+                break;
+            }
+            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            result = server.shutdown();
+        }
+        assert_eq!(result, Ok(Shutdown::Complete), "{v:?}");
+    }
+}
