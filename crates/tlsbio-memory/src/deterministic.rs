@@ -1,0 +1,377 @@
+//! **Insecure**, seeded crypto for reproducible tests. Never use it to
+//! protect real traffic.
+//!
+//! The stock rustls providers draw client and server randoms, session IDs,
+//! key shares and ticket nonces from the operating system, so two runs of
+//! the same test put different bytes on the wire. This module swaps every
+//! source of randomness and time for seeded, injected ones:
+//!
+//! - a [`SecureRandom`] that is a ChaCha20 stream keyed by the seed;
+//! - an X25519 key exchange (x25519-dalek) whose private keys come from
+//!   that stream;
+//! - a key provider that accepts **only Ed25519** keys, whose signatures are
+//!   deterministic by construction (RFC 8032); ECDSA and RSA-PSS signatures
+//!   are randomized, so such keys are refused with an error rather than
+//!   silently making runs differ;
+//! - a fixed clock ([`FixedTime`]) for certificate validity and ticket ages;
+//! - [`DeterministicPki`]: a CA and leaf whose Ed25519 keys derive from the
+//!   seed, so even the certificates are byte-identical between runs.
+//!
+//! Bulk encryption, hashing and signature verification are aws-lc-rs', as
+//! in production: they are deterministic already.
+//!
+//! # Why this cannot be picked up by accident
+//!
+//! It lives behind the `insecure-deterministic-crypto` feature, off by
+//! default; the entry point is named [`InsecureDeterministicCrypto`]; and a
+//! provider built here is never installed as a process default. Anyone who
+//! knows the seed knows every secret of every connection made with it.
+//!
+//! # Streams and reuse
+//!
+//! The client and server sides get separate streams derived from the seed
+//! (so the bytes on the wire do not depend on which side ran first), and
+//! each call to [`InsecureDeterministicCrypto::client_provider`] or
+//! [`server_provider`](InsecureDeterministicCrypto::server_provider) starts
+//! its stream afresh. A config made from one provider and used for two
+//! connections gives the second connection the next part of the stream:
+//! still reproducible, but not equal to the first.
+//!
+//! rustls wants the random source and key-exchange groups as `&'static`, so
+//! each provider leaks two small objects (a few hundred bytes). That is
+//! fine for tests and one more reason not to use this elsewhere.
+//!
+//! # Example
+//!
+//! ```
+//! use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+//! use tlsbio_memory::rustls::version::TLS13;
+//!
+//! let crypto = InsecureDeterministicCrypto::new(7);
+//! let pki = DeterministicPki::new(7, &["localhost"]);
+//! let client = crypto.client_config(&pki, &[&TLS13]);
+//! let server = crypto.server_config(&pki, &[&TLS13]);
+//! # let _ = (client, server);
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rustls::crypto::{
+    aws_lc_rs, ActiveKeyExchange, CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom,
+    SharedSecret, SupportedKxGroup,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::sign::SigningKey;
+use rustls::time_provider::TimeProvider;
+use rustls::{
+    ClientConfig, NamedGroup, RootCertStore, ServerConfig, SignatureAlgorithm,
+    SupportedProtocolVersion,
+};
+
+/// The clock every config from this module sees unless told otherwise:
+/// 2026-01-01T00:00:00Z.
+pub const DEFAULT_TIME: u64 = 1_767_225_600;
+
+/// Seeded crypto for tests. **Insecure by design**: see the
+/// [module docs](self).
+#[derive(Clone, Debug)]
+pub struct InsecureDeterministicCrypto {
+    seed: u64,
+    time: FixedTime,
+}
+
+impl InsecureDeterministicCrypto {
+    /// Crypto whose every random byte derives from `seed`, with the clock
+    /// at [`DEFAULT_TIME`].
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            time: FixedTime(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                DEFAULT_TIME,
+            ))),
+        }
+    }
+
+    /// The same crypto with the clock at `unix_seconds`.
+    pub fn with_time(mut self, unix_seconds: u64) -> Self {
+        self.time = FixedTime(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            unix_seconds,
+        )));
+        self
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The injected clock.
+    pub fn time_provider(&self) -> Arc<FixedTime> {
+        Arc::new(self.time.clone())
+    }
+
+    /// A provider for the client side, its random stream starting afresh.
+    pub fn client_provider(&self) -> Arc<CryptoProvider> {
+        Arc::new(provider(stream(self.seed, b"client")))
+    }
+
+    /// A provider for the server side, its random stream starting afresh.
+    pub fn server_provider(&self) -> Arc<CryptoProvider> {
+        Arc::new(provider(stream(self.seed, b"server")))
+    }
+
+    /// A client config trusting `pki`'s CA, for the given versions.
+    pub fn client_config(
+        &self,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> ClientConfig {
+        ClientConfig::builder_with_details(self.client_provider(), self.time_provider())
+            .with_protocol_versions(versions)
+            .expect("the deterministic provider supports TLS 1.2 and 1.3")
+            .with_root_certificates(pki.roots())
+            .with_no_client_auth()
+    }
+
+    /// A server config presenting `pki`'s leaf, for the given versions.
+    pub fn server_config(
+        &self,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> ServerConfig {
+        ServerConfig::builder_with_details(self.server_provider(), self.time_provider())
+            .with_protocol_versions(versions)
+            .expect("the deterministic provider supports TLS 1.2 and 1.3")
+            .with_no_client_auth()
+            .with_single_cert(pki.chain(), pki.key())
+            .expect("the deterministic PKI's leaf key is Ed25519")
+    }
+}
+
+/// A clock stopped at one instant: rustls' [`TimeProvider`], injected.
+#[derive(Clone, Debug)]
+pub struct FixedTime(pub UnixTime);
+
+impl TimeProvider for FixedTime {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(self.0)
+    }
+}
+
+type Stream = Arc<Mutex<ChaCha20Rng>>;
+
+/// ChaCha20 keyed by the seed and a label, so that different roles never
+/// share a stream.
+fn stream(seed: u64, label: &[u8]) -> Stream {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    let n = label.len().min(24);
+    key[8..8 + n].copy_from_slice(&label[..n]);
+    Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)))
+}
+
+fn fill(stream: &Stream, buf: &mut [u8]) {
+    stream
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .fill_bytes(buf);
+}
+
+fn provider(stream: Stream) -> CryptoProvider {
+    let stock = aws_lc_rs::default_provider();
+    let random: &'static SeededRandom = Box::leak(Box::new(SeededRandom(stream.clone())));
+    let x25519: &'static SeededX25519 = Box::leak(Box::new(SeededX25519(stream)));
+    CryptoProvider {
+        cipher_suites: stock.cipher_suites,
+        kx_groups: vec![x25519],
+        signature_verification_algorithms: stock.signature_verification_algorithms,
+        secure_random: random,
+        key_provider: &Ed25519Only,
+    }
+}
+
+struct SeededRandom(Stream);
+
+impl fmt::Debug for SeededRandom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SeededRandom (insecure, for tests)")
+    }
+}
+
+impl SecureRandom for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        fill(&self.0, buf);
+        Ok(())
+    }
+}
+
+struct SeededX25519(Stream);
+
+impl fmt::Debug for SeededX25519 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SeededX25519 (insecure, for tests)")
+    }
+}
+
+impl SupportedKxGroup for SeededX25519 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let mut secret = [0u8; 32];
+        fill(&self.0, &mut secret);
+        let secret = x25519_dalek::StaticSecret::from(secret);
+        let public = x25519_dalek::PublicKey::from(&secret);
+        Ok(Box::new(X25519Share { secret, public }))
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+struct X25519Share {
+    secret: x25519_dalek::StaticSecret,
+    public: x25519_dalek::PublicKey,
+}
+
+impl ActiveKeyExchange for X25519Share {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        let peer: [u8; 32] = peer_pub_key
+            .try_into()
+            .map_err(|_| rustls::PeerMisbehaved::InvalidKeyShare)?;
+        let shared = self
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+        // RFC 7748 section 6.1: an all-zero result means the peer sent a
+        // small-order point.
+        if !shared.was_contributory() {
+            return Err(rustls::PeerMisbehaved::InvalidKeyShare.into());
+        }
+        Ok(SharedSecret::from(&shared.as_bytes()[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        self.public.as_bytes()
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+/// Loads Ed25519 keys through aws-lc-rs and refuses every other kind:
+/// their signatures would make runs differ.
+#[derive(Debug)]
+struct Ed25519Only;
+
+impl KeyProvider for Ed25519Only {
+    fn load_private_key(
+        &self,
+        key_der: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        let key = aws_lc_rs::default_provider()
+            .key_provider
+            .load_private_key(key_der)?;
+        if key.algorithm() != SignatureAlgorithm::ED25519 {
+            return Err(rustls::Error::General(format!(
+                "the insecure deterministic provider signs only with Ed25519 keys \
+                 ({:?} signatures are randomized)",
+                key.algorithm()
+            )));
+        }
+        Ok(key)
+    }
+}
+
+/// A CA and one leaf certificate, both Ed25519, whose keys and
+/// certificates are the same bytes for the same seed and names.
+#[derive(Clone)]
+pub struct DeterministicPki {
+    ca: CertificateDer<'static>,
+    leaf: CertificateDer<'static>,
+    leaf_key: Vec<u8>,
+}
+
+impl fmt::Debug for DeterministicPki {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeterministicPki").finish_non_exhaustive()
+    }
+}
+
+impl DeterministicPki {
+    /// A CA and a leaf for `names` (DNS names or IP addresses), derived
+    /// from `seed`.
+    ///
+    /// # Panics
+    ///
+    /// If a name is neither a valid DNS name nor an IP address: this is
+    /// test set-up, not input handling.
+    pub fn new(seed: u64, names: &[&str]) -> Self {
+        let keys = stream(seed, b"pki");
+        let ca_key = ed25519_key(&keys);
+        let leaf_key = ed25519_key(&keys);
+
+        let mut ca_params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).expect("no names is valid");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlsbio deterministic test CA");
+        let ca = ca_params
+            .self_signed(&ca_key)
+            .expect("Ed25519 self-signing cannot fail");
+
+        let leaf_params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("names must be DNS names or IP addresses");
+        let leaf = leaf_params
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .expect("Ed25519 signing cannot fail");
+
+        Self {
+            ca: ca.der().clone(),
+            leaf: leaf.der().clone(),
+            leaf_key: leaf_key.serialize_der(),
+        }
+    }
+
+    /// The CA certificate.
+    pub fn ca(&self) -> CertificateDer<'static> {
+        self.ca.clone()
+    }
+
+    /// A root store holding only the CA.
+    pub fn roots(&self) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(self.ca.clone())
+            .expect("the CA certificate parses");
+        roots
+    }
+
+    /// The leaf's chain (the leaf alone; the CA is the trust anchor).
+    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
+        vec![self.leaf.clone()]
+    }
+
+    /// The leaf's private key (PKCS#8).
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.clone()))
+    }
+}
+
+/// An Ed25519 key pair from 32 bytes of the stream, as PKCS#8 v1 (RFC
+/// 8410): a fixed 16-byte prefix, then the seed.
+fn ed25519_key(stream: &Stream) -> rcgen::KeyPair {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PREFIX.to_vec();
+    let mut secret = [0u8; 32];
+    fill(stream, &mut secret);
+    der.extend_from_slice(&secret);
+    rcgen::KeyPair::try_from(&PrivatePkcs8KeyDer::from(der))
+        .expect("a 32-byte Ed25519 seed in PKCS#8 v1 always parses")
+}

@@ -1,0 +1,619 @@
+//! The pair harness: two engines, a link between them, a schedule, faults,
+//! and a transcript of everything that crossed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tlsbio::bio::{Bio, RingBio};
+use tlsbio::rustls::pki_types::ServerName;
+use tlsbio::rustls::{ClientConfig, ServerConfig};
+use tlsbio::{Engine, Error};
+
+use crate::peer::{Peer, Script, SideReport, Turn};
+use crate::schedule::{Action, Dir, Schedule, Side};
+use crate::transcript::{Entry, Transcript};
+
+/// How one side's engine is built.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    /// A client connecting to `server_name`.
+    Client {
+        /// The client's config.
+        config: Arc<ClientConfig>,
+        /// The name it checks the certificate against (and sends as SNI).
+        server_name: ServerName<'static>,
+    },
+    /// A server with a fixed config.
+    Server(Arc<ServerConfig>),
+}
+
+impl Endpoint {
+    /// A client endpoint; `server_name` must be a DNS name or IP address.
+    pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
+        let server_name = ServerName::try_from(server_name.to_string()).map_err(|_| {
+            tlsbio::Usage::Config(tlsbio::rustls::Error::General(format!(
+                "{server_name:?} is not a DNS name or IP address"
+            )))
+        })?;
+        Ok(Self::Client {
+            config,
+            server_name,
+        })
+    }
+
+    /// Which side this endpoint plays.
+    pub fn side(&self) -> Side {
+        match self {
+            Self::Client { .. } => Side::Client,
+            Self::Server(_) => Side::Server,
+        }
+    }
+
+    pub(crate) fn engine(&self, rx: usize, tx: usize) -> Result<Engine<RingBio, RingBio>, Error> {
+        let (rbio, wbio) = (RingBio::with_capacity(rx), RingBio::with_capacity(tx));
+        match self {
+            Self::Client {
+                config,
+                server_name,
+            } => Engine::client(config.clone(), server_name.clone(), rbio, wbio),
+            Self::Server(config) => Engine::server(config.clone(), rbio, wbio),
+        }
+    }
+}
+
+/// Something that goes wrong on the link. Offsets count the bytes the
+/// *sender* wrote in that direction, from 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// After `at` bytes in `dir`, the link dies: both receivers see the
+    /// end of the stream once they have read what was delivered, and
+    /// anything sent later is lost. A TCP reset or a pulled cable.
+    Cut {
+        /// The direction whose byte count triggers the cut.
+        dir: Dir,
+        /// Bytes delivered in `dir` before the cut.
+        at: u64,
+    },
+    /// The byte at `at` in `dir` arrives XORed with `xor` (which must not
+    /// be zero).
+    Corrupt {
+        /// Which way.
+        dir: Dir,
+        /// The byte's offset.
+        at: u64,
+        /// What it is XORed with.
+        xor: u8,
+    },
+    /// `bytes` arrive in `dir` just before the sender's byte `at`, as if a
+    /// third party (or a broken peer) wrote them.
+    Inject {
+        /// Which way.
+        dir: Dir,
+        /// The sender offset they go before.
+        at: u64,
+        /// What is injected.
+        bytes: Vec<u8>,
+    },
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Both sides ended, cleanly or with an error.
+    Finished,
+    /// Neither side can make progress, and at least one has not ended:
+    /// every kind of action was tried since the last progress and none
+    /// changed anything.
+    Stalled,
+    /// The action limit was reached first.
+    LimitReached,
+}
+
+/// What a run came to: how it ended and how far each side got.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Report {
+    /// How the run ended.
+    pub end: End,
+    /// Actions taken.
+    pub actions: u64,
+    /// The client's progress.
+    pub client: SideReport,
+    /// The server's progress.
+    pub server: SideReport,
+    /// What the client's script sent.
+    pub client_sent: Vec<u8>,
+    /// What the server's script sent.
+    pub server_sent: Vec<u8>,
+}
+
+impl Report {
+    /// One side's progress.
+    pub fn side(&self, side: Side) -> &SideReport {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    /// Whether each side received exactly what the other's script sent.
+    pub fn data_intact(&self) -> bool {
+        self.client.received == self.server_sent && self.server.received == self.client_sent
+    }
+
+    /// Whether both sides closed cleanly with all data intact.
+    pub fn is_clean(&self) -> bool {
+        self.end == End::Finished && self.client.closed && self.server.closed && self.data_intact()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:?} after {} actions", self.end, self.actions)?;
+        for (side, sent_by_peer) in [
+            (&self.client, self.server_sent.len()),
+            (&self.server, self.client_sent.len()),
+        ] {
+            write!(
+                f,
+                "  {:<6} {:<8} handshake {:<3} sent {:>7} received {:>7}/{:<7} turns {:>6} \
+                 bio rx/tx {}/{} engine holds {}",
+                side.side.name(),
+                side.state.short(),
+                if side.handshake_complete { "ok" } else { "no" },
+                side.sent,
+                side.received.len(),
+                sent_by_peer,
+                side.turns,
+                side.bio_pending.0,
+                side.bio_pending.1,
+                side.engine_buffered,
+            )?;
+            match (&side.error, side.closed, &side.last_turn) {
+                (Some(e), _, _) => writeln!(f, " failed: {e}")?,
+                (None, true, _) => writeln!(f, " closed")?,
+                (None, false, Some(turn)) => writeln!(f, " last turn: {turn}")?,
+                (None, false, None) => writeln!(f, " never ran")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Link {
+    /// Sender bytes taken off the sender's write BIO.
+    taken: u64,
+    /// Bytes of the pending injection already delivered.
+    injected: usize,
+    /// Whether the receiver was told the stream ended.
+    eof_delivered: bool,
+}
+
+/// Sets up a [`Harness`].
+#[derive(Clone, Debug)]
+pub struct Builder {
+    client: Endpoint,
+    server: Endpoint,
+    schedule: Schedule,
+    client_script: Script,
+    server_script: Script,
+    faults: Vec<Fault>,
+    max_actions: u64,
+}
+
+impl Builder {
+    /// The schedule (default [`Schedule::lockstep`]).
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// What the client's application does (default: send nothing, close).
+    pub fn client_script(mut self, script: Script) -> Self {
+        self.client_script = script;
+        self
+    }
+
+    /// What the server's application does (default: send nothing, close).
+    pub fn server_script(mut self, script: Script) -> Self {
+        self.server_script = script;
+        self
+    }
+
+    /// Adds a fault on the link.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// The most actions [`Harness::run`] takes (default 10 000 000, far
+    /// more than a megabyte trickled one byte at a time needs).
+    pub fn max_actions(mut self, max: u64) -> Self {
+        self.max_actions = max;
+        self
+    }
+
+    /// Builds both engines.
+    pub fn build(self) -> Result<Harness, Error> {
+        let capacities = self.schedule.capacities();
+        let peer = |endpoint: &Endpoint, script: &Script, expect: usize| {
+            let side = endpoint.side();
+            let (rx, tx) = capacities.of(side);
+            Ok::<_, Error>(Peer::new(
+                side,
+                endpoint.engine(rx, tx)?,
+                script.clone(),
+                expect,
+            ))
+        };
+        let client = peer(
+            &self.client,
+            &self.client_script,
+            self.server_script.send.len(),
+        )?;
+        let server = peer(
+            &self.server,
+            &self.server_script,
+            self.client_script.send.len(),
+        )?;
+        Ok(Harness {
+            transcript: Transcript {
+                schedule: self.schedule.name(),
+                capacities,
+                client: self.client_script,
+                server: self.server_script,
+                entries: Vec::new(),
+            },
+            client,
+            server,
+            schedule: self.schedule,
+            links: Default::default(),
+            faults: self.faults,
+            cut: None,
+            actions: 0,
+            max_actions: self.max_actions,
+            quiet: 0,
+        })
+    }
+}
+
+/// A client engine and a server engine joined by an in-memory link.
+///
+/// Each [`Action`] either gives one side a turn (it calls its engine until
+/// it has to wait) or moves bytes across the link in one direction. Every
+/// byte that crosses, and every turn, goes into a [`Transcript`].
+///
+/// Once a side has ended (closed, or failed) and all its output has
+/// crossed, its driver closes the transport: the next move in its
+/// direction delivers the end of the stream, as a socket close would. A
+/// peer waiting on it then sees [`Error::UnexpectedEof`] instead of
+/// waiting forever.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+/// use tlsbio_memory::rustls::version::TLS13;
+/// use tlsbio_memory::{Endpoint, Harness, Schedule, Script, Side};
+///
+/// let crypto = InsecureDeterministicCrypto::new(1);
+/// let pki = DeterministicPki::new(1, &["localhost"]);
+/// let mut pair = Harness::builder(
+///     Endpoint::client(Arc::new(crypto.client_config(&pki, &[&TLS13])), "localhost")?,
+///     Endpoint::Server(Arc::new(crypto.server_config(&pki, &[&TLS13]))),
+/// )
+/// .schedule(Schedule::seeded(42))
+/// .client_script(Script::sending(Side::Client, 1000))
+/// .server_script(Script::sending(Side::Server, 5000))
+/// .build()?;
+///
+/// let report = pair.run();
+/// assert!(report.is_clean(), "{report}");
+/// # Ok::<(), tlsbio::Error>(())
+/// ```
+pub struct Harness {
+    client: Peer,
+    server: Peer,
+    schedule: Schedule,
+    links: [Link; 2],
+    faults: Vec<Fault>,
+    /// The direction whose fault cut the link, once it is cut.
+    cut: Option<Dir>,
+    transcript: Transcript,
+    actions: u64,
+    max_actions: u64,
+    /// One bit per action kind tried without progress since the last
+    /// progress.
+    quiet: u8,
+}
+
+impl fmt::Debug for Harness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Harness")
+            .field("schedule", &self.transcript.schedule)
+            .field("actions", &self.actions)
+            .field("client", &self.client.engine)
+            .field("server", &self.server.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Harness {
+    /// Starts setting up a pair. `client` and `server` must be a client
+    /// and a server endpoint.
+    pub fn builder(client: Endpoint, server: Endpoint) -> Builder {
+        Builder {
+            client,
+            server,
+            schedule: Schedule::lockstep(),
+            client_script: Script::sending(Side::Client, 0),
+            server_script: Script::sending(Side::Server, 0),
+            faults: Vec::new(),
+            max_actions: 10_000_000,
+        }
+    }
+
+    /// Takes the schedule's next action. Returns whether anything changed.
+    pub fn step(&mut self) -> bool {
+        let action = self.schedule.next_action();
+        self.apply(action)
+    }
+
+    /// Takes one action, whatever the schedule says. Returns whether
+    /// anything changed.
+    pub fn apply(&mut self, action: Action) -> bool {
+        self.actions += 1;
+        let (progress, kind) = match action {
+            Action::Run(side) => (self.run_side(side), side as u8),
+            Action::Move { dir, max } => (self.move_bytes(dir, max), 2 + dir as u8),
+        };
+        if progress {
+            self.quiet = 0;
+        } else {
+            self.quiet |= 1 << kind;
+        }
+        progress
+    }
+
+    /// Runs until both sides end, nothing can progress, or the action
+    /// limit; never hangs.
+    pub fn run(&mut self) -> Report {
+        let end = loop {
+            if self.client.is_done() && self.server.is_done() {
+                break End::Finished;
+            }
+            if self.quiet == 0b1111 {
+                break End::Stalled;
+            }
+            if self.actions >= self.max_actions {
+                break End::LimitReached;
+            }
+            self.step();
+        };
+        self.report_as(end)
+    }
+
+    /// Cuts the link now, as a timeout would: both receivers see the end of
+    /// the stream after what was already delivered. Use it to end a stall.
+    pub fn cut_now(&mut self) {
+        self.cut(Dir::ClientToServer);
+        self.quiet = 0;
+    }
+
+    /// The report as things stand, with [`End::Finished`] if both sides
+    /// ended and [`End::Stalled`] otherwise.
+    pub fn report(&self) -> Report {
+        let done = self.client.is_done() && self.server.is_done();
+        self.report_as(if done { End::Finished } else { End::Stalled })
+    }
+
+    fn report_as(&self, end: End) -> Report {
+        Report {
+            end,
+            actions: self.actions,
+            client: self.client.report(),
+            server: self.server.report(),
+            client_sent: self.transcript.client.send.clone(),
+            server_sent: self.transcript.server.send.clone(),
+        }
+    }
+
+    /// Everything recorded so far.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// One side's engine, for inspection.
+    pub fn engine(&self, side: Side) -> &Engine<RingBio, RingBio> {
+        &self.peer(side).engine
+    }
+
+    /// The schedule, as it has advanced.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn peer(&self, side: Side) -> &Peer {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    fn run_side(&mut self, side: Side) -> bool {
+        let peer = match side {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        };
+        if peer.is_done() {
+            return false;
+        }
+        let before = peer.fingerprint();
+        let turn = peer.turn();
+        let changed = peer.fingerprint() != before;
+        let note = (turn == Turn::Failed)
+            .then(|| peer.report().error.map(|e| e.to_string()))
+            .flatten();
+        self.transcript.entries.push(Entry::Run {
+            side,
+            state: peer.engine.state(),
+            turn,
+            note,
+        });
+        changed
+    }
+
+    /// Moves bytes from the sender's write BIO into the receiver's read
+    /// BIO, applying faults on the way.
+    fn move_bytes(&mut self, dir: Dir, max: usize) -> bool {
+        if self.cut.is_some() {
+            return self.drain_after_cut(dir);
+        }
+        let taken = self.links[dir as usize].taken;
+        if self.cut_due(dir, taken) {
+            self.cut(dir);
+            self.drain_after_cut(dir);
+            return true;
+        }
+        let (sender, receiver) = match dir {
+            Dir::ClientToServer => (&mut self.client, &mut self.server),
+            Dir::ServerToClient => (&mut self.server, &mut self.client),
+        };
+        let link = &mut self.links[dir as usize];
+        if sender.is_finished_sending() {
+            // The sender's driver closes the transport once an ended
+            // connection's output is out, so the peer sees the end of the
+            // stream rather than waiting forever.
+            if link.eof_delivered {
+                return false;
+            }
+            self.deliver_eof(dir);
+            return true;
+        }
+
+        // An injection due at this offset goes first, as far as it fits.
+        if let Some(bytes) = self.faults.iter().find_map(|f| match f {
+            Fault::Inject { dir: d, at, bytes } if *d == dir && *at == taken => Some(bytes),
+            _ => None,
+        }) {
+            if link.injected < bytes.len() {
+                let room = receiver.engine.rbio().write_guarantee();
+                let n = (bytes.len() - link.injected).min(room).min(max);
+                let chunk = &bytes[link.injected..link.injected + n];
+                let written = receiver.engine.rbio_mut().write(chunk);
+                debug_assert_eq!(written, n);
+                link.injected += n;
+                if n > 0 {
+                    self.transcript.entries.push(Entry::Inject {
+                        dir,
+                        bytes: chunk.to_vec(),
+                    });
+                }
+                return n > 0;
+            }
+        }
+
+        // Stop at the next fault boundary so that it applies on time.
+        let next_boundary = self
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Cut { dir: d, at } | Fault::Inject { dir: d, at, .. }
+                    if *d == dir && *at > taken =>
+                {
+                    Some(*at - taken)
+                }
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX);
+        let n = max
+            .min(sender.engine.wbio().pending())
+            .min(receiver.engine.rbio().write_guarantee())
+            .min(usize::try_from(next_boundary).unwrap_or(usize::MAX));
+        if n == 0 {
+            return false;
+        }
+        let mut chunk = vec![0u8; n];
+        let got = sender.engine.wbio_mut().read(&mut chunk);
+        debug_assert_eq!(got, n);
+        for fault in &self.faults {
+            if let Fault::Corrupt { dir: d, at, xor } = *fault {
+                if d == dir && (taken..taken + n as u64).contains(&at) {
+                    chunk[(at - taken) as usize] ^= xor;
+                    self.transcript.entries.push(Entry::Corrupt {
+                        dir,
+                        offset: at,
+                        xor,
+                    });
+                }
+            }
+        }
+        let written = receiver.engine.rbio_mut().write(&chunk);
+        debug_assert_eq!(written, n);
+        link.taken += n as u64;
+        link.injected = 0;
+        self.transcript.entries.push(Entry::Data {
+            dir,
+            offset: taken,
+            bytes: chunk,
+        });
+        if self.cut_due(dir, taken + n as u64) {
+            self.cut(dir);
+        }
+        true
+    }
+
+    fn cut_due(&self, dir: Dir, taken: u64) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f, Fault::Cut { dir: d, at } if *d == dir && *at <= taken))
+    }
+
+    fn cut(&mut self, dir: Dir) {
+        if self.cut.is_some() {
+            return;
+        }
+        self.cut = Some(dir);
+        self.transcript.entries.push(Entry::Cut { dir });
+        for d in [Dir::ClientToServer, Dir::ServerToClient] {
+            self.deliver_eof(d);
+        }
+    }
+
+    fn deliver_eof(&mut self, dir: Dir) {
+        let link = &mut self.links[dir as usize];
+        if link.eof_delivered {
+            return;
+        }
+        link.eof_delivered = true;
+        let receiver = match dir.receiver() {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        };
+        receiver.engine.rbio_mut().shutdown_wr();
+        self.transcript.entries.push(Entry::Eof { dir });
+    }
+
+    /// After a cut, whatever the sender writes goes nowhere.
+    fn drain_after_cut(&mut self, dir: Dir) -> bool {
+        let sender = match dir.sender() {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        };
+        let mut sink = [0u8; 4096];
+        let mut len = 0;
+        loop {
+            let n = sender.engine.wbio_mut().read(&mut sink);
+            if n == 0 {
+                break;
+            }
+            len += n;
+        }
+        if len > 0 {
+            self.links[dir as usize].taken += len as u64;
+            self.transcript.entries.push(Entry::Lost { dir, len });
+        }
+        len > 0
+    }
+}

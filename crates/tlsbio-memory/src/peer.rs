@@ -1,0 +1,362 @@
+//! One endpoint: an engine, a script of what the application does, and a
+//! record of how far it got.
+
+use std::fmt;
+
+use tlsbio::bio::{Bio, RingBio};
+use tlsbio::{Engine, Error, HandshakeState, Shutdown, Want};
+
+use crate::schedule::Side;
+
+/// How a side closes its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    /// Send everything, read everything the peer sends, then exchange
+    /// close_notify both ways (the default).
+    Full,
+    /// Send everything, send close_notify at once, and keep reading until
+    /// the peer's close_notify (TLS half-close).
+    HalfClose,
+}
+
+/// What one side's application does once the handshake is done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    /// Application data it sends.
+    pub send: Vec<u8>,
+    /// How it closes.
+    pub close: Close,
+    /// Whether it reads at all; a side that never reads leaves its peer
+    /// with a full link and a want-write.
+    pub reads: bool,
+}
+
+impl Script {
+    /// Sends `len` bytes of [`payload`], reads, closes fully.
+    pub fn sending(side: Side, len: usize) -> Self {
+        Self {
+            send: payload(side, len),
+            close: Close::Full,
+            reads: true,
+        }
+    }
+
+    /// The same script, closing with `close`.
+    pub fn close(mut self, close: Close) -> Self {
+        self.close = close;
+        self
+    }
+
+    /// The same script, never reading.
+    pub fn never_reads(mut self) -> Self {
+        self.reads = false;
+        self
+    }
+}
+
+/// `len` bytes that differ by side and position, so a swapped, lost or
+/// reordered chunk never compares equal by accident.
+pub fn payload(side: Side, len: usize) -> Vec<u8> {
+    let salt: u32 = match side {
+        Side::Client => 0x9e37_79b9,
+        Side::Server => 0x85eb_ca6b,
+    };
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(salt) >> 13) as u8 ^ (i >> 8) as u8)
+        .collect()
+}
+
+/// How a side's turn ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Turn {
+    /// The engine needs what the [`Want`] says.
+    Want(Want),
+    /// Nothing to do until the application acts (it never reads, say).
+    Idle,
+    /// The connection is closed both ways, cleanly.
+    Closed,
+    /// The connection failed; the error is in [`SideReport::error`].
+    Failed,
+}
+
+impl fmt::Display for Turn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Want(Want::Read { at_least }) => write!(f, "want-read:{at_least}"),
+            Self::Want(Want::Write) => f.write_str("want-write"),
+            Self::Want(Want::ClientHello) => f.write_str("want-client-hello"),
+            Self::Want(other) => write!(f, "want:{other:?}"),
+            Self::Idle => f.write_str("idle"),
+            Self::Closed => f.write_str("closed"),
+            Self::Failed => f.write_str("failed"),
+        }
+    }
+}
+
+/// How far one side got.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SideReport {
+    /// Which side.
+    pub side: Side,
+    /// The engine's state at the end.
+    pub state: HandshakeState,
+    /// Whether the handshake completed.
+    pub handshake_complete: bool,
+    /// Application bytes the engine accepted from us.
+    pub sent: usize,
+    /// Application bytes we read.
+    pub received: Vec<u8>,
+    /// Whether we read the peer's close_notify.
+    pub peer_closed: bool,
+    /// Whether both close_notify alerts were exchanged.
+    pub closed: bool,
+    /// The fatal error, if the connection failed.
+    pub error: Option<Error>,
+    /// How the last turn ended.
+    pub last_turn: Option<Turn>,
+    /// Turns taken.
+    pub turns: u64,
+    /// The engine's counters.
+    pub stats: tlsbio::EngineStats,
+    /// Ciphertext bytes sitting in the read and write BIOs.
+    pub bio_pending: (usize, usize),
+    /// Bytes the engine held beyond its BIOs at the end.
+    pub engine_buffered: usize,
+}
+
+impl SideReport {
+    /// Whether this side ended, cleanly or not.
+    pub fn is_done(&self) -> bool {
+        self.closed || self.error.is_some()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Phase {
+    Handshake,
+    Exchange,
+    Closing,
+    Done,
+}
+
+/// A snapshot that changes whenever a turn achieved something.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    phase: Phase,
+    state: HandshakeState,
+    sent: usize,
+    received: usize,
+    shutdown_sent: bool,
+    peer_closed: bool,
+    rx: usize,
+    tx: usize,
+    buffered: usize,
+}
+
+/// Bytes read per call; small enough to exercise partial delivery.
+const READ_CHUNK: usize = 4096;
+/// Engine calls in one turn before it yields anyway (never reached by a
+/// correct engine: each call either progresses or wants).
+const MAX_CALLS_PER_TURN: usize = 4096;
+
+pub(crate) type PairEngine = Engine<RingBio, RingBio>;
+
+pub(crate) struct Peer {
+    pub(crate) side: Side,
+    pub(crate) engine: PairEngine,
+    script: Script,
+    expect: usize,
+    phase: Phase,
+    sent: usize,
+    received: Vec<u8>,
+    shutdown_sent: bool,
+    peer_closed: bool,
+    handshake_done: bool,
+    error: Option<Error>,
+    last: Option<Turn>,
+    turns: u64,
+}
+
+impl Peer {
+    /// `expect` is how many bytes the peer's script sends.
+    pub(crate) fn new(side: Side, engine: PairEngine, script: Script, expect: usize) -> Self {
+        Self {
+            side,
+            engine,
+            script,
+            expect,
+            phase: Phase::Handshake,
+            sent: 0,
+            received: Vec::new(),
+            shutdown_sent: false,
+            peer_closed: false,
+            handshake_done: false,
+            error: None,
+            last: None,
+            turns: 0,
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Ended, with every byte of output handed to the link: a driver would
+    /// close the transport now.
+    pub(crate) fn is_finished_sending(&self) -> bool {
+        self.is_done() && !self.engine.wants_write() && self.engine.wbio().pending() == 0
+    }
+
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            phase: self.phase,
+            state: self.engine.state(),
+            sent: self.sent,
+            received: self.received.len(),
+            shutdown_sent: self.shutdown_sent,
+            peer_closed: self.peer_closed,
+            rx: self.engine.rbio().pending(),
+            tx: self.engine.wbio().pending(),
+            buffered: self.engine.buffered(),
+        }
+    }
+
+    /// Calls into the engine until it has to wait, and says why it waits.
+    pub(crate) fn turn(&mut self) -> Turn {
+        self.turns += 1;
+        let turn = self.run();
+        self.last = Some(turn.clone());
+        turn
+    }
+
+    fn run(&mut self) -> Turn {
+        for _ in 0..MAX_CALLS_PER_TURN {
+            let step = match self.phase {
+                Phase::Done => {
+                    // Like a driver before it closes the socket: push out
+                    // whatever the engine still holds (the alert, say).
+                    let _ = self.engine.flush();
+                    return self.end();
+                }
+                Phase::Handshake => self.engine.do_handshake().map(|()| {
+                    self.phase = Phase::Exchange;
+                    self.handshake_done = true;
+                    Step::Progress
+                }),
+                Phase::Exchange => self.exchange(),
+                Phase::Closing => self.closing(),
+            };
+            match step {
+                Ok(Step::Progress) => {}
+                Ok(Step::Idle) => return Turn::Idle,
+                Err(Error::Want(want)) => return Turn::Want(want),
+                Err(error) => {
+                    // Make sure the alert, if any, reaches the write BIO.
+                    let _ = self.engine.flush();
+                    self.error = Some(error);
+                    self.phase = Phase::Done;
+                }
+            }
+        }
+        Turn::Idle
+    }
+
+    fn end(&self) -> Turn {
+        if self.error.is_some() {
+            Turn::Failed
+        } else {
+            Turn::Closed
+        }
+    }
+
+    fn exchange(&mut self) -> Result<Step, Error> {
+        let mut progressed = false;
+        let mut want = None;
+        if self.sent < self.script.send.len() {
+            match self.engine.write(&self.script.send[self.sent..]) {
+                Ok(n) => {
+                    self.sent += n;
+                    progressed |= n > 0;
+                }
+                Err(Error::Want(w)) => want = Some(w),
+                Err(e) => return Err(e),
+            }
+        }
+        let all_sent = self.sent == self.script.send.len();
+        if all_sent && self.script.close == Close::HalfClose && !self.shutdown_sent {
+            match self.engine.shutdown() {
+                Ok(_) => {
+                    self.shutdown_sent = true;
+                    progressed = true;
+                }
+                Err(Error::Want(w)) => want = want.or(Some(w)),
+                Err(e) => return Err(e),
+            }
+        }
+        // A half-closing side reads until the peer's close_notify; the
+        // others stop at what the peer's script sends.
+        let wants_more = match self.script.close {
+            Close::HalfClose => !self.peer_closed,
+            Close::Full => !self.peer_closed && self.received.len() < self.expect,
+        };
+        if self.script.reads && wants_more {
+            let mut buf = [0u8; READ_CHUNK];
+            match self.engine.read(&mut buf) {
+                Ok(n) => {
+                    self.received.extend_from_slice(&buf[..n]);
+                    progressed = true;
+                }
+                Err(Error::ZeroReturn) => {
+                    self.peer_closed = true;
+                    progressed = true;
+                }
+                Err(Error::Want(w)) => want = want.or(Some(w)),
+                Err(e) => return Err(e),
+            }
+        }
+        let exchanged = all_sent
+            && (self.script.close != Close::HalfClose || self.shutdown_sent)
+            && (!self.script.reads || !wants_more);
+        if exchanged && self.script.reads {
+            self.phase = Phase::Closing;
+            return Ok(Step::Progress);
+        }
+        match (progressed, want) {
+            (true, _) => Ok(Step::Progress),
+            (false, Some(w)) => Err(w.into()),
+            (false, None) => Ok(Step::Idle),
+        }
+    }
+
+    fn closing(&mut self) -> Result<Step, Error> {
+        match self.engine.shutdown()? {
+            Shutdown::Complete => self.phase = Phase::Done,
+            Shutdown::Sent => self.shutdown_sent = true,
+        }
+        Ok(Step::Progress)
+    }
+
+    pub(crate) fn report(&self) -> SideReport {
+        SideReport {
+            side: self.side,
+            state: self.engine.state(),
+            handshake_complete: self.handshake_done,
+            sent: self.sent,
+            received: self.received.clone(),
+            peer_closed: self.peer_closed,
+            closed: self.phase == Phase::Done && self.error.is_none(),
+            error: self.error.clone(),
+            last_turn: self.last.clone(),
+            turns: self.turns,
+            stats: self.engine.stats(),
+            bio_pending: (self.engine.rbio().pending(), self.engine.wbio().pending()),
+            engine_buffered: self.engine.buffered(),
+        }
+    }
+}
+
+enum Step {
+    Progress,
+    Idle,
+}

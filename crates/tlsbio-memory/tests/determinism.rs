@@ -1,0 +1,121 @@
+//! The deterministic provider: same seed, same bytes; other seed, other
+//! bytes; and it cannot sign non-deterministically.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::*;
+use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+use tlsbio_memory::rustls::crypto::aws_lc_rs;
+use tlsbio_memory::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tlsbio_memory::{Dir, Schedule};
+
+fn transcript(
+    seed: u64,
+    v: &[&'static tlsbio::rustls::SupportedProtocolVersion],
+    schedule: Schedule,
+) -> tlsbio_memory::Transcript {
+    let mut h = pair(seed, v, schedule, 2000, 3000).build().unwrap();
+    let r = h.run();
+    assert!(r.is_clean(), "{r}");
+    h.transcript().clone()
+}
+
+#[test]
+fn one_seed_gives_byte_identical_transcripts_both_ways() {
+    for v in VERSIONS {
+        for schedule in [Schedule::lockstep(), Schedule::seeded(5)] {
+            let a = transcript(7, v, schedule.clone());
+            let b = transcript(7, v, schedule.clone());
+            for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+                assert_eq!(a.stream(dir), b.stream(dir), "{} {dir}", name(v));
+            }
+            assert_eq!(a.to_text(), b.to_text(), "{}", name(v));
+        }
+    }
+}
+
+#[test]
+fn another_seed_gives_another_transcript_both_ways() {
+    for v in VERSIONS {
+        let a = transcript(7, v, Schedule::lockstep());
+        let b = transcript(8, v, Schedule::lockstep());
+        for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+            let (x, y) = (a.stream(dir), b.stream(dir));
+            // Same shape, different bytes (randoms, key shares, signatures).
+            assert_ne!(x, y, "{} {dir}", name(v));
+            // The very first record differs: the hellos carry the randoms.
+            assert_ne!(x[..64], y[..64], "{} {dir}", name(v));
+        }
+    }
+}
+
+/// The bytes on the wire depend on the crypto seed only, not on the order
+/// in which the sides ran, as long as the application data is cut into the
+/// same records (no payload here).
+#[test]
+fn handshake_bytes_do_not_depend_on_the_schedule() {
+    for v in VERSIONS {
+        let run = |schedule| {
+            let mut h = pair(3, v, schedule, 0, 0).build().unwrap();
+            let r = h.run();
+            assert!(r.is_clean(), "{}\n{r}", h.schedule().name());
+            let t = h.transcript();
+            (t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient))
+        };
+        let lockstep = run(Schedule::lockstep());
+        assert_eq!(run(Schedule::trickle()), lockstep, "{}", name(v));
+        for seed in 0..8 {
+            assert_eq!(
+                run(Schedule::seeded(seed)),
+                lockstep,
+                "{} seed {seed}",
+                name(v)
+            );
+        }
+    }
+}
+
+#[test]
+fn certificates_are_the_same_for_the_same_seed() {
+    let a = DeterministicPki::new(1, &["localhost"]);
+    let b = DeterministicPki::new(1, &["localhost"]);
+    let c = DeterministicPki::new(2, &["localhost"]);
+    assert_eq!(a.ca(), b.ca());
+    assert_eq!(a.chain(), b.chain());
+    assert_ne!(a.ca(), c.ca());
+    assert_ne!(a.chain(), c.chain());
+}
+
+#[test]
+fn keys_whose_signatures_are_randomized_are_refused() {
+    let crypto = InsecureDeterministicCrypto::new(1);
+    let provider = crypto.server_provider();
+    // An ECDSA P-256 key: its signatures would differ run to run.
+    let ecdsa = rcgen_like_p256();
+    let err = provider.key_provider.load_private_key(ecdsa).unwrap_err();
+    assert!(err.to_string().contains("only with Ed25519"), "{err}");
+    // The PKI's own key loads.
+    let pki = DeterministicPki::new(1, &["localhost"]);
+    assert!(provider.key_provider.load_private_key(pki.key()).is_ok());
+    // And a stock provider would happily have loaded the ECDSA key.
+    assert!(aws_lc_rs::default_provider()
+        .key_provider
+        .load_private_key(rcgen_like_p256())
+        .is_ok());
+}
+
+/// A fresh ECDSA P-256 key, rcgen's default kind.
+fn rcgen_like_p256() -> PrivateKeyDer<'static> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
+}
+
+#[test]
+fn configs_from_the_provider_have_no_other_key_exchange() {
+    let crypto = InsecureDeterministicCrypto::new(1);
+    let pki = DeterministicPki::new(1, &["localhost"]);
+    let config = Arc::new(crypto.client_config(&pki, TLS13));
+    assert_eq!(config.crypto_provider().kx_groups.len(), 1);
+}
