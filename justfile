@@ -23,3 +23,7 @@ simulate:
 # Exactly what CI runs.
 ci:
     bash .ci/run
+
+# Rewrite tlsbio-memory's ladder snapshots after an intended change.
+bless:
+    TLSBIO_BLESS=1 cargo test -p tlsbio-memory --test transcript

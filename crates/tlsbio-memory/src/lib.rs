@@ -74,3 +74,9 @@ pub use transcript::{Entry, ParseError, Transcript};
 
 pub use tlsbio;
 pub use tlsbio::rustls;
+
+/// The examples in `docs/deterministic-testing.md`, compiled and run as
+/// doc tests so that the guide cannot rot.
+#[cfg(all(doctest, feature = "insecure-deterministic-crypto"))]
+#[doc = include_str!("../../../docs/deterministic-testing.md")]
+pub struct DeterministicTestingGuide;
