@@ -48,7 +48,6 @@
 
 use std::fmt::{self, Write as _};
 
-
 use tlsbio::HandshakeState;
 
 use crate::peer::{payload, Close, Script, Turn};
