@@ -11,23 +11,12 @@ use tlsbio_memory::rustls::crypto::aws_lc_rs;
 use tlsbio_memory::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio_memory::{Dir, Schedule};
 
-fn transcript(
-    seed: u64,
-    v: &[&'static tlsbio::rustls::SupportedProtocolVersion],
-    schedule: Schedule,
-) -> tlsbio_memory::Transcript {
-    let mut h = pair(seed, v, schedule, 2000, 3000).build().unwrap();
-    let r = h.run();
-    assert!(r.is_clean(), "{r}");
-    h.transcript().clone()
-}
-
 #[test]
 fn one_seed_gives_byte_identical_transcripts_both_ways() {
     for v in VERSIONS {
         for schedule in [Schedule::lockstep(), Schedule::seeded(5)] {
-            let a = transcript(7, v, schedule.clone());
-            let b = transcript(7, v, schedule.clone());
+            let a = recorded(7, v, schedule.clone(), 2000, 3000);
+            let b = recorded(7, v, schedule.clone(), 2000, 3000);
             for dir in [Dir::ClientToServer, Dir::ServerToClient] {
                 assert_eq!(a.stream(dir), b.stream(dir), "{} {dir}", name(v));
             }
@@ -39,8 +28,8 @@ fn one_seed_gives_byte_identical_transcripts_both_ways() {
 #[test]
 fn another_seed_gives_another_transcript_both_ways() {
     for v in VERSIONS {
-        let a = transcript(7, v, Schedule::lockstep());
-        let b = transcript(8, v, Schedule::lockstep());
+        let a = recorded(7, v, Schedule::lockstep(), 2000, 3000);
+        let b = recorded(8, v, Schedule::lockstep(), 2000, 3000);
         for dir in [Dir::ClientToServer, Dir::ServerToClient] {
             let (x, y) = (a.stream(dir), b.stream(dir));
             // Same shape, different bytes (randoms, key shares, signatures).

@@ -6,22 +6,11 @@ mod support;
 use support::*;
 use tlsbio_memory::{ladder, replay, Dir, Fault, Mismatch, Schedule, Side, Transcript};
 
-fn recorded(
-    seed: u64,
-    v: &[&'static tlsbio::rustls::SupportedProtocolVersion],
-    schedule: Schedule,
-) -> Transcript {
-    let mut h = pair(seed, v, schedule, 300, 700).build().unwrap();
-    let r = h.run();
-    assert!(r.is_clean(), "{r}");
-    h.transcript().clone()
-}
-
 #[test]
 fn text_round_trips() {
     for v in VERSIONS {
         for schedule in [Schedule::lockstep(), Schedule::seeded(4)] {
-            let t = recorded(1, v, schedule);
+            let t = recorded(1, v, schedule, 300, 700);
             let text = t.to_text();
             assert!(text.starts_with("tlsbio-transcript 1\n"));
             assert_eq!(Transcript::parse(&text).unwrap(), t);
@@ -66,7 +55,7 @@ fn text_round_trips() {
 
 #[test]
 fn bad_files_get_a_line_and_a_reason() {
-    let good = recorded(1, TLS13, Schedule::lockstep()).to_text();
+    let good = recorded(1, TLS13, Schedule::lockstep(), 300, 700).to_text();
     let lines: Vec<&str> = good.lines().collect();
     let err = |text: &str| Transcript::parse(text).unwrap_err();
 
@@ -111,7 +100,7 @@ fn replay_with_the_same_seed_matches_both_sides() {
             Schedule::trickle(),
             Schedule::seeded(9),
         ] {
-            let t = recorded(5, v, schedule);
+            let t = recorded(5, v, schedule, 300, 700);
             let (client, server) = endpoints(5, v);
             for endpoint in [client, server] {
                 let done = replay(&t, &endpoint).unwrap_or_else(|d| panic!("{} {d}", name(v)));
@@ -125,7 +114,7 @@ fn replay_with_the_same_seed_matches_both_sides() {
 
 #[test]
 fn replay_against_another_seed_names_the_server_random() {
-    let t = recorded(5, TLS13, Schedule::lockstep());
+    let t = recorded(5, TLS13, Schedule::lockstep(), 300, 700);
     let (_, other_server) = endpoints(6, TLS13);
     let d = replay(&t, &other_server).unwrap_err();
     match &d.mismatch {
@@ -150,7 +139,7 @@ fn replay_against_another_seed_names_the_server_random() {
 
 #[test]
 fn replay_against_a_tls12_only_server_names_the_version() {
-    let t = recorded(5, TLS13, Schedule::lockstep());
+    let t = recorded(5, TLS13, Schedule::lockstep(), 300, 700);
     let (_, tls12) = endpoints(5, TLS12);
     let d = replay(&t, &tls12).unwrap_err();
     match &d.mismatch {
@@ -194,7 +183,7 @@ fn a_client_replay_with_corruption_uncorrupts_its_own_bytes() {
 #[test]
 fn ladder_snapshots() {
     for v in VERSIONS {
-        let t = recorded(1, v, Schedule::lockstep());
+        let t = recorded(1, v, Schedule::lockstep(), 300, 700);
         let drawn = ladder(&t);
         let file = format!(
             "{}/tests/snapshots/ladder-{}.txt",

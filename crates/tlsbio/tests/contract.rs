@@ -543,6 +543,22 @@ fn shutdown_wait_counts_the_plaintext_it_drops() {
     assert_eq!(server.stats().discarded_after_shutdown, 7 + 5);
 }
 
+/// Leaves `tx`'s staging empty and the last byte of a record in its
+/// one-byte write BIO, so that its next record finds no room at all.
+fn fill_one_byte_write_bio<R1: Bio, R2: Bio, W2: Bio>(
+    tx: &mut Engine<R1, RingBio>,
+    rx: &mut Engine<R2, W2>,
+) {
+    assert_eq!(tx.write(b"x"), Ok(1));
+    for _ in 0..100 {
+        if tx.flush().is_ok() {
+            break;
+        }
+        transfer(tx.wbio_mut(), rx.rbio_mut(), 1, 1);
+    }
+    assert_eq!(tx.wbio().pending(), 1);
+}
+
 /// A close_notify that did not fit a one-byte write BIO at the first try is
 /// queued inside rustls; the retry must send it, not drop it. Found by the
 /// tlsbio-memory harness (seeded schedule 42): the peer waited forever.
@@ -555,16 +571,7 @@ fn close_notify_retried_through_a_one_byte_write_bio_is_sent() {
         let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
         let out = handshake(&mut client, &mut server, 1);
         assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
-        // Leave the engine's staging empty and the last byte of a record in
-        // the write BIO, so that shutdown's first try finds no room.
-        assert_eq!(client.write(b"x"), Ok(1));
-        for _ in 0..100 {
-            if client.flush().is_ok() {
-                break;
-            }
-            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
-        }
-        assert_eq!(client.wbio().pending(), 1);
+        fill_one_byte_write_bio(&mut client, &mut server);
         assert!(client.shutdown().unwrap_err().want().is_some());
         let mut done = false;
         let mut buf = [0u8; 64];
@@ -654,14 +661,7 @@ fn close_notify_retried_after_the_peers_completes() {
         let mut server = Engine::server(sc, one(), one()).unwrap();
         let out = handshake(&mut client, &mut server, 1);
         assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
-        // The server's write BIO holds the last byte of a record.
-        assert_eq!(server.write(b"x"), Ok(1));
-        for _ in 0..100 {
-            if server.flush().is_ok() {
-                break;
-            }
-            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
-        }
+        fill_one_byte_write_bio(&mut server, &mut client);
         assert!(server.shutdown().unwrap_err().want().is_some());
         // The client closes; the server reads its close_notify.
         let mut buf = [0u8; 8];

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
 use tlsbio_memory::rustls::{version, SupportedProtocolVersion};
-use tlsbio_memory::{Builder, Endpoint, Harness, Schedule, Script, Side};
+use tlsbio_memory::{Builder, Endpoint, Harness, Schedule, Script, Side, Transcript};
 
 pub const TLS13: &[&SupportedProtocolVersion] = &[&version::TLS13];
 pub const TLS12: &[&SupportedProtocolVersion] = &[&version::TLS12];
@@ -45,4 +45,18 @@ pub fn name(versions: &[&SupportedProtocolVersion]) -> &'static str {
     } else {
         "TLS1.2"
     }
+}
+
+/// The transcript of a clean run; panics with the report if it was not.
+pub fn recorded(
+    seed: u64,
+    versions: &[&'static SupportedProtocolVersion],
+    schedule: Schedule,
+    c: usize,
+    s: usize,
+) -> Transcript {
+    let mut h = pair(seed, versions, schedule, c, s).build().unwrap();
+    let r = h.run();
+    assert!(r.is_clean(), "{r}");
+    h.transcript().clone()
 }
