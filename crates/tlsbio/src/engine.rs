@@ -814,16 +814,12 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             };
             match attempt {
                 WriteOutcome::Done(n) => return Ok(n),
-                WriteOutcome::Progress => {}
-                // rustls says this only once: losing it would leave
-                // `shutdown` waiting for a close_notify already read.
-                WriteOutcome::PeerClosed => self.peer_closed(),
+                // PeerClosed was recorded where it came out.
+                WriteOutcome::Progress | WriteOutcome::PeerClosed => {}
                 WriteOutcome::NeedRoom(required) => {
                     if room >= required {
-                        match self.write_into_bio(op, required) {
-                            WriteOutcome::Done(n) => return Ok(n),
-                            WriteOutcome::PeerClosed => self.peer_closed(),
-                            _ => {}
+                        if let WriteOutcome::Done(n) = self.write_into_bio(op, required) {
+                            return Ok(n);
                         }
                         continue;
                     }
@@ -846,22 +842,11 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     self.flush_out();
                     match outcome {
                         WriteOutcome::Done(n) => return Ok(n),
-                        // rustls says Closed once it has our close_notify (queued by an
-                        // earlier, too-small attempt) and the peer's: it is sent.
-                        WriteOutcome::NotReady(Outcome::Closed)
-                            if matches!(op, WriteOp::CloseNotify) =>
-                        {
-                            return Ok(0)
-                        }
                         WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
-                        WriteOutcome::PeerClosed => self.peer_closed(),
-                        WriteOutcome::Progress | WriteOutcome::NeedRoom(_) => {}
+                        WriteOutcome::Progress
+                        | WriteOutcome::PeerClosed
+                        | WriteOutcome::NeedRoom(_) => {}
                     }
-                }
-                // rustls says Closed once it has our close_notify (queued by an
-                // earlier, too-small attempt) and the peer's: it is sent.
-                WriteOutcome::NotReady(Outcome::Closed) if matches!(op, WriteOp::CloseNotify) => {
-                    return Ok(0)
                 }
                 WriteOutcome::NotReady(o) => return Err(self.not_ready(o)),
             }
@@ -904,7 +889,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         } = self;
         let result = wbio.write_in_place(min, |region| session.write(op, region, held, staged_out));
         self.note_held();
-        result.unwrap_or(WriteOutcome::NeedRoom(min))
+        self.note_write_outcome(result.unwrap_or(WriteOutcome::NeedRoom(min)))
     }
 
     /// A write-side step into `region`, which is truncated to what was
@@ -915,6 +900,17 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         region.truncate(n);
         region.extend_from_slice(&spill);
         self.note_held();
+        self.note_write_outcome(outcome)
+    }
+
+    /// rustls reports the peer's close_notify once, and may do so on a
+    /// write-side step; losing it would leave `shutdown` waiting for a
+    /// close_notify already read. Recorded here, then it is plain progress.
+    fn note_write_outcome(&mut self, outcome: WriteOutcome) -> WriteOutcome {
+        if let WriteOutcome::PeerClosed = outcome {
+            self.peer_closed();
+            return WriteOutcome::Progress;
+        }
         outcome
     }
 

@@ -378,6 +378,12 @@ fn write_step<Data>(
         }
         Ok(ConnectionState::BlockedHandshake) => (0, WriteOutcome::NotReady(Outcome::NeedInput)),
         Ok(ConnectionState::PeerClosed) => (0, WriteOutcome::PeerClosed),
+        // rustls says Closed once it has our close_notify and the peer's.
+        // For a close_notify op that means ours was queued by an earlier,
+        // too-small attempt and is on its way: the op is done.
+        Ok(ConnectionState::Closed) if matches!(op, WriteOp::CloseNotify) => {
+            (0, WriteOutcome::Done(0))
+        }
         Ok(ConnectionState::Closed) => (0, WriteOutcome::NotReady(Outcome::Closed)),
         Ok(ConnectionState::ReadEarlyData(_)) => (
             0,
