@@ -51,6 +51,7 @@ use std::fmt::{self, Write as _};
 use tlsbio::HandshakeState;
 
 use crate::peer::{payload, Close, Script, Turn};
+use crate::records::Walker;
 use crate::schedule::{Capacities, Dir, Side};
 
 /// The format version this crate writes.
@@ -152,6 +153,12 @@ impl Transcript {
             }
         }
         out
+    }
+
+    /// How many whole TLS records crossed in `dir` (bytes of an
+    /// unfinished record at the end are not counted).
+    pub fn record_count(&self, dir: Dir) -> usize {
+        Walker::default().push(&self.stream(dir)).len()
     }
 
     /// The script of `side`.

@@ -206,3 +206,37 @@ fn ladder_snapshots() {
         let _ = Side::Client;
     }
 }
+
+#[test]
+fn record_count_counts_whole_records_only() {
+    let t = recorded(1, TLS13, Schedule::lockstep(), 100, 100);
+    let (c2s, s2c) = (
+        t.record_count(Dir::ClientToServer),
+        t.record_count(Dir::ServerToClient),
+    );
+    // c>s: ClientHello, CCS, Finished, data, close_notify. s>c:
+    // ServerHello, CCS, the encrypted flight, a ticket, data, close_notify.
+    assert_eq!((c2s, s2c), (5, 6));
+    // The same bytes delivered one at a time are the same records.
+    let trickled = recorded(1, TLS13, Schedule::trickle(), 100, 100);
+    assert_eq!(trickled.record_count(Dir::ClientToServer), c2s);
+    // A stream cut inside its last record has one record fewer.
+    let mut cut = t.clone();
+    let last = cut
+        .entries
+        .iter()
+        .rposition(|e| {
+            matches!(
+                e,
+                tlsbio_memory::Entry::Data {
+                    dir: Dir::ServerToClient,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    if let tlsbio_memory::Entry::Data { bytes, .. } = &mut cut.entries[last] {
+        bytes.pop();
+    }
+    assert_eq!(cut.record_count(Dir::ServerToClient), s2c - 1);
+}
