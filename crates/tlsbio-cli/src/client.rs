@@ -1,0 +1,224 @@
+//! `client`: like `openssl s_client`. Prints the handshake, then pipes
+//! stdin to the server and the server's data to stdout.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use tlsbio::rustls::ClientConfig;
+use tlsbio::Shutdown;
+use tlsbio_blocking::{tls_error, Stream};
+
+use crate::{pem, summary, Result};
+
+/// Connecting and the handshake must finish in this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the pipe loop looks at stdin while waiting for the server.
+const TICK: Duration = Duration::from_millis(50);
+
+/// How long to wait for the server's close_notify after ours.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Args, Debug)]
+pub(crate) struct ClientArgs {
+    /// The server, as HOST:PORT.
+    address: String,
+    /// CA certificates to trust, PEM (default: the system bundle).
+    #[arg(long, value_name = "PEM")]
+    ca: Option<PathBuf>,
+    /// The name to send as SNI and check the certificate against (default:
+    /// HOST).
+    #[arg(long, value_name = "NAME")]
+    sni: Option<String>,
+    /// An ALPN protocol to offer, in order of preference (repeatable).
+    #[arg(long = "alpn", value_name = "PROTOCOL")]
+    alpn: Vec<String>,
+    /// Only TLS 1.2.
+    #[arg(long, conflicts_with = "tls13")]
+    tls12: bool,
+    /// Only TLS 1.3.
+    #[arg(long)]
+    tls13: bool,
+    /// A client certificate chain to present, PEM.
+    #[arg(long, requires = "key", value_name = "PEM")]
+    cert: Option<PathBuf>,
+    /// The private key for --cert, PEM.
+    #[arg(long, requires = "cert", value_name = "PEM")]
+    key: Option<PathBuf>,
+    /// Connect, close, and connect again, to show session resumption.
+    #[arg(long)]
+    reconnect: bool,
+    /// Send a TLS 1.3 KeyUpdate right after the handshake.
+    #[arg(long)]
+    key_update: bool,
+}
+
+pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
+    let (host, _) = args
+        .address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{:?}: expected HOST:PORT", args.address))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = args.sni.clone().unwrap_or_else(|| host.to_string());
+    let config = Arc::new(config(args)?);
+
+    let mut tls = connect(args, &config, &name)?;
+    if args.reconnect {
+        close(&mut tls)?;
+        tls = connect(args, &config, &name)?;
+    }
+    if args.key_update {
+        tls.engine_mut()
+            .key_update()
+            .map_err(|e| format!("key update failed: {e}"))?;
+        tls.flush().map_err(|e| failure("key update", &e))?;
+        eprintln!("key update sent");
+    }
+    pipe(tls)
+}
+
+fn config(args: &ClientArgs) -> Result<ClientConfig> {
+    let roots = match &args.ca {
+        Some(path) => pem::roots(path)?,
+        None => pem::system_roots()?,
+    };
+    let builder =
+        ClientConfig::builder_with_protocol_versions(crate::versions(args.tls12, args.tls13))
+            .with_root_certificates(roots);
+    let mut config = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => builder
+            .with_client_auth_cert(pem::certs(cert)?, pem::key(key)?)
+            .map_err(|e| format!("client certificate and key are not usable together: {e}"))?,
+        _ => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(config)
+}
+
+/// TCP connect and TLS handshake, then the summary on stderr.
+fn connect(args: &ClientArgs, config: &Arc<ClientConfig>, name: &str) -> Result<Stream<TcpStream>> {
+    let address = &args.address;
+    let addr = address
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {address}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{address} resolves to no address"))?;
+    let tcp = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
+        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    tcp.set_read_timeout(Some(CONNECT_TIMEOUT))
+        .and_then(|()| tcp.set_write_timeout(Some(CONNECT_TIMEOUT)))
+        .map_err(|e| format!("cannot set socket timeouts: {e}"))?;
+    let mut tls = Stream::client(config.clone(), name, tcp).map_err(|e| e.to_string())?;
+    tls.handshake()
+        .map_err(|e| failure(&format!("handshake with {address}"), &e))?;
+    eprintln!("connected to {address} (sni {name})");
+    eprint!("{}", summary::handshake(tls.engine()));
+    Ok(tls)
+}
+
+/// Sends close_notify and waits (briefly) for the server's.
+fn close(tls: &mut Stream<TcpStream>) -> Result<()> {
+    tls.get_ref()
+        .set_read_timeout(Some(CLOSE_WAIT))
+        .map_err(|e| e.to_string())?;
+    match tls.shutdown_and_wait() {
+        Ok(()) => eprintln!("closed cleanly"),
+        Err(e) => eprintln!(
+            "close: {}",
+            tls_error(&e).map_or(e.to_string(), |t| t.to_string())
+        ),
+    }
+    Ok(())
+}
+
+fn pipe(mut tls: Stream<TcpStream>) -> Result<ExitCode> {
+    let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
+    thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(Some(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    tls.get_ref()
+        .set_read_timeout(Some(TICK))
+        .map_err(|e| e.to_string())?;
+    let mut stdout = io::stdout().lock();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut closed_at: Option<Instant> = None;
+    loop {
+        while closed_at.is_none() {
+            match rx.try_recv() {
+                Ok(Some(data)) => tls
+                    .write_all(&data)
+                    .and_then(|()| tls.flush())
+                    .map_err(|e| failure("sending", &e))?,
+                // stdin ended: half-close, then wait for the server's side.
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
+                    tls.shutdown().map_err(|e| failure("closing", &e))?;
+                    closed_at = Some(Instant::now());
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
+        }
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                stdout
+                    .write_all(&buf[..n])
+                    .and_then(|()| stdout.flush())
+                    .map_err(|e| format!("cannot write to stdout: {e}"))?;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if closed_at.is_some_and(|t| t.elapsed() > CLOSE_WAIT) {
+                    eprintln!("server did not close within {CLOSE_WAIT:?} of our close_notify");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            Err(e) => return Err(failure("receiving", &e)),
+        }
+    }
+    // The server closed cleanly; close our side too if stdin has not.
+    if closed_at.is_none()
+        && tls.shutdown().map_err(|e| failure("closing", &e))? != Shutdown::Complete
+    {
+        eprintln!("server closed; sent close_notify");
+    } else {
+        eprintln!("closed cleanly (close_notify both ways)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line: what we were doing and why it failed, with the TLS error's
+/// own words when TLS failed.
+fn failure(doing: &str, e: &io::Error) -> String {
+    match tls_error(e) {
+        Some(tls) => format!("{doing} failed: {tls}"),
+        None if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
+            format!("{doing} failed: timed out")
+        }
+        None => format!("{doing} failed: {e}"),
+    }
+}

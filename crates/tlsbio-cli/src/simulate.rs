@@ -1,0 +1,406 @@
+//! `simulate` and `replay`: a client and a server in memory, on the
+//! deterministic crypto provider, and the replay of a saved run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use tlsbio::rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+use tlsbio_memory::{
+    ladder, Capacities, Dir, End, Endpoint, Fault, Harness, Report, Schedule, Script, Side,
+    Transcript,
+};
+
+use crate::Result;
+
+/// The name the embedded certificate is for.
+const SERVER_NAME: &str = "localhost";
+
+/// The ALPN protocol both sides offer, so the summary shows one.
+const ALPN: &[u8] = b"tlsbio/1";
+
+/// The line `--save` writes after the format version, so that `replay` can
+/// rebuild the same crypto. The transcript format ignores `#` lines.
+const SAVED_BY: &str = "# tlsbio simulate";
+
+#[derive(Args, Debug)]
+pub(crate) struct SimulateArgs {
+    /// Seed for all randomness: key shares, randoms, the certificate.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Negotiate TLS 1.2 instead of TLS 1.3.
+    #[arg(long)]
+    tls12: bool,
+    /// Give every BIO this many bytes, so at most this many cross the link
+    /// at a time (1 is the slowest possible link).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    chunk: Option<u32>,
+    /// Who runs when and how many bytes move: lockstep, trickle or
+    /// seeded:N.
+    #[arg(long, default_value = "lockstep", value_parser = parse_schedule)]
+    schedule: String,
+    /// A fault on the link: cut:DIR:AT, corrupt:DIR:AT[:XOR] or
+    /// inject:DIR:AT:HEX, with DIR c2s or s2c and AT a byte offset of the
+    /// sender's stream. Example: corrupt:s2c:11.
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
+    /// Application bytes each side sends before closing.
+    #[arg(long, default_value_t = 64)]
+    bytes: usize,
+    /// Write the transcript to FILE, for `tlsbio replay FILE`.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReplayArgs {
+    /// A transcript written by `tlsbio simulate --save`.
+    file: PathBuf,
+}
+
+/// How a run was set up: everything `replay` needs to rebuild the
+/// engines. The schedule, capacities and scripts live in the transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Setup {
+    seed: u64,
+    tls12: bool,
+}
+
+impl Setup {
+    fn versions(self) -> &'static [&'static SupportedProtocolVersion] {
+        crate::versions(self.tls12, !self.tls12)
+    }
+
+    fn configs(self) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+        let crypto = InsecureDeterministicCrypto::new(self.seed);
+        let pki = DeterministicPki::new(self.seed, &[SERVER_NAME]);
+        let mut client = crypto.client_config(&pki, self.versions());
+        client.alpn_protocols = vec![ALPN.to_vec()];
+        let mut server = crypto.server_config(&pki, self.versions());
+        server.alpn_protocols = vec![ALPN.to_vec()];
+        (Arc::new(client), Arc::new(server))
+    }
+
+    fn endpoints(self) -> Result<(Endpoint, Endpoint)> {
+        let (client, server) = self.configs();
+        let client = Endpoint::client(client, SERVER_NAME).map_err(|e| e.to_string())?;
+        Ok((client, Endpoint::Server(server)))
+    }
+
+    fn comment(self) -> String {
+        format!(
+            "{SAVED_BY} --seed {}{}",
+            self.seed,
+            if self.tls12 { " --tls12" } else { "" }
+        )
+    }
+
+    /// Reads the comment line back.
+    fn from_comment(text: &str) -> Option<Self> {
+        let line = text.lines().find(|l| l.starts_with(SAVED_BY))?;
+        let mut setup = Self {
+            seed: 1,
+            tls12: false,
+        };
+        let mut words = line[SAVED_BY.len()..].split_whitespace();
+        while let Some(word) = words.next() {
+            match word {
+                "--seed" => setup.seed = words.next()?.parse().ok()?,
+                "--tls12" => setup.tls12 = true,
+                _ => return None,
+            }
+        }
+        Some(setup)
+    }
+}
+
+pub(crate) fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
+    let setup = Setup {
+        seed: args.seed,
+        tls12: args.tls12,
+    };
+    let mut schedule = Schedule::from_name(&args.schedule)
+        .ok_or_else(|| format!("unknown schedule {:?}", args.schedule))?;
+    if let Some(chunk) = args.chunk {
+        schedule = schedule.with_capacities(Capacities::uniform(chunk as usize));
+    }
+    let (client, server) = setup.endpoints()?;
+
+    let start = Instant::now();
+    let mut builder = Harness::builder(client, server)
+        .schedule(schedule)
+        .client_script(Script::sending(Side::Client, args.bytes))
+        .server_script(Script::sending(Side::Server, args.bytes));
+    if let Some(fault) = &args.fault {
+        builder = builder.fault(fault.clone());
+    }
+    let mut pair = builder.build().map_err(|e| e.to_string())?;
+    let mut report = pair.run();
+    let mut cut = false;
+    if report.end == End::Stalled {
+        // A fault can leave both sides waiting for bytes that will never
+        // come (a corrupted length). A real peer would time out: do that.
+        pair.cut_now();
+        report = pair.run();
+        cut = true;
+    }
+    let elapsed = start.elapsed();
+
+    println!(
+        "tlsbio simulate: seed {}, {}{}",
+        setup.seed,
+        if setup.tls12 { "TLS 1.2" } else { "TLS 1.3" },
+        match &args.fault {
+            Some(f) => format!(", fault {f:?}"),
+            None => String::new(),
+        }
+    );
+    println!();
+    print!("{}", ladder(pair.transcript()));
+    println!();
+    print_summary(&pair, &report, cut, elapsed);
+
+    if let Some(path) = &args.save {
+        let text = pair.transcript().to_text();
+        // The version line must stay first; our comment goes right after.
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let saved = format!("{first}\n{}\n{rest}", setup.comment());
+        std::fs::write(path, saved).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "saved        {} (replay: tlsbio replay {})",
+            path.display(),
+            path.display()
+        );
+    }
+
+    // Without a fault anything but a clean run is a failure; with one, an
+    // error is the expected outcome, and only a run that never ended is.
+    let ok = if args.fault.is_some() {
+        report.end == End::Finished
+    } else {
+        report.is_clean()
+    };
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_summary(pair: &Harness, report: &Report, cut: bool, elapsed: std::time::Duration) {
+    let client = pair.engine(Side::Client);
+    let transcript = pair.transcript();
+    let outcome = if report.is_clean() {
+        "clean: handshake, data intact both ways, close_notify both ways".to_string()
+    } else {
+        let mut parts = vec![format!("{:?}", report.end)];
+        if cut {
+            parts.push("stalled, then the link was cut (a timeout)".into());
+        }
+        for side in [&report.client, &report.server] {
+            match &side.error {
+                Some(e) => parts.push(format!("{} failed: {e}", side.side.name())),
+                None if side.closed => parts.push(format!("{} closed cleanly", side.side.name())),
+                None => parts.push(format!("{} did not finish", side.side.name())),
+            }
+        }
+        parts.join("; ")
+    };
+    println!("outcome      {outcome}");
+    println!(
+        "version      {}",
+        client
+            .protocol_version()
+            .map_or("-".into(), |v| format!("{v:?}"))
+    );
+    println!(
+        "suite        {}",
+        client
+            .cipher_suite()
+            .map_or("-".into(), |s| format!("{:?}", s.suite()))
+    );
+    println!(
+        "alpn         {}",
+        client
+            .alpn_protocol()
+            .map_or("-".into(), |p| String::from_utf8_lossy(p).into_owned())
+    );
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        println!(
+            "{}          {} bytes in {} records",
+            dir.arrow(),
+            transcript.stream(dir).len(),
+            transcript.record_count(dir)
+        );
+    }
+    println!(
+        "steps        {} harness actions; engine steps client {}, server {}",
+        report.actions, report.client.stats.steps, report.server.stats.steps
+    );
+    println!("time         {elapsed:.2?} wall clock for the whole run, both sides");
+}
+
+pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode> {
+    let path = args.file.display();
+    let text =
+        std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let transcript = Transcript::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+    let setup = Setup::from_comment(&text).ok_or_else(|| {
+        format!("{path}: no valid '{SAVED_BY} ...' line: only files saved by `tlsbio simulate --save` can be replayed")
+    })?;
+    let (client, server) = setup.endpoints()?;
+    println!(
+        "replaying {path}: seed {}, {}, schedule {}",
+        setup.seed,
+        if setup.tls12 { "TLS 1.2" } else { "TLS 1.3" },
+        transcript.schedule
+    );
+    let mut reproduced = true;
+    for endpoint in [client, server] {
+        let side = endpoint.side().name();
+        match tlsbio_memory::replay(&transcript, &endpoint) {
+            Ok(r) => println!(
+                "{side:<6} reproduces: {} turns, {} bytes in, {} bytes out identical",
+                r.turns, r.bytes_in, r.bytes_out
+            ),
+            Err(d) => {
+                reproduced = false;
+                println!("{side:<6} DIVERGES: {d}");
+            }
+        }
+    }
+    Ok(if reproduced {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn parse_schedule(s: &str) -> std::result::Result<String, String> {
+    Schedule::from_name(s)
+        .map(|_| s.to_string())
+        .ok_or_else(|| "expected lockstep, trickle or seeded:N".into())
+}
+
+fn parse_dir(s: &str) -> std::result::Result<Dir, String> {
+    match s {
+        // c2s / s2c need no quoting in a shell, where `>` redirects.
+        "c>s" | "c2s" => Ok(Dir::ClientToServer),
+        "s>c" | "s2c" => Ok(Dir::ServerToClient),
+        _ => Err(format!(
+            "direction {s:?}: expected c2s or s2c (or c>s, s>c)"
+        )),
+    }
+}
+
+fn parse_fault(s: &str) -> std::result::Result<Fault, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let at = |p: &str| {
+        p.parse::<u64>()
+            .map_err(|_| format!("offset {p:?} is not a number"))
+    };
+    match parts.as_slice() {
+        ["cut", dir, offset] => Ok(Fault::Cut {
+            dir: parse_dir(dir)?,
+            at: at(offset)?,
+        }),
+        ["corrupt", dir, offset, rest @ ..] if rest.len() <= 1 => {
+            let xor = match rest {
+                [x] => {
+                    u8::from_str_radix(x, 16).map_err(|_| format!("xor {x:?} is not a hex byte"))?
+                }
+                _ => 0x01,
+            };
+            if xor == 0 {
+                return Err("xor 00 would change nothing".into());
+            }
+            Ok(Fault::Corrupt {
+                dir: parse_dir(dir)?,
+                at: at(offset)?,
+                xor,
+            })
+        }
+        ["inject", dir, offset, hex] => Ok(Fault::Inject {
+            dir: parse_dir(dir)?,
+            at: at(offset)?,
+            bytes: decode_hex(hex)?,
+        }),
+        _ => Err("expected cut:DIR:AT, corrupt:DIR:AT[:XOR] or inject:DIR:AT:HEX".into()),
+    }
+}
+
+fn decode_hex(s: &str) -> std::result::Result<Vec<u8>, String> {
+    if s.is_empty() || s.len() % 2 != 0 {
+        return Err(format!("{s:?} is not an even number of hex digits"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+                .ok_or_else(|| format!("{s:?} is not hex"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_and_bad_ones_say_why() {
+        assert_eq!(
+            parse_fault("corrupt:s>c:11").unwrap(),
+            Fault::Corrupt {
+                dir: Dir::ServerToClient,
+                at: 11,
+                xor: 1
+            }
+        );
+        assert_eq!(
+            parse_fault("inject:c>s:0:16ff").unwrap(),
+            Fault::Inject {
+                dir: Dir::ClientToServer,
+                at: 0,
+                bytes: vec![0x16, 0xff]
+            }
+        );
+        assert_eq!(
+            parse_fault("cut:c>s:100").unwrap(),
+            Fault::Cut {
+                dir: Dir::ClientToServer,
+                at: 100
+            }
+        );
+        assert!(parse_fault("cut:x:1").unwrap_err().contains("c2s or s2c"));
+        assert_eq!(parse_fault("cut:c2s:100"), parse_fault("cut:c>s:100"));
+        assert!(parse_fault("corrupt:c>s:1:00")
+            .unwrap_err()
+            .contains("nothing"));
+        assert!(parse_fault("inject:c>s:1:1").unwrap_err().contains("hex"));
+        assert!(parse_fault("inject:c>s:1:é0").unwrap_err().contains("hex"));
+        assert!(parse_fault("melt").is_err());
+    }
+
+    #[test]
+    fn the_saved_by_line_round_trips() {
+        for setup in [
+            Setup {
+                seed: 7,
+                tls12: true,
+            },
+            Setup {
+                seed: u64::MAX,
+                tls12: false,
+            },
+        ] {
+            let text = format!("tlsbio-transcript 1\n{}\nend\n", setup.comment());
+            assert_eq!(Setup::from_comment(&text), Some(setup));
+        }
+        assert_eq!(Setup::from_comment("# tlsbio simulate --seed x"), None);
+        assert_eq!(Setup::from_comment("# tlsbio simulate --melt"), None);
+    }
+}
