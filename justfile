@@ -16,9 +16,17 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# The main job.
-simulate:
-    cargo run --release -p tlsbio --example simulate
+# The main job (extra arguments go to `tlsbio simulate`).
+simulate *ARGS:
+    cargo run --release -p tlsbio-cli -- simulate {{ARGS}}
+
+# A TLS server on 127.0.0.1:8443 (echo; `just serve --http` for curl).
+serve *ARGS:
+    cargo run --release -p tlsbio-cli -- server {{ARGS}}
+
+# Only the interop tests (needs openssl, python3, curl, gnutls-bin).
+interop:
+    TLSBIO_REQUIRE_PEERS=1 cargo test -p tlsbio-cli --test interop
 
 # Exactly what CI runs.
 ci:

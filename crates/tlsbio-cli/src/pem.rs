@@ -68,13 +68,22 @@ pub(crate) fn system_roots() -> Result<RootCertStore> {
 pub(crate) fn self_signed(
     out: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-    let generated = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| format!("cannot generate a certificate: {e}"))?;
-    std::fs::write(out, generated.cert.pem())
+    let generate = || {
+        let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let mut params = rcgen::CertificateParams::new(names)?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlsbio server (self-signed)");
+        let key = rcgen::KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        Ok::<_, rcgen::Error>((cert, key))
+    };
+    let (cert, key) = generate().map_err(|e| format!("cannot generate a certificate: {e}"))?;
+    std::fs::write(out, cert.pem())
         .map_err(|e| format!("cannot write the certificate to {}: {e}", out.display()))?;
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.key_pair.serialize_der()));
-    Ok((vec![generated.cert.der().clone()], key))
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    Ok((vec![cert.der().clone()], key))
 }
 
 /// The default place for the generated certificate.

@@ -400,3 +400,44 @@ fn tlsbio_client_to_gnutls_serv_echo() {
     client.expect("ping from tlsbio");
     assert!(client.finish(), "{}", client.output());
 }
+
+#[test]
+fn openssl_s_client_verifies_the_generated_certificate_from_the_printed_path() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    let out = scratch(&pki, "generated.pem");
+    let out = out.to_str().unwrap();
+    let server = Proc::spawn(
+        TLSBIO,
+        &["server", "--listen", "127.0.0.1:0", "--cert-out", out],
+    );
+    server.expect("listening");
+    let stdout = server.stdout();
+    let printed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("certificate "))
+        .and_then(|l| l.split(" (").next())
+        .unwrap_or_else(|| panic!("no certificate path in {stdout}"));
+    assert_eq!(printed, out);
+    let port = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("listening"))
+        .and_then(|a| a.trim().rsplit(':').next()?.parse::<u16>().ok())
+        .unwrap();
+    let connect = format!("127.0.0.1:{port}");
+    let mut client = Proc::spawn(
+        "openssl",
+        &[
+            "s_client",
+            "-connect",
+            &connect,
+            "-CAfile",
+            printed,
+            "-verify_return_error",
+        ],
+    );
+    client.expect("Verify return code: 0 (ok)");
+    client.finish();
+}
