@@ -37,15 +37,8 @@ pub(crate) struct ClientArgs {
     /// HOST).
     #[arg(long, value_name = "NAME")]
     sni: Option<String>,
-    /// An ALPN protocol to offer, in order of preference (repeatable).
-    #[arg(long = "alpn", value_name = "PROTOCOL")]
-    alpn: Vec<String>,
-    /// Only TLS 1.2.
-    #[arg(long, conflicts_with = "tls13")]
-    tls12: bool,
-    /// Only TLS 1.3.
-    #[arg(long)]
-    tls13: bool,
+    #[command(flatten)]
+    negotiation: crate::Negotiation,
     /// A client certificate chain to present, PEM.
     #[arg(long, requires = "key", value_name = "PEM")]
     cert: Option<PathBuf>,
@@ -89,16 +82,15 @@ fn config(args: &ClientArgs) -> Result<ClientConfig> {
         Some(path) => pem::roots(path)?,
         None => pem::system_roots()?,
     };
-    let builder =
-        ClientConfig::builder_with_protocol_versions(crate::versions(args.tls12, args.tls13))
-            .with_root_certificates(roots);
+    let builder = ClientConfig::builder_with_protocol_versions(args.negotiation.versions())
+        .with_root_certificates(roots);
     let mut config = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => builder
             .with_client_auth_cert(pem::certs(cert)?, pem::key(key)?)
             .map_err(|e| format!("client certificate and key are not usable together: {e}"))?,
         _ => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.alpn_protocols = args.negotiation.alpn();
     Ok(config)
 }
 

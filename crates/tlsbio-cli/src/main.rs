@@ -48,6 +48,32 @@ enum Command {
     Client(client::ClientArgs),
 }
 
+/// What `server` and `client` negotiate: ALPN and protocol versions.
+#[derive(clap::Args, Debug)]
+struct Negotiation {
+    /// An ALPN protocol, in order of preference (repeatable).
+    #[arg(long = "alpn", value_name = "PROTOCOL")]
+    alpn: Vec<String>,
+    /// Only TLS 1.2.
+    #[arg(long, conflicts_with = "tls13")]
+    tls12: bool,
+    /// Only TLS 1.3.
+    #[arg(long)]
+    tls13: bool,
+}
+
+impl Negotiation {
+    /// The versions the flags select: one, or both.
+    fn versions(&self) -> &'static [&'static SupportedProtocolVersion] {
+        versions(self.tls12, self.tls13)
+    }
+
+    /// The ALPN protocols as rustls takes them.
+    fn alpn(&self) -> Vec<Vec<u8>> {
+        self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect()
+    }
+}
+
 /// The protocol versions `--tls12` / `--tls13` select: one, or both.
 fn versions(tls12: bool, tls13: bool) -> &'static [&'static SupportedProtocolVersion] {
     static TLS12_ONLY: &[&SupportedProtocolVersion] = &[&version::TLS12];

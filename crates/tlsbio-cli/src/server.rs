@@ -50,15 +50,8 @@ pub(crate) struct ServerArgs {
     /// Require a client certificate issued by a CA in this PEM file.
     #[arg(long, value_name = "PEM")]
     client_ca: Option<PathBuf>,
-    /// An ALPN protocol to accept, in order of preference (repeatable).
-    #[arg(long = "alpn", value_name = "PROTOCOL")]
-    alpn: Vec<String>,
-    /// Only TLS 1.2.
-    #[arg(long, conflicts_with = "tls13")]
-    tls12: bool,
-    /// Only TLS 1.3.
-    #[arg(long)]
-    tls13: bool,
+    #[command(flatten)]
+    negotiation: crate::Negotiation,
     /// Answer each connection with a minimal HTTP/1.1 "hello" response
     /// instead of echoing.
     #[arg(long)]
@@ -156,8 +149,7 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
             pair
         }
     };
-    let builder =
-        ServerConfig::builder_with_protocol_versions(crate::versions(args.tls12, args.tls13));
+    let builder = ServerConfig::builder_with_protocol_versions(args.negotiation.versions());
     let builder = match &args.client_ca {
         Some(path) => {
             let verifier = WebPkiClientVerifier::builder(Arc::new(pem::roots(path)?))
@@ -170,7 +162,7 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
     let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| format!("certificate and key are not usable together: {e}"))?;
-    config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.alpn_protocols = args.negotiation.alpn();
     Ok(config)
 }
 

@@ -96,6 +96,81 @@ pub enum Fault {
     },
 }
 
+impl std::str::FromStr for Fault {
+    type Err = FaultParseError;
+
+    /// Parses the command-line form: `cut:DIR:AT`, `corrupt:DIR:AT[:XOR]`
+    /// (XOR in hex, default `01`) or `inject:DIR:AT:HEX`, where DIR is
+    /// `c2s` or `s2c` (or `c>s` / `s>c`, which a shell must see quoted)
+    /// and AT a byte offset of the sender's stream.
+    ///
+    /// ```
+    /// use tlsbio_memory::{Dir, Fault};
+    ///
+    /// let fault: Fault = "corrupt:s2c:11".parse().unwrap();
+    /// assert_eq!(fault, Fault::Corrupt { dir: Dir::ServerToClient, at: 11, xor: 1 });
+    /// assert!("melt:c2s:1".parse::<Fault>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_fault(s).map_err(FaultParseError)
+    }
+}
+
+/// Why a [`Fault`] did not parse: a message for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultParseError(String);
+
+impl fmt::Display for FaultParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultParseError {}
+
+fn parse_fault(s: &str) -> Result<Fault, String> {
+    let dir = |d: &str| match d {
+        "c>s" | "c2s" => Ok(Dir::ClientToServer),
+        "s>c" | "s2c" => Ok(Dir::ServerToClient),
+        _ => Err(format!(
+            "direction {d:?}: expected c2s or s2c (or c>s, s>c)"
+        )),
+    };
+    let at = |p: &str| {
+        p.parse::<u64>()
+            .map_err(|_| format!("offset {p:?} is not a number"))
+    };
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts.as_slice() {
+        ["cut", d, offset] => Ok(Fault::Cut {
+            dir: dir(d)?,
+            at: at(offset)?,
+        }),
+        ["corrupt", d, offset, rest @ ..] if rest.len() <= 1 => {
+            let xor = match rest {
+                [x] => {
+                    u8::from_str_radix(x, 16).map_err(|_| format!("xor {x:?} is not a hex byte"))?
+                }
+                _ => 0x01,
+            };
+            if xor == 0 {
+                return Err("xor 00 would change nothing".into());
+            }
+            Ok(Fault::Corrupt {
+                dir: dir(d)?,
+                at: at(offset)?,
+                xor,
+            })
+        }
+        ["inject", d, offset, hex] if !hex.is_empty() => Ok(Fault::Inject {
+            dir: dir(d)?,
+            at: at(offset)?,
+            bytes: crate::transcript::unhex(hex)?,
+        }),
+        _ => Err("expected cut:DIR:AT, corrupt:DIR:AT[:XOR] or inject:DIR:AT:HEX".into()),
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum End {
@@ -615,5 +690,46 @@ impl Harness {
             self.transcript.entries.push(Entry::Lost { dir, len });
         }
         len > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_and_bad_ones_say_why() {
+        let parse = |s: &str| s.parse::<Fault>().map_err(|e| e.to_string());
+        assert_eq!(
+            parse("inject:c2s:0:16ff").unwrap(),
+            Fault::Inject {
+                dir: Dir::ClientToServer,
+                at: 0,
+                bytes: vec![0x16, 0xff]
+            }
+        );
+        assert_eq!(
+            parse("cut:c>s:100").unwrap(),
+            Fault::Cut {
+                dir: Dir::ClientToServer,
+                at: 100
+            }
+        );
+        assert_eq!(parse("cut:c2s:100"), parse("cut:c>s:100"));
+        assert_eq!(
+            parse("corrupt:s2c:7:80").unwrap(),
+            Fault::Corrupt {
+                dir: Dir::ServerToClient,
+                at: 7,
+                xor: 0x80
+            }
+        );
+        assert!(parse("cut:x:1").unwrap_err().contains("c2s or s2c"));
+        assert!(parse("cut:c2s:-1").unwrap_err().contains("not a number"));
+        assert!(parse("corrupt:c2s:1:00").unwrap_err().contains("nothing"));
+        assert!(parse("inject:c2s:1:1").unwrap_err().contains("hex"));
+        assert!(parse("inject:c2s:1:\u{e9}0").is_err());
+        assert!(parse("inject:c2s:1:").is_err());
+        assert!(parse("melt").is_err());
     }
 }

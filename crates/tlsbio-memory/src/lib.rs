@@ -65,7 +65,7 @@ mod replay;
 mod schedule;
 pub mod transcript;
 
-pub use harness::{Builder, End, Endpoint, Fault, Harness, Report};
+pub use harness::{Builder, End, Endpoint, Fault, FaultParseError, Harness, Report};
 pub use ladder::ladder;
 pub use peer::{payload, Close, Script, SideReport, Turn};
 pub use replay::{replay, Divergence, Mismatch, Replayed};

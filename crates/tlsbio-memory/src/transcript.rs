@@ -259,7 +259,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn unhex(s: &str) -> Result<Vec<u8>, String> {
     if s.len() % 2 != 0 {
         return Err("odd number of hex digits".into());
     }
