@@ -129,11 +129,7 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ClientConfig {
-        ClientConfig::builder_with_details(self.client_provider(), self.time_provider())
-            .with_protocol_versions(versions)
-            .expect("the deterministic provider supports TLS 1.2 and 1.3")
-            .with_root_certificates(pki.roots())
-            .with_no_client_auth()
+        self.build_client(self.client_provider(), pki, versions)
     }
 
     /// A server config presenting `pki`'s leaf, for the given versions.
@@ -142,12 +138,133 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ServerConfig {
-        ServerConfig::builder_with_details(self.server_provider(), self.time_provider())
+        self.build_server(self.server_provider(), pki, versions)
+    }
+
+    fn build_client(
+        &self,
+        provider: Arc<CryptoProvider>,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> ClientConfig {
+        ClientConfig::builder_with_details(provider, self.time_provider())
+            .with_protocol_versions(versions)
+            .expect("the deterministic provider supports TLS 1.2 and 1.3")
+            .with_root_certificates(pki.roots())
+            .with_no_client_auth()
+    }
+
+    fn build_server(
+        &self,
+        provider: Arc<CryptoProvider>,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> ServerConfig {
+        ServerConfig::builder_with_details(provider, self.time_provider())
             .with_protocol_versions(versions)
             .expect("the deterministic provider supports TLS 1.2 and 1.3")
             .with_no_client_auth()
             .with_single_cert(pki.chain(), pki.key())
             .expect("the deterministic PKI's leaf key is Ed25519")
+    }
+}
+
+impl InsecureDeterministicCrypto {
+    /// A client config that can be handed out again and again with the
+    /// same random bytes: see [`Rewindable`].
+    pub fn rewindable_client_config(
+        &self,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> Rewindable<ClientConfig> {
+        let key = stream_key(self.seed, b"client");
+        let random = Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)));
+        let config = self.build_client(Arc::new(provider(random.clone())), pki, versions);
+        Rewindable {
+            config,
+            random,
+            key,
+        }
+    }
+
+    /// A server config that can be handed out again and again with the
+    /// same random bytes: see [`Rewindable`].
+    pub fn rewindable_server_config(
+        &self,
+        pki: &DeterministicPki,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> Rewindable<ServerConfig> {
+        let key = stream_key(self.seed, b"server");
+        let random = Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)));
+        let config = self.build_server(Arc::new(provider(random.clone())), pki, versions);
+        Rewindable {
+            config,
+            random,
+            key,
+        }
+    }
+}
+
+/// A deterministic config whose every [`fresh`](Rewindable::fresh) copy
+/// starts the random stream from the beginning and has empty session
+/// caches, so the n-th connection made with it puts the same bytes on the
+/// wire as the first.
+///
+/// For fuzz targets and other loops that run millions of handshakes: a new
+/// provider per run would leak (see the [module docs](self)), and a shared
+/// one would make each run differ from the last. Build it once (a
+/// `thread_local!` suits, since copies from one handle share one stream),
+/// then take a fresh copy per connection:
+///
+/// ```
+/// use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+/// use tlsbio_memory::rustls::version::TLS13;
+///
+/// let crypto = InsecureDeterministicCrypto::new(3);
+/// let pki = DeterministicPki::new(3, &["localhost"]);
+/// let client = crypto.rewindable_client_config(&pki, &[&TLS13]);
+/// let (a, b) = (client.fresh(), client.fresh());
+/// # let _ = (a, b);
+/// ```
+pub struct Rewindable<C> {
+    config: C,
+    random: Stream,
+    key: [u8; 32],
+}
+
+impl<C> fmt::Debug for Rewindable<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rewindable").finish_non_exhaustive()
+    }
+}
+
+impl<C> Rewindable<C> {
+    /// Restarts the random stream shared by every copy.
+    fn rewind(&self) {
+        *self.random.lock().unwrap_or_else(PoisonError::into_inner) =
+            ChaCha20Rng::from_seed(self.key);
+    }
+}
+
+impl Rewindable<ClientConfig> {
+    /// A copy of the config with the stream rewound and a new, empty
+    /// session store: use it for one connection.
+    pub fn fresh(&self) -> Arc<ClientConfig> {
+        self.rewind();
+        let mut config = self.config.clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(4);
+        Arc::new(config)
+    }
+}
+
+impl Rewindable<ServerConfig> {
+    /// A copy of the config with the stream rewound and a new, empty
+    /// session cache: use it for one connection.
+    pub fn fresh(&self) -> Arc<ServerConfig> {
+        self.rewind();
+        let mut config = self.config.clone();
+        config.session_storage = rustls::server::ServerSessionMemoryCache::new(4);
+        Arc::new(config)
     }
 }
 
@@ -166,11 +283,15 @@ type Stream = Arc<Mutex<ChaCha20Rng>>;
 /// ChaCha20 keyed by the seed and a label, so that different roles never
 /// share a stream.
 fn stream(seed: u64, label: &[u8]) -> Stream {
+    Arc::new(Mutex::new(ChaCha20Rng::from_seed(stream_key(seed, label))))
+}
+
+fn stream_key(seed: u64, label: &[u8]) -> [u8; 32] {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     let n = label.len().min(24);
     key[8..8 + n].copy_from_slice(&label[..n]);
-    Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)))
+    key
 }
 
 fn fill(stream: &Stream, buf: &mut [u8]) {

@@ -108,3 +108,39 @@ fn configs_from_the_provider_have_no_other_key_exchange() {
     let config = Arc::new(crypto.client_config(&pki, TLS13));
     assert_eq!(config.crypto_provider().kx_groups.len(), 1);
 }
+
+#[test]
+fn rewindable_configs_repeat_the_first_connection_every_time() {
+    for v in VERSIONS {
+        let crypto = InsecureDeterministicCrypto::new(11);
+        let pki = DeterministicPki::new(11, &["localhost"]);
+        let client = crypto.rewindable_client_config(&pki, v);
+        let server = crypto.rewindable_server_config(&pki, v);
+        let run = |client: Arc<_>, server: Arc<_>| {
+            let mut h = tlsbio_memory::Harness::builder(
+                tlsbio_memory::Endpoint::client(client, "localhost").unwrap(),
+                tlsbio_memory::Endpoint::Server(server),
+            )
+            .build()
+            .unwrap();
+            assert!(h.run().is_clean());
+            h.transcript().to_text()
+        };
+        let first = run(client.fresh(), server.fresh());
+        // Same as a plain config's first connection...
+        let plain = run(
+            Arc::new(crypto.client_config(&pki, v)),
+            Arc::new(crypto.server_config(&pki, v)),
+        );
+        assert_eq!(first, plain, "{}", name(v));
+        // ...and the tenth fresh copy repeats it, with no resumption from
+        // the earlier runs' sessions.
+        for _ in 0..9 {
+            assert_eq!(run(client.fresh(), server.fresh()), first, "{}", name(v));
+        }
+        // Reusing one copy is not rewinding: the second connection differs.
+        let (c, s) = (client.fresh(), server.fresh());
+        assert_eq!(run(c.clone(), s.clone()), first);
+        assert_ne!(run(c, s), first, "{}", name(v));
+    }
+}
