@@ -35,3 +35,29 @@ ci:
 # Rewrite tlsbio-memory's ladder snapshots after an intended change.
 bless:
     TLSBIO_BLESS=1 cargo test -p tlsbio-memory --test transcript
+
+# Fuzz one target with libFuzzer for SECONDS (needs `cargo install
+# cargo-fuzz`; stable Rust is fine). New inputs land in fuzz/corpus/TARGET,
+# crashes in fuzz/artifacts/TARGET. See docs/fuzzing.md.
+fuzz TARGET SECONDS='600':
+    mkdir -p fuzz/corpus/{{TARGET}}
+    cargo fuzz run --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+
+# Every target in turn, SECONDS each.
+fuzz-all SECONDS='600':
+    for t in server_flight client_flight mutated_transcript schedule bio_model compat; do just fuzz $t {{SECONDS}} || exit 1; done
+
+# The same under AddressSanitizer, for the C underneath (aws-lc); ASan
+# needs nightly flags, which RUSTC_BOOTSTRAP unlocks on stable.
+fuzz-asan TARGET SECONDS='600':
+    mkdir -p fuzz/corpus/{{TARGET}}
+    RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer address {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+
+# Shrink a target's campaign corpus to the inputs that add coverage,
+# before checking it in.
+fuzz-cmin TARGET:
+    cargo fuzz cmin --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}}
+
+# Rewrite fuzz/seeds/*/seed-* from the deterministic transcripts.
+fuzz-seeds:
+    TLSBIO_BLESS=1 cargo test -p tlsbio-fuzz --test corpus seed_files_are_what_the_generator_makes

@@ -1,0 +1,124 @@
+//! `bio_model`: every `Bio` against a `VecDeque`.
+
+use std::collections::VecDeque;
+
+use arbitrary::{Arbitrary, Unstructured};
+use bytes::Bytes;
+use tlsbio::bio::{pair, sync_pair, Bio, BytesBio, RingBio, VecBio};
+
+/// The most operations one input runs.
+const MAX_OPS: usize = 512;
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    /// The capacity, minus one, modulo 4096: small enough that the
+    /// operations fill it.
+    capacity: u16,
+    ops: Vec<Op>,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Write(Vec<u8>),
+    Read(u16),
+    ReadInPlace { consume: u16 },
+    WriteInPlace { min: u16, commit: u16 },
+    Push(Vec<u8>),
+    Pop,
+    ShutdownWr,
+}
+
+/// Differential: the same operation sequence on every `Bio` (`VecBio`,
+/// `RingBio`, `BytesBio`, both pair halves' shared queues) and on a
+/// `VecDeque` with a capacity. After every operation each BIO must have
+/// returned the model's bytes and counts, and agree with it on `pending`,
+/// `write_guarantee` and `is_shutdown_wr`; an in-place write succeeds
+/// exactly when `min` fits in the room left.
+pub fn bio_model(data: &[u8]) {
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let cap = usize::from(input.capacity % 4096) + 1;
+    let ops = &input.ops[..input.ops.len().min(MAX_OPS)];
+    check("VecBio", VecBio::with_limit(cap), cap, ops);
+    check("RingBio", RingBio::with_capacity(cap), cap, ops);
+    check("BytesBio", BytesBio::with_limit(cap), cap, ops);
+    check("pair", pair(cap, cap).0.wr, cap, ops);
+    check("sync_pair", sync_pair(cap, cap).0.wr, cap, ops);
+}
+
+fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op]) {
+    let mut model: VecDeque<u8> = VecDeque::new();
+    let mut shut = false;
+    for (i, op) in ops.iter().enumerate() {
+        let room = cap - model.len();
+        match op {
+            Op::Write(data) => {
+                let n = bio.write(data);
+                assert_eq!(n, data.len().min(room), "{name} op {i}: write count");
+                model.extend(&data[..n]);
+            }
+            Op::Read(len) => {
+                let mut buf = vec![0; usize::from(*len)];
+                let n = bio.read(&mut buf);
+                let want: Vec<u8> = model.drain(..buf.len().min(model.len())).collect();
+                assert_eq!(&buf[..n], &want[..], "{name} op {i}: read");
+            }
+            Op::ReadInPlace { consume } => {
+                let seen = bio.read_in_place(|data| (usize::from(*consume), data.to_vec()));
+                assert!(seen.iter().eq(model.iter()), "{name} op {i}: read_in_place");
+                model.drain(..usize::from(*consume).min(model.len()));
+            }
+            Op::WriteInPlace { min, commit } => {
+                let (min, commit) = (usize::from(*min), usize::from(*commit));
+                let r = bio.write_in_place(min, |region| {
+                    let n = commit.min(region.len());
+                    for (k, b) in region[..n].iter_mut().enumerate() {
+                        *b = k as u8;
+                    }
+                    (commit, n)
+                });
+                match r {
+                    Some(n) => {
+                        assert!(
+                            min <= room,
+                            "{name} op {i}: {min} bytes granted, {room} free"
+                        );
+                        model.extend((0..n).map(|k| k as u8));
+                    }
+                    None => assert!(min > room, "{name} op {i}: {min} refused, {room} free"),
+                }
+            }
+            Op::Push(data) => {
+                let fits = data.len() <= room;
+                let pushed = bio.push_bytes(Bytes::from(data.clone()));
+                assert_eq!(pushed.is_ok(), fits, "{name} op {i}: push");
+                if let Err(back) = pushed {
+                    assert_eq!(&back[..], &data[..], "{name} op {i}: refused chunk intact");
+                } else {
+                    model.extend(data);
+                }
+            }
+            Op::Pop => match bio.pop_bytes() {
+                Some(chunk) => {
+                    assert!(!chunk.is_empty(), "{name} op {i}: empty chunk");
+                    assert!(chunk.len() <= model.len(), "{name} op {i}: chunk too long");
+                    let want: Vec<u8> = model.drain(..chunk.len()).collect();
+                    assert_eq!(&chunk[..], &want[..], "{name} op {i}: pop");
+                }
+                None => assert!(model.is_empty(), "{name} op {i}: pop on a non-empty BIO"),
+            },
+            Op::ShutdownWr => {
+                bio.shutdown_wr();
+                shut = true;
+            }
+        }
+        assert_eq!(bio.pending(), model.len(), "{name} op {i}: pending");
+        assert_eq!(
+            bio.write_guarantee(),
+            cap - model.len(),
+            "{name} op {i}: write_guarantee"
+        );
+        assert_eq!(bio.is_shutdown_wr(), shut, "{name} op {i}: is_shutdown_wr");
+    }
+}

@@ -1,0 +1,136 @@
+//! Configs and recorded conversations every target shares, built once per
+//! thread.
+//!
+//! Thread-local, because fresh copies of one [`Rewindable`] share one
+//! random stream: two test threads rewinding it in turn would make each
+//! other's handshakes differ. libFuzzer runs one thread, so there this is
+//! built once.
+
+use tlsbio::bio::{Bio, RingBio, VecBio};
+use tlsbio::rustls::pki_types::ServerName;
+use tlsbio::rustls::version::{TLS12, TLS13};
+use tlsbio::rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+use tlsbio::Engine;
+use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, Rewindable};
+use tlsbio_memory::{Dir, Endpoint, Harness, Schedule, Script, Side};
+
+/// The crypto seed of every fixture. Changing it changes every seed file.
+pub(crate) const SEED: u64 = 1;
+
+/// The name the client expects and the certificate carries.
+pub(crate) const NAME: &str = "localhost";
+
+/// Application bytes each side sends in the recorded conversations.
+pub(crate) const SENT: usize = 100;
+
+/// The engine every single-engine target drives: a fixed read BIO (so the
+/// input side is bounded) and a growable write BIO the target drains.
+pub(crate) type TestEngine = Engine<RingBio, VecBio>;
+
+/// Which protocol versions an engine is configured for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Version {
+    Tls13,
+    Tls12,
+}
+
+impl Version {
+    pub(crate) fn from_bit(tls12: bool) -> Self {
+        if tls12 {
+            Self::Tls12
+        } else {
+            Self::Tls13
+        }
+    }
+
+    fn versions(self) -> &'static [&'static SupportedProtocolVersion] {
+        const V13: &[&SupportedProtocolVersion] = &[&TLS13];
+        const V12: &[&SupportedProtocolVersion] = &[&TLS12];
+        match self {
+            Self::Tls13 => V13,
+            Self::Tls12 => V12,
+        }
+    }
+}
+
+/// Everything for one version.
+pub(crate) struct Fixture {
+    /// Two independent client configs (two random streams), for targets
+    /// that run two identical clients side by side.
+    clients: [Rewindable<ClientConfig>; 2],
+    servers: [Rewindable<ServerConfig>; 2],
+    /// A clean lockstep conversation between fresh configs:
+    /// `[client to server, server to client]`.
+    pub(crate) streams: [Vec<u8>; 2],
+}
+
+impl Fixture {
+    fn new(version: Version) -> Self {
+        let crypto = InsecureDeterministicCrypto::new(SEED);
+        let pki = DeterministicPki::new(SEED, &[NAME]);
+        let v = version.versions();
+        let fixture = Self {
+            clients: [0, 1].map(|_| crypto.rewindable_client_config(&pki, v)),
+            servers: [0, 1].map(|_| crypto.rewindable_server_config(&pki, v)),
+            streams: [Vec::new(), Vec::new()],
+        };
+        let mut pair = Harness::builder(
+            Endpoint::Client {
+                config: fixture.clients[0].fresh(),
+                server_name: server_name(),
+            },
+            Endpoint::Server(fixture.servers[0].fresh()),
+        )
+        .schedule(Schedule::lockstep())
+        .client_script(Script::sending(Side::Client, SENT))
+        .server_script(Script::sending(Side::Server, SENT))
+        .build()
+        .expect("the fixture's configs are valid");
+        let report = pair.run();
+        assert!(
+            report.is_clean(),
+            "the fixture conversation failed: {report}"
+        );
+        let t = pair.transcript();
+        Self {
+            streams: [t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient)],
+            ..fixture
+        }
+    }
+
+    /// A fresh client engine (`which` picks the random stream).
+    pub(crate) fn client<R: Bio, W: Bio>(&self, which: usize, rbio: R, wbio: W) -> Engine<R, W> {
+        Engine::client(self.clients[which].fresh(), server_name(), rbio, wbio)
+            .expect("the fixture's client config is valid")
+    }
+
+    /// A fresh server engine (`which` picks the random stream).
+    pub(crate) fn server<R: Bio, W: Bio>(&self, which: usize, rbio: R, wbio: W) -> Engine<R, W> {
+        Engine::server(self.servers[which].fresh(), rbio, wbio)
+            .expect("the fixture's server config is valid")
+    }
+
+    /// Fresh endpoints for the pair harness.
+    pub(crate) fn endpoints(&self) -> (Endpoint, Endpoint) {
+        (
+            Endpoint::Client {
+                config: self.clients[0].fresh(),
+                server_name: server_name(),
+            },
+            Endpoint::Server(self.servers[0].fresh()),
+        )
+    }
+}
+
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from(NAME).expect("a valid DNS name")
+}
+
+thread_local! {
+    static FIXTURES: [Fixture; 2] = [Fixture::new(Version::Tls13), Fixture::new(Version::Tls12)];
+}
+
+/// Runs `f` with this thread's fixture for `version`.
+pub(crate) fn with<T>(version: Version, f: impl FnOnce(&Fixture) -> T) -> T {
+    FIXTURES.with(|all| f(&all[version as usize]))
+}

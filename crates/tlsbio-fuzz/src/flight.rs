@@ -1,0 +1,398 @@
+//! `server_flight` and `client_flight`: a hostile peer's bytes into one
+//! engine, and the contract checked after every call.
+
+use tlsbio::bio::{Bio, RingBio, VecBio};
+use tlsbio::{AlertSent, Error, Shutdown, Want};
+
+use crate::fixture::{self, TestEngine, Version};
+
+/// The most bytes the engine itself may hold (`Engine::buffered`): a
+/// staged handshake message (rustls caps them at 64 KiB) in each direction,
+/// plus a record of plaintext and a record of ciphertext. The engine
+/// documents "one staged record or handshake message per direction and one
+/// record of plaintext"; this is that, with room for record headers.
+pub(crate) const ENGINE_BOUND: usize = 2 * (0xffff + 4 + 5) + 2 * (16 * 1024 + 2048 + 5);
+
+/// The most rustls steps one call may take beyond one per input byte it
+/// consumed: a step either consumes input or produces one of a handful of
+/// output messages, so more than this is a spin.
+const SPARE_STEPS: u64 = 64;
+
+/// How the peer's bytes arrive: the first [`Arrival::LEN`] bytes of the
+/// input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Arrival {
+    /// The engine's protocol version (byte 0, bit 0: TLS 1.2).
+    pub(crate) version: Version,
+    /// Whether the engine writes back what it reads (byte 0, bit 1).
+    pub(crate) echo: bool,
+    /// Bytes offered per write to the read BIO (byte 1; 0 means as many
+    /// as fit).
+    pub(crate) chunk: usize,
+    /// The read BIO's capacity (byte 2, squared; 0 means 64 KiB), so one
+    /// byte reaches from a 1-byte BIO to a roomy one.
+    pub(crate) rx_capacity: usize,
+}
+
+impl Arrival {
+    /// Header length.
+    pub(crate) const LEN: usize = 3;
+
+    /// Splits an input into its header and the peer's bytes. Short inputs
+    /// read as zeros.
+    pub(crate) fn parse(data: &[u8]) -> (Self, &[u8]) {
+        let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+        let arrival = Self {
+            version: Version::from_bit(byte(0) & 1 != 0),
+            echo: byte(0) & 2 != 0,
+            chunk: match byte(1) {
+                0 => usize::MAX,
+                n => usize::from(n),
+            },
+            rx_capacity: match byte(2) {
+                0 => 64 * 1024,
+                n => usize::from(n) * usize::from(n),
+            },
+        };
+        (arrival, data.get(Self::LEN..).unwrap_or_default())
+    }
+
+    /// The engine's read BIO.
+    pub(crate) fn rbio(&self) -> RingBio {
+        RingBio::with_capacity(self.rx_capacity)
+    }
+
+    /// The header bytes `parse` reads back as `(version, echo, chunk
+    /// byte, capacity byte)`.
+    pub(crate) fn header(version: Version, echo: bool, chunk: u8, capacity: u8) -> [u8; 3] {
+        let flags = u8::from(version == Version::Tls12) | u8::from(echo) << 1;
+        [flags, chunk, capacity]
+    }
+}
+
+/// Arbitrary bytes as a client's flight into a server engine, over
+/// arbitrary fragmentation and read-BIO capacity.
+///
+/// The input is a 3-byte header, then the peer's bytes. Header byte 0:
+/// bit 0 picks TLS 1.2 (else 1.3), bit 1 makes the application echo what
+/// it reads; byte 1 is how many bytes are offered to the read BIO at a
+/// time (0: as many as fit); byte 2 squared is the read BIO's capacity
+/// (0: 64 KiB). After the peer's bytes comes end of stream.
+///
+/// Checks, after every call: the engine holds at most about 170 KiB
+/// (a staged 64 KiB handshake message each way and a record of plaintext
+/// and of ciphertext); no call spins (steps bounded by input consumed); a `Want::Read`
+/// never comes with a full read BIO (a lost wake-up) nor after end of
+/// stream (a hang); every failure is fatal, sticky, and its alert is
+/// already in the write BIO; end of stream without close_notify is
+/// `UnexpectedEof`, never a clean close.
+pub fn server_flight(data: &[u8]) {
+    let (arrival, bytes) = Arrival::parse(data);
+    fixture::with(arrival.version, |f| {
+        absorb(
+            &mut f.server(0, arrival.rbio(), VecBio::new()),
+            bytes,
+            arrival,
+        );
+    });
+}
+
+/// [`server_flight`] against a client engine: the client sends its
+/// ClientHello, then arbitrary bytes arrive as the server's flight.
+pub fn client_flight(data: &[u8]) {
+    let (arrival, bytes) = Arrival::parse(data);
+    fixture::with(arrival.version, |f| {
+        absorb(
+            &mut f.client(0, arrival.rbio(), VecBio::new()),
+            bytes,
+            arrival,
+        );
+    });
+}
+
+/// How an absorbed conversation ended.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Ending {
+    /// The peer sent close_notify and we answered.
+    Closed,
+    /// A fatal error, already checked.
+    Failed(Error),
+}
+
+/// Feeds `input` to `engine` `arrival.chunk` bytes at a time (then end of
+/// stream), driving it as a correct driver would, and checks the contract
+/// after every call. Panics on a broken property.
+pub(crate) fn absorb(engine: &mut TestEngine, input: &[u8], arrival: Arrival) -> Ending {
+    let mut driver = Driver {
+        sent: Vec::new(),
+        buf: vec![0; 16 * 1024],
+        echo: arrival.echo,
+    };
+    let mut rest = input;
+    loop {
+        if let Some(ending) = driver.run(engine) {
+            return ending;
+        }
+        // The engine wants input.
+        assert!(
+            !engine.rbio().is_shutdown_wr(),
+            "the engine waits for input after end of stream (a hang), in state {:?}",
+            engine.state()
+        );
+        if rest.is_empty() {
+            engine.rbio_mut().shutdown_wr();
+            continue;
+        }
+        let n = engine
+            .rbio_mut()
+            .write(&rest[..arrival.chunk.min(rest.len())]);
+        assert!(
+            n > 0,
+            "the engine wants input but left its read BIO full ({} bytes): a lost wake-up",
+            engine.rbio().pending()
+        );
+        rest = &rest[n..];
+    }
+}
+
+/// A correct driver with an application that reads everything (and, with
+/// `echo`, writes it back).
+struct Driver {
+    /// Everything the engine wrote.
+    sent: Vec<u8>,
+    buf: Vec<u8>,
+    echo: bool,
+}
+
+impl Driver {
+    /// Calls the engine until it wants input (`None`) or the connection
+    /// ends.
+    fn run(&mut self, engine: &mut TestEngine) -> Option<Ending> {
+        loop {
+            let handshaking = engine.is_handshaking();
+            let sent_before = self.sent.len();
+            let result = self.call(engine, |engine, buf| {
+                if handshaking {
+                    engine.do_handshake().map(|()| 0)
+                } else {
+                    engine.read(buf)
+                }
+            });
+            match result {
+                Ok(0) if handshaking => {}
+                Ok(0) => panic!("read returned Ok(0) into a non-empty buffer"),
+                Ok(n) if self.echo => self.echo(engine, n),
+                Ok(_) => {}
+                Err(Error::Want(Want::Read { at_least })) => {
+                    assert!(at_least > 0, "a want-read for zero bytes");
+                    return None;
+                }
+                Err(Error::Want(want)) => panic!(
+                    "{want:?} from an engine with an unbounded write BIO and no \
+                     ClientHello callback"
+                ),
+                Err(Error::ZeroReturn) => {
+                    // Both close_notifys are then done: ours is sent at once.
+                    let answer = self.call(engine, |engine, _| {
+                        engine
+                            .shutdown()
+                            .map(|s| usize::from(s == Shutdown::Complete))
+                    });
+                    assert_eq!(answer, Ok(1), "answering the peer's close_notify");
+                    return Some(Ending::Closed);
+                }
+                Err(e) => {
+                    self.check_failure(engine, &e, sent_before, handshaking);
+                    return Some(Ending::Failed(e));
+                }
+            }
+        }
+    }
+
+    /// One engine call, then the driver's duty (drain the write BIO, flush
+    /// what the engine staged) and the bounds.
+    fn call(
+        &mut self,
+        engine: &mut TestEngine,
+        f: impl FnOnce(&mut TestEngine, &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<usize, Error> {
+        let (steps, input) = (engine.stats().steps, engine.rbio().pending());
+        let result = f(engine, &mut self.buf);
+        let consumed = input.saturating_sub(engine.rbio().pending()) as u64;
+        let taken = engine.stats().steps - steps;
+        assert!(
+            taken <= consumed + SPARE_STEPS,
+            "one call took {taken} steps for {consumed} input bytes: a spin"
+        );
+        self.drain(engine);
+        let held = engine.stats().high_water;
+        assert!(
+            held <= ENGINE_BOUND,
+            "the engine held {held} bytes (bound {ENGINE_BOUND})"
+        );
+        result
+    }
+
+    fn drain(&mut self, engine: &mut TestEngine) {
+        loop {
+            engine.wbio_mut().read_in_place(|out| {
+                self.sent.extend_from_slice(out);
+                (out.len(), ())
+            });
+            if !engine.wants_write() {
+                return;
+            }
+            // An error here is the sticky one the caller already has.
+            if engine.flush().is_err() && !engine.wants_write() {
+                return;
+            }
+        }
+    }
+
+    fn echo(&mut self, engine: &mut TestEngine, n: usize) {
+        let data = self.buf[..n].to_vec();
+        let mut at = 0;
+        while at < data.len() {
+            match engine.write(&data[at..]) {
+                Ok(written) => at += written,
+                // The peer's input already broke the connection: the next
+                // read reports it.
+                Err(e) if e.is_fatal() => return,
+                Err(e) => panic!("echo: {e:?} with an unbounded write BIO"),
+            }
+            self.drain(engine);
+        }
+    }
+
+    /// A failure must be fatal and sticky, and its alert must already be
+    /// on the wire.
+    fn check_failure(
+        &mut self,
+        engine: &mut TestEngine,
+        e: &Error,
+        sent_before: usize,
+        handshaking: bool,
+    ) {
+        assert!(e.is_fatal(), "a non-fatal error ended the driver: {e:?}");
+        match e {
+            Error::UnexpectedEof { .. } => assert!(
+                engine.rbio().is_shutdown_wr(),
+                "UnexpectedEof before end of stream: {e:?}"
+            ),
+            Error::Protocol(p) => match p.alert_sent() {
+                AlertSent::Plaintext(description) => {
+                    let alert = self.sent.get(self.sent.len().saturating_sub(7)..);
+                    assert!(
+                        matches!(alert, Some([21, 3, _, 0, 2, 2, d]) if *d == u8::from(description)),
+                        "{e:?}: the plaintext alert is not the last thing written \
+                         (last bytes {alert:02x?})"
+                    );
+                }
+                AlertSent::Encrypted => assert!(
+                    self.sent.len() >= sent_before + 5 + 2,
+                    "{e:?}: no encrypted alert was written"
+                ),
+                _ => {}
+            },
+            _ => {}
+        }
+        let again = self.call(engine, |engine, buf| {
+            if handshaking {
+                engine.do_handshake().map(|()| 0)
+            } else {
+                engine.read(buf)
+            }
+        });
+        // Compared as text: rustls' `OtherError` (a boxed error) is never
+        // equal to anything, not even itself.
+        assert_eq!(
+            format!("{again:?}"),
+            format!("{:?}", Err::<usize, _>(e)),
+            "a fatal error is sticky"
+        );
+        let written = self.sent.len();
+        self.drain(engine);
+        assert_eq!(
+            self.sent.len(),
+            written,
+            "nothing is written after a failure"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trips() {
+        let h = Arrival::header(Version::Tls12, true, 7, 3);
+        let input = [h[0], h[1], h[2], 0xaa];
+        let (a, rest) = Arrival::parse(&input);
+        assert_eq!(
+            a,
+            Arrival {
+                version: Version::Tls12,
+                echo: true,
+                chunk: 7,
+                rx_capacity: 9
+            }
+        );
+        assert_eq!(rest, [0xaa]);
+        assert_eq!(Arrival::parse(&[]).1, [0u8; 0]);
+    }
+
+    #[test]
+    fn a_recorded_flight_completes_and_closes_cleanly() {
+        for version in [Version::Tls13, Version::Tls12] {
+            for (chunk, cap) in [(0, 0), (1, 1), (7, 5)] {
+                let header = Arrival::header(version, chunk % 2 == 1, chunk, cap);
+                let (arrival, _) = Arrival::parse(&header);
+                let [c2s, s2c] = fixture::with(version, |f| f.streams.clone());
+                let server = fixture::with(version, |f| {
+                    absorb(
+                        &mut f.server(0, arrival.rbio(), VecBio::new()),
+                        &c2s,
+                        arrival,
+                    )
+                });
+                assert_eq!(server, Ending::Closed, "{version:?} server {arrival:?}");
+                let client = fixture::with(version, |f| {
+                    absorb(
+                        &mut f.client(0, arrival.rbio(), VecBio::new()),
+                        &s2c,
+                        arrival,
+                    )
+                });
+                assert_eq!(client, Ending::Closed, "{version:?} client {arrival:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_flight_is_unexpected_eof_and_a_flipped_byte_an_alert() {
+        let [c2s, _] = fixture::with(Version::Tls13, |f| f.streams.clone());
+        let (arrival, _) = Arrival::parse(&[0, 0, 0]);
+        let cut = fixture::with(Version::Tls13, |f| {
+            absorb(
+                &mut f.server(0, arrival.rbio(), VecBio::new()),
+                &c2s[..c2s.len() - 3],
+                arrival,
+            )
+        });
+        assert!(
+            matches!(cut, Ending::Failed(Error::UnexpectedEof { .. })),
+            "{cut:?}"
+        );
+        let mut flipped = c2s.clone();
+        flipped[20] ^= 0x40;
+        let bad = fixture::with(Version::Tls13, |f| {
+            absorb(
+                &mut f.server(0, arrival.rbio(), VecBio::new()),
+                &flipped,
+                arrival,
+            )
+        });
+        assert!(matches!(bad, Ending::Failed(Error::Protocol(_))), "{bad:?}");
+    }
+}

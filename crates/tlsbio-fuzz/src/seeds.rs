@@ -1,0 +1,101 @@
+//! The seed corpora, generated from deterministic transcripts.
+//!
+//! `fuzz/seeds/<target>/seed-*` in the repository are exactly
+//! [`generate`]'s output; a test checks that they are, and
+//! `TLSBIO_BLESS=1 cargo test -p tlsbio-fuzz --test corpus` (or
+//! `just fuzz-seeds`) rewrites them after an intended change.
+//!
+//! Flight and transcript seeds are whole recorded conversations, valid
+//! byte for byte for the fixture's deterministic engines, under several
+//! fragmentations; the fuzzer starts from a completed handshake and
+//! mutates inwards. Structured targets get a few fixed pseudo-random
+//! inputs, which decode to varied plans.
+
+use crate::fixture::{self, Version};
+use crate::flight::Arrival;
+use crate::mutate;
+
+/// One seed input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seed {
+    /// The target it is for.
+    pub target: &'static str,
+    /// Its file name, starting with `seed-`.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// `(name, echo, chunk byte, capacity byte)`: whole flights into a big
+/// BIO, one byte at a time into a one-byte BIO, and two in between.
+const ARRIVALS: [(&str, bool, u8, u8); 4] = [
+    ("whole", false, 0, 0),
+    ("trickle", true, 1, 1),
+    ("chunk7-cap25", false, 7, 5),
+    ("chunk200-cap1600", true, 200, 40),
+];
+
+/// One mutation of each kind, as `mutated_transcript` encodes them.
+const MUTATIONS: [(&str, &[u8]); 8] = [
+    ("clean", &[]),
+    ("type", &[0, 1, 23]),
+    ("length", &[2, 0, 0x40, 0x00]),
+    ("drop", &[5, 1]),
+    ("splice", &[7, 1, 0]),
+    ("split", &[8, 0, 40]),
+    ("flip", &[9, 0, 60, 0x80]),
+    ("cut", &[11, 0, 90]),
+];
+
+/// Every seed of every target.
+pub fn generate() -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    for version in [Version::Tls13, Version::Tls12] {
+        let v = match version {
+            Version::Tls13 => "tls13",
+            Version::Tls12 => "tls12",
+        };
+        let [c2s, s2c] = fixture::with(version, |f| f.streams.clone());
+        for (target, stream) in [("server_flight", &c2s), ("client_flight", &s2c)] {
+            for (name, echo, chunk, cap) in ARRIVALS {
+                seeds.push(Seed {
+                    target,
+                    name: format!("seed-{v}-{name}"),
+                    bytes: [&Arrival::header(version, echo, chunk, cap)[..], stream].concat(),
+                });
+            }
+        }
+        for (dir, into_client) in [("c2s", false), ("s2c", true)] {
+            for (name, ops) in MUTATIONS {
+                seeds.push(Seed {
+                    target: "mutated_transcript",
+                    name: format!("seed-{v}-{dir}-{name}"),
+                    bytes: [&mutate::header(version, into_client, 0, 0)[..], ops].concat(),
+                });
+            }
+        }
+    }
+    for target in ["schedule", "bio_model", "compat"] {
+        for (i, len) in [16, 64, 256, 1024].into_iter().enumerate() {
+            seeds.push(Seed {
+                target,
+                name: format!("seed-random-{len}"),
+                bytes: pseudo_random(i as u64 + 1, len),
+            });
+        }
+    }
+    seeds
+}
+
+/// A fixed byte string (xorshift64*), the same on every platform.
+fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
