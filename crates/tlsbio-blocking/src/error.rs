@@ -2,7 +2,7 @@
 
 use std::io;
 
-use tlsbio::{Error, Usage};
+use tlsbio::Error;
 
 /// The [`tlsbio::Error`] inside an `io::Error` returned by a
 /// [`Stream`](crate::Stream), if the error came from TLS rather than the
@@ -24,23 +24,12 @@ use tlsbio::{Error, Usage};
 /// }
 /// ```
 pub fn tls_error(error: &io::Error) -> Option<&Error> {
-    error.get_ref()?.downcast_ref::<Error>()
+    Error::from_io(error)
 }
 
 /// Maps an engine error to the `io::ErrorKind` a socket user expects, keeping
 /// the engine error as the inner error.
 pub(crate) fn to_io(error: Error) -> io::Error {
-    let kind = match &error {
-        Error::UnexpectedEof { .. } => io::ErrorKind::UnexpectedEof,
-        Error::Protocol(_) => io::ErrorKind::InvalidData,
-        Error::Usage(Usage::WriteAfterShutdown) => io::ErrorKind::BrokenPipe,
-        Error::Usage(_) => io::ErrorKind::InvalidInput,
-        // The peer closed cleanly, but the call (a handshake, a key update)
-        // needed it to stay.
-        Error::ZeroReturn => io::ErrorKind::ConnectionAborted,
-        // Only a paused server's ClientHello want can reach the caller: the
-        // stream cannot choose a config for it. Everything else is handled.
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(kind, error)
+    // The core crate's mapping, shared with the mio driver.
+    io::Error::from(error)
 }

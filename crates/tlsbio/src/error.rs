@@ -101,6 +101,52 @@ impl std::error::Error for Error {
     }
 }
 
+impl From<Error> for std::io::Error {
+    /// The `io::ErrorKind` a socket user expects, with the engine error
+    /// kept inside ([`Error::from_io`] gets it back):
+    ///
+    /// | error | kind |
+    /// |---|---|
+    /// | `UnexpectedEof` (truncation) | `UnexpectedEof` |
+    /// | `Protocol` | `InvalidData` |
+    /// | `Usage::WriteAfterShutdown` | `BrokenPipe` |
+    /// | other `Usage` | `InvalidInput` |
+    /// | `ZeroReturn` (a call needed the peer to stay) | `ConnectionAborted` |
+    /// | `Want::Read` / `Want::Write` | `WouldBlock` |
+    /// | `Want::ClientHello` | `Other` |
+    fn from(error: Error) -> Self {
+        use std::io::ErrorKind;
+        let kind = match &error {
+            Error::UnexpectedEof { .. } => ErrorKind::UnexpectedEof,
+            Error::Protocol(_) => ErrorKind::InvalidData,
+            Error::Usage(Usage::WriteAfterShutdown) => ErrorKind::BrokenPipe,
+            Error::Usage(_) => ErrorKind::InvalidInput,
+            Error::ZeroReturn => ErrorKind::ConnectionAborted,
+            Error::Want(Want::Read { .. } | Want::Write) => ErrorKind::WouldBlock,
+            Error::Want(_) => ErrorKind::Other,
+        };
+        std::io::Error::new(kind, error)
+    }
+}
+
+impl Error {
+    /// The engine error inside an `io::Error` that a driver made from it,
+    /// or `None` if the error came from the transport.
+    ///
+    /// ```
+    /// use std::io;
+    /// use tlsbio::Error;
+    ///
+    /// let e = io::Error::from(Error::ZeroReturn);
+    /// assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted);
+    /// assert_eq!(Error::from_io(&e), Some(&Error::ZeroReturn));
+    /// assert_eq!(Error::from_io(&io::ErrorKind::ConnectionReset.into()), None);
+    /// ```
+    pub fn from_io(error: &std::io::Error) -> Option<&Error> {
+        error.get_ref()?.downcast_ref::<Error>()
+    }
+}
+
 impl From<Want> for Error {
     fn from(w: Want) -> Self {
         Self::Want(w)
