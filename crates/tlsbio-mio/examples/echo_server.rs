@@ -1,0 +1,107 @@
+//! A TLS echo server on one thread with the mio driver.
+//!
+//! ```text
+//! cargo run -p tlsbio-mio --example echo_server [-- 127.0.0.1:8443]
+//! openssl s_client -connect 127.0.0.1:8443 -CAfile <the printed path>
+//! ```
+//!
+//! It generates a self-signed certificate for localhost and 127.0.0.1,
+//! writes it where it says, and echoes every line back. A client has 10
+//! seconds to finish its handshake.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mio::{Events, Poll, Token};
+use tlsbio_mio::tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tlsbio_mio::tlsbio::rustls::ServerConfig;
+use tlsbio_mio::{Connection, Limits, Server};
+
+const LISTENER: Token = Token(0);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8443".into())
+        .parse()?;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])?;
+    let cert_path = std::env::temp_dir().join("tlsbio-echo-server.pem");
+    std::fs::write(&cert_path, cert.cert.pem())?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)?;
+
+    let mut poll = Poll::new()?;
+    let mut server = Server::bind(
+        addr,
+        Arc::new(config),
+        Limits::default(),
+        poll.registry(),
+        LISTENER,
+    )?;
+    println!("listening on {}", server.local_addr()?);
+    println!("certificate {}", cert_path.display());
+
+    // Per connection: what was read and not yet written back.
+    let mut unsent: HashMap<Token, Vec<u8>> = HashMap::new();
+    let mut events = Events::with_capacity(256);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let timeout = server
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        poll.poll(&mut events, timeout)?;
+        for event in &events {
+            if event.token() == LISTENER {
+                server.accept(poll.registry(), Instant::now())?;
+                continue;
+            }
+            let token = event.token();
+            let Some(conn) = server.get_mut(token) else {
+                continue;
+            };
+            conn.ready(event);
+            let out = unsent.entry(token).or_default();
+            match echo(conn, out, &mut buf) {
+                Ok(true) => conn.reregister(poll.registry())?,
+                ended => {
+                    eprintln!("{token:?}: closed ({:?}, {ended:?})", conn.closed());
+                    server.remove(poll.registry(), token);
+                    unsent.remove(&token);
+                }
+            }
+        }
+        for conn in server.expire(poll.registry(), Instant::now()) {
+            eprintln!("{:?}: no handshake in time, dropped", conn.token());
+            unsent.remove(&conn.token());
+        }
+    }
+}
+
+/// Echoes what it can without buffering more than one read; `Ok(true)`
+/// while the connection stays open.
+fn echo(conn: &mut Connection, out: &mut Vec<u8>, buf: &mut [u8]) -> io::Result<bool> {
+    loop {
+        while !out.is_empty() {
+            match conn.write(out) {
+                Ok(n) => drop(out.drain(..n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) => return Err(e),
+            }
+        }
+        match conn.read(buf) {
+            // The peer's close_notify: answer it. The socket closes when
+            // the connection is dropped, so wait until ours has left.
+            Ok(0) => {
+                conn.shutdown()?;
+                return Ok(!conn.is_flushed());
+            }
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! One TLS connection on a mio `TcpStream`.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use tlsbio::bio::{Bio, VecBio};
+use tlsbio::rustls::pki_types::ServerName;
+use tlsbio::rustls::{ClientConfig, ServerConfig};
+use tlsbio::{Engine, Error, Shutdown, Want};
+
+/// The BIO capacities of a connection: the most ciphertext it holds in each
+/// direction, beyond the engine's own one record (see
+/// [`Engine::buffered`]). Together they bound a connection's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacities {
+    /// Ciphertext read from the socket and not yet decrypted. When it is
+    /// full, the connection stops reading the socket until the
+    /// application reads plaintext.
+    pub read: usize,
+    /// Ciphertext not yet accepted by the socket. When it is full,
+    /// [`Connection::write`] returns `WouldBlock`.
+    pub write: usize,
+}
+
+impl Default for Capacities {
+    /// 64 KiB each way: four full records, enough to keep a loopback link
+    /// busy. The buffers grow to this on demand; an idle connection holds
+    /// little.
+    fn default() -> Self {
+        Self {
+            read: 64 * 1024,
+            write: 64 * 1024,
+        }
+    }
+}
+
+/// How a connection ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Closed {
+    /// close_notify both ways.
+    Graceful,
+    /// The peer's stream ended (or was reset) without close_notify: the
+    /// data may have been cut short.
+    Abortive(AbortReason),
+    /// TLS failed; any alert was sent.
+    Failed(Error),
+}
+
+/// Why a connection ended abortively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AbortReason {
+    /// End of stream without close_notify.
+    Truncated,
+    /// The socket failed (reset by the peer, or another error).
+    Socket(io::ErrorKind),
+}
+
+/// A TLS engine bound to a non-blocking `mio::net::TcpStream` and its
+/// `Token`.
+///
+/// The event loop calls [`ready`](Self::ready) for every event with this
+/// connection's token; the application calls [`read`](Self::read) and
+/// [`write`](Self::write) for plaintext (`WouldBlock` means "after the next
+/// event"), and then [`reregister`](Self::reregister) so that the
+/// registered [`Interest`] follows what the connection waits for.
+///
+/// **Edge-triggered readiness, no lost wake-ups.** mio reports each change
+/// of readiness once. The connection reads and writes until `WouldBlock`,
+/// and when it stops early (its read BIO is full because the application
+/// is not reading) it remembers that the socket may still have data: the
+/// application's next `read` moves it, without waiting for an event that
+/// will not come.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use mio::{Events, Interest, Poll, Token};
+/// use tlsbio_mio::Connection;
+/// # fn config() -> Arc<tlsbio_mio::tlsbio::rustls::ClientConfig> { unimplemented!() }
+///
+/// let mut poll = Poll::new()?;
+/// let addr = "127.0.0.1:8443".parse().unwrap();
+/// let mut conn = Connection::connect(config(), "localhost", addr, Token(0))?;
+/// conn.register(poll.registry())?;
+/// let mut events = Events::with_capacity(16);
+/// let (mut buf, mut greeted) = ([0u8; 4096], false);
+/// loop {
+///     poll.poll(&mut events, None)?;
+///     for event in &events {
+///         conn.ready(event);
+///     }
+///     if !greeted && !conn.is_handshaking() {
+///         greeted = conn.write(b"hello")? == 5;
+///     }
+///     match conn.read(&mut buf) {
+///         Ok(0) => break, // close_notify
+///         Ok(n) => println!("{:?}", &buf[..n]),
+///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+///         Err(e) => return Err(e),
+///     }
+///     conn.reregister(poll.registry())?;
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    engine: Engine<VecBio, VecBio>,
+    socket: TcpStream,
+    token: Token,
+    /// The socket may have bytes to read: set by readable events (and at
+    /// the start), cleared when a read returns `WouldBlock`.
+    may_read: bool,
+    /// The socket may take bytes: likewise for writes.
+    may_write: bool,
+    /// What the poller has, once registered.
+    registered: Option<Interest>,
+    /// A socket error, or the engine's fatal error, once the connection
+    /// ended badly; `Graceful` once close_notify went both ways.
+    closed: Option<Closed>,
+    /// When the handshake must be done by; cleared once it is.
+    deadline: Option<Instant>,
+    /// When bytes last moved, if the caller passes times in.
+    stats: ConnectionStats,
+}
+
+/// Counters for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionStats {
+    /// Ciphertext bytes read from the socket.
+    pub bytes_in: u64,
+    /// Ciphertext bytes written to the socket.
+    pub bytes_out: u64,
+    /// Reads and writes that returned `WouldBlock`.
+    pub would_block: u64,
+    /// The most bytes the connection ever held (both BIOs and the engine).
+    pub high_water: usize,
+}
+
+impl Connection {
+    /// A server connection on an accepted socket.
+    pub fn server(
+        config: Arc<ServerConfig>,
+        socket: TcpStream,
+        token: Token,
+        capacities: Capacities,
+    ) -> Result<Self, Error> {
+        let (rbio, wbio) = bios(capacities);
+        Ok(Self::new(
+            Engine::server(config, rbio, wbio)?,
+            socket,
+            token,
+        ))
+    }
+
+    /// A client connection on a socket that is connecting (or connected).
+    pub fn client(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+        socket: TcpStream,
+        token: Token,
+        capacities: Capacities,
+    ) -> Result<Self, Error> {
+        let (rbio, wbio) = bios(capacities);
+        Ok(Self::new(
+            Engine::client(config, server_name, rbio, wbio)?,
+            socket,
+            token,
+        ))
+    }
+
+    /// Starts a non-blocking connect to `addr` and a client connection on
+    /// it, with the default capacities. `server_name` is checked against
+    /// the certificate and sent as SNI.
+    pub fn connect(
+        config: Arc<ClientConfig>,
+        server_name: &str,
+        addr: SocketAddr,
+        token: Token,
+    ) -> io::Result<Self> {
+        let name = ServerName::try_from(server_name.to_string()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{server_name:?} is not a DNS name or IP address"),
+            )
+        })?;
+        let socket = TcpStream::connect(addr)?;
+        Ok(Self::client(
+            config,
+            name,
+            socket,
+            token,
+            Capacities::default(),
+        )?)
+    }
+
+    /// Binds an engine (with any configuration or options) to a socket.
+    pub fn new(engine: Engine<VecBio, VecBio>, socket: TcpStream, token: Token) -> Self {
+        Self {
+            engine,
+            socket,
+            token,
+            may_read: true,
+            may_write: true,
+            registered: None,
+            closed: None,
+            deadline: None,
+            stats: ConnectionStats::default(),
+        }
+    }
+
+    /// Starts the handshake (a client's ClientHello is queued here) and
+    /// registers the socket with [`interest`](Self::interest).
+    pub fn register(&mut self, registry: &Registry) -> io::Result<()> {
+        self.pump();
+        let interest = self.interest();
+        registry.register(&mut self.socket, self.token, interest)?;
+        self.registered = Some(interest);
+        Ok(())
+    }
+
+    /// Re-registers if [`interest`](Self::interest) changed since the last
+    /// (re)registration. Call it after handling an event and after the
+    /// application's reads and writes.
+    pub fn reregister(&mut self, registry: &Registry) -> io::Result<()> {
+        let interest = self.interest();
+        match self.registered {
+            Some(current) if current == interest => Ok(()),
+            Some(_) => {
+                registry.reregister(&mut self.socket, self.token, interest)?;
+                self.registered = Some(interest);
+                Ok(())
+            }
+            None => self.register(registry),
+        }
+    }
+
+    /// Removes the socket from the poller.
+    pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        self.registered = None;
+        registry.deregister(&mut self.socket)
+    }
+
+    /// What to wait for: readable always (a reset or a close must be seen
+    /// even while the application is not reading), writable while
+    /// ciphertext waits for the socket.
+    pub fn interest(&self) -> Interest {
+        if self.has_output() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        }
+    }
+
+    /// Handles a readiness event for this connection's token: moves bytes
+    /// between the socket and the BIOs until `WouldBlock` (or a full BIO),
+    /// and drives the handshake. Errors are kept, not returned: see
+    /// [`closed`](Self::closed), and the next `read` or `write` reports
+    /// them.
+    pub fn ready(&mut self, event: &Event) {
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            self.may_read = true;
+        }
+        if event.is_writable() || event.is_write_closed() || event.is_error() {
+            self.may_write = true;
+        }
+        self.pump();
+    }
+
+    /// Reads plaintext. `Ok(0)` means the peer sent close_notify (or `buf`
+    /// is empty); `WouldBlock` means nothing is ready yet. A truncated
+    /// stream is an `UnexpectedEof` error, a TLS failure `InvalidData`,
+    /// with the [`tlsbio::Error`] inside ([`Error::from_io`]).
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let result = self.engine.read(buf);
+            // Reading may have freed room in the read BIO, or produced
+            // output (a key update's answer, an alert).
+            let moved = self.pump();
+            match result {
+                Ok(n) => return Ok(n),
+                Err(Error::ZeroReturn) => return Ok(0),
+                Err(Error::Want(Want::Read { .. })) if moved => continue,
+                Err(Error::Want(Want::Read { .. })) => {
+                    return Err(self.socket_error().unwrap_or_else(would_block))
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    /// Writes plaintext. Partial writes happen; `WouldBlock` means the
+    /// handshake is not done yet, or the write BIO is full until the socket
+    /// takes more: try again after the next event.
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            let result = self.engine.write(buf);
+            let moved = self.pump();
+            match result {
+                Ok(n) => return Ok(n),
+                Err(Error::Want(Want::Write)) if moved => continue,
+                Err(Error::Want(_)) => return Err(self.socket_error().unwrap_or_else(would_block)),
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    /// Sends close_notify (`SSL_shutdown`): `Sent` at first, `Complete`
+    /// once the peer's close_notify has been read.
+    pub fn shutdown(&mut self) -> io::Result<Shutdown> {
+        let result = self.engine.shutdown();
+        self.pump();
+        match result {
+            Ok(Shutdown::Complete) => {
+                self.closed.get_or_insert(Closed::Graceful);
+                Ok(Shutdown::Complete)
+            }
+            Ok(state) => Ok(state),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// How the connection ended, once it has.
+    pub fn closed(&self) -> Option<&Closed> {
+        self.closed.as_ref()
+    }
+
+    /// Whether everything this connection wrote has reached the socket.
+    pub fn is_flushed(&self) -> bool {
+        !self.has_output()
+    }
+
+    /// Whether the handshake is still running.
+    pub fn is_handshaking(&self) -> bool {
+        self.engine.is_handshaking()
+    }
+
+    /// Sets when the handshake must be done by (the caller's clock: the
+    /// connection never reads one). [`Server`](crate::Server) sets it on
+    /// accept.
+    pub fn set_handshake_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The handshake deadline, until the handshake completes.
+    pub fn handshake_deadline(&self) -> Option<Instant> {
+        self.deadline.filter(|_| self.engine.is_handshaking())
+    }
+
+    /// Bytes this connection holds: both BIOs and the engine's own.
+    pub fn buffered(&self) -> usize {
+        self.engine.rbio().pending() + self.engine.wbio().pending() + self.engine.buffered()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ConnectionStats {
+        self.stats
+    }
+
+    /// The token.
+    pub fn token(&self) -> Token {
+        self.token
+    }
+
+    /// The engine, for its queries (protocol version, ALPN, peer
+    /// certificates, ...).
+    pub fn engine(&self) -> &Engine<VecBio, VecBio> {
+        &self.engine
+    }
+
+    /// The socket.
+    pub fn socket(&self) -> &TcpStream {
+        &self.socket
+    }
+
+    /// Moves bytes until nothing more moves: socket to read BIO while there
+    /// is room, handshake steps, write BIO to socket. Returns whether
+    /// anything moved.
+    fn pump(&mut self) -> bool {
+        let mut moved_any = false;
+        loop {
+            let mut moved = self.send();
+            moved |= self.receive();
+            if self.engine.is_handshaking() && self.closed.is_none() {
+                moved |= self.handshake_step();
+            }
+            if !moved {
+                break;
+            }
+            moved_any = true;
+        }
+        let held = self.buffered();
+        self.stats.high_water = self.stats.high_water.max(held);
+        moved_any
+    }
+
+    /// One handshake call; whether it consumed input or produced output.
+    fn handshake_step(&mut self) -> bool {
+        let before = (self.engine.rbio().pending(), self.engine.wbio().pending());
+        match self.engine.do_handshake() {
+            Ok(()) => true,
+            Err(Error::Want(_)) => {
+                before != (self.engine.rbio().pending(), self.engine.wbio().pending())
+            }
+            Err(e) => {
+                // The alert is queued; the next send delivers it.
+                self.record_failure(e);
+                true
+            }
+        }
+    }
+
+    /// Socket to read BIO, until `WouldBlock`, end of stream, or a full
+    /// BIO. Whether any bytes (or the end) arrived.
+    fn receive(&mut self) -> bool {
+        let mut moved = false;
+        while self.may_read && !self.engine.rbio().is_shutdown_wr() {
+            let room = self.engine.rbio().write_guarantee();
+            if room == 0 {
+                // Stopped early: `may_read` stays set, so the next call
+                // after the application reads continues here.
+                break;
+            }
+            let socket = &mut self.socket;
+            let read = self
+                .engine
+                .rbio_mut()
+                .write_in_place(1, |region| match socket.read(region) {
+                    Ok(n) => (n, Ok(n)),
+                    Err(e) => (0, Err(e)),
+                })
+                .unwrap_or(Ok(0));
+            match read {
+                Ok(0) => {
+                    self.engine.rbio_mut().shutdown_wr();
+                    moved = true;
+                }
+                Ok(n) => {
+                    self.stats.bytes_in += n as u64;
+                    moved = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.stats.would_block += 1;
+                    self.may_read = false;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.socket_failed(e.kind());
+                    break;
+                }
+            }
+        }
+        moved
+    }
+
+    /// Write BIO (and what the engine staged behind it) to the socket,
+    /// until `WouldBlock` or empty. Whether any bytes left.
+    fn send(&mut self) -> bool {
+        let mut moved = false;
+        while self.may_write && self.has_output() {
+            if self.engine.wbio().pending() == 0 {
+                // Staged output fits now that the BIO is empty.
+                let _ = self.engine.flush();
+                if self.engine.wbio().pending() == 0 {
+                    break;
+                }
+            }
+            let socket = &mut self.socket;
+            let written = self
+                .engine
+                .wbio_mut()
+                .read_in_place(|data| match socket.write(data) {
+                    Ok(n) => (n, Ok(n)),
+                    Err(e) => (0, Err(e)),
+                });
+            match written {
+                Ok(0) => {
+                    self.socket_failed(io::ErrorKind::WriteZero);
+                    break;
+                }
+                Ok(n) => {
+                    self.stats.bytes_out += n as u64;
+                    moved = true;
+                }
+                // A connect still in progress is not writable yet.
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::NotConnected =>
+                {
+                    self.stats.would_block += 1;
+                    self.may_write = false;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.socket_failed(e.kind());
+                    break;
+                }
+            }
+        }
+        moved
+    }
+
+    fn has_output(&self) -> bool {
+        self.closed_by_socket().is_none()
+            && (self.engine.wbio().pending() > 0 || self.engine.wants_write())
+    }
+
+    fn socket_failed(&mut self, kind: io::ErrorKind) {
+        self.may_read = false;
+        self.may_write = false;
+        if !matches!(self.closed, Some(Closed::Failed(_))) {
+            self.closed = Some(Closed::Abortive(AbortReason::Socket(kind)));
+        }
+    }
+
+    fn closed_by_socket(&self) -> Option<io::ErrorKind> {
+        match &self.closed {
+            Some(Closed::Abortive(AbortReason::Socket(kind))) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    fn socket_error(&self) -> Option<io::Error> {
+        self.closed_by_socket().map(io::Error::from)
+    }
+
+    fn record_failure(&mut self, e: Error) {
+        self.closed = Some(match e {
+            Error::UnexpectedEof { .. } => Closed::Abortive(AbortReason::Truncated),
+            e => Closed::Failed(e),
+        });
+    }
+
+    /// A fatal engine error from an application call: recorded, and handed
+    /// back as an `io::Error`.
+    fn fail(&mut self, e: Error) -> io::Error {
+        if e.is_fatal() && self.closed_by_socket().is_none() {
+            self.record_failure(e.clone());
+        }
+        io::Error::from(e)
+    }
+}
+
+fn would_block() -> io::Error {
+    io::ErrorKind::WouldBlock.into()
+}
+
+fn bios(capacities: Capacities) -> (VecBio, VecBio) {
+    (
+        VecBio::with_limit(capacities.read.max(1)),
+        VecBio::with_limit(capacities.write.max(1)),
+    )
+}

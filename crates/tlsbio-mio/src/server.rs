@@ -1,0 +1,192 @@
+//! A listener and its connection table.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use mio::{Interest, Registry, Token};
+use tlsbio::rustls::ServerConfig;
+
+use crate::{Capacities, Connection};
+
+/// A server's bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Each connection's BIO capacities.
+    pub capacities: Capacities,
+    /// How long a client has from accept to a finished handshake;
+    /// [`Server::expire`] drops it after that. A slow-loris client that
+    /// trickles its ClientHello is dropped here.
+    pub handshake_timeout: Duration,
+    /// The most connections at once; more are accepted and closed at once
+    /// (so they see a close, not a hang in the backlog).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// Default capacities, 10 s to handshake, 1024 connections.
+    fn default() -> Self {
+        Self {
+            capacities: Capacities::default(),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// A TLS listener and the table of its connections, for a mio event loop.
+///
+/// The loop owns the `Poll`; the server owns the sockets. On the
+/// listener's token call [`accept`](Self::accept); on a connection's token
+/// call [`Connection::ready`] (through [`get_mut`](Self::get_mut)), let the
+/// application read and write, and call [`Connection::reregister`]; before
+/// each poll, call [`expire`](Self::expire) with the time and poll with a
+/// timeout up to [`next_deadline`](Self::next_deadline). The server never
+/// reads a clock itself.
+///
+/// `examples/echo_server.rs` is a complete loop.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    token: Token,
+    config: Arc<ServerConfig>,
+    limits: Limits,
+    connections: HashMap<Token, Connection>,
+    next_token: usize,
+    refused: u64,
+}
+
+impl Server {
+    /// Binds a listener and registers it under `token`. Connections get the
+    /// tokens after it.
+    pub fn bind(
+        addr: SocketAddr,
+        config: Arc<ServerConfig>,
+        limits: Limits,
+        registry: &Registry,
+        token: Token,
+    ) -> io::Result<Self> {
+        let mut listener = TcpListener::bind(addr)?;
+        registry.register(&mut listener, token, Interest::READABLE)?;
+        Ok(Self {
+            listener,
+            token,
+            config,
+            limits,
+            connections: HashMap::new(),
+            next_token: token.0.wrapping_add(1),
+            refused: 0,
+        })
+    }
+
+    /// The listener's address (the port, when bound to port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The listener's token.
+    pub fn token(&self) -> Token {
+        self.token
+    }
+
+    /// Accepts every pending connection (until `WouldBlock`: the listener
+    /// is edge-triggered too), registers each with a handshake deadline of
+    /// `now` plus the limit, and returns their tokens.
+    pub fn accept(&mut self, registry: &Registry, now: Instant) -> io::Result<Vec<Token>> {
+        let mut accepted = Vec::new();
+        loop {
+            let (socket, _) = match self.listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(accepted),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The client gave up before we got to it.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Err(e) => return Err(e),
+            };
+            if self.connections.len() >= self.limits.max_connections {
+                self.refused += 1;
+                drop(socket);
+                continue;
+            }
+            let token = self.free_token();
+            let mut conn =
+                Connection::server(self.config.clone(), socket, token, self.limits.capacities)
+                    .map_err(io::Error::from)?;
+            conn.set_handshake_deadline(Some(now + self.limits.handshake_timeout));
+            conn.register(registry)?;
+            self.connections.insert(token, conn);
+            accepted.push(token);
+        }
+    }
+
+    /// The connection with `token`.
+    pub fn get_mut(&mut self, token: Token) -> Option<&mut Connection> {
+        self.connections.get_mut(&token)
+    }
+
+    /// Removes a connection (deregistered; the socket closes when the
+    /// returned value is dropped).
+    pub fn remove(&mut self, registry: &Registry, token: Token) -> Option<Connection> {
+        let mut conn = self.connections.remove(&token)?;
+        // Deregistering a socket the peer already reset can fail; it is
+        // being dropped either way.
+        let _ = conn.deregister(registry);
+        Some(conn)
+    }
+
+    /// Removes and returns every connection whose handshake deadline is at
+    /// or before `now`.
+    pub fn expire(&mut self, registry: &Registry, now: Instant) -> Vec<Connection> {
+        let late: Vec<Token> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.handshake_deadline().is_some_and(|d| d <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        late.into_iter()
+            .filter_map(|t| self.remove(registry, t))
+            .collect()
+    }
+
+    /// The earliest handshake deadline: poll with a timeout no later than
+    /// this.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.connections
+            .values()
+            .filter_map(Connection::handshake_deadline)
+            .min()
+    }
+
+    /// The connections' tokens.
+    pub fn tokens(&self) -> impl Iterator<Item = Token> + '_ {
+        self.connections.keys().copied()
+    }
+
+    /// Open connections.
+    pub fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    /// Connections closed at accept because the table was full.
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    fn free_token(&mut self) -> Token {
+        loop {
+            let token = Token(self.next_token);
+            self.next_token = self.next_token.wrapping_add(1);
+            if token != self.token && !self.connections.contains_key(&token) {
+                return token;
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! An instrumented echo server on the mio driver, and mio clients, for the
+//! load tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token};
+use tlsbio::rustls::pki_types::ServerName;
+use tlsbio::rustls::{ClientConfig, ServerConfig};
+use tlsbio_memory::deterministic::DeterministicPki;
+use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
+
+/// Configs with the normal provider and the deterministic certificates
+/// (no files, nothing to generate at run time beyond two Ed25519 keys).
+pub fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let pki = DeterministicPki::new(1, &["localhost"]);
+    let server = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(pki.chain(), pki.key())
+        .unwrap();
+    let client = ClientConfig::builder()
+        .with_root_certificates(pki.roots())
+        .with_no_client_auth();
+    (Arc::new(client), Arc::new(server))
+}
+
+/// What the server saw.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Connections that ended, by how.
+    pub graceful: usize,
+    pub failed: usize,
+    pub abortive: usize,
+    /// Dropped at their handshake deadline.
+    pub expired: usize,
+    /// The most bytes one connection ever held, driver and application
+    /// together.
+    pub max_held: usize,
+    /// Handshakes completed.
+    pub handshakes: usize,
+    /// How each connection that ended by itself ended.
+    pub ends: Vec<Option<Closed>>,
+}
+
+/// A running echo server; stops when dropped.
+pub struct EchoServer {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<io::Result<()>>>,
+    pub observed: Arc<Mutex<Observed>>,
+}
+
+impl EchoServer {
+    pub fn start(config: Arc<ServerConfig>, limits: Limits) -> Self {
+        let poll = Poll::new().unwrap();
+        let server = Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            config,
+            limits,
+            poll.registry(),
+            Token(0),
+        )
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let observed = Arc::new(Mutex::new(Observed::default()));
+        let thread = {
+            let (stop, observed) = (stop.clone(), observed.clone());
+            thread::spawn(move || serve(poll, server, &stop, &observed))
+        };
+        Self {
+            addr,
+            stop,
+            thread: Some(thread),
+            observed,
+        }
+    }
+
+    /// Stops the loop and returns what it saw.
+    pub fn finish(mut self) -> Observed {
+        self.stop.store(true, Ordering::SeqCst);
+        let result = self.thread.take().unwrap().join().unwrap();
+        result.expect("the server loop failed");
+        std::mem::take(&mut *self.observed.lock().unwrap())
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The echo application's state for one connection: bytes read and not
+/// yet written back. It stops reading while any are pending, so it holds
+/// at most one read's worth.
+#[derive(Default)]
+struct Echo {
+    pending: Vec<u8>,
+    handshaken: bool,
+    closing: bool,
+}
+
+const READ_SIZE: usize = 16 * 1024;
+
+fn serve(
+    mut poll: Poll,
+    mut server: Server,
+    stop: &AtomicBool,
+    observed: &Mutex<Observed>,
+) -> io::Result<()> {
+    let mut events = Events::with_capacity(1024);
+    let mut apps: HashMap<Token, Echo> = HashMap::new();
+    let mut buf = vec![0u8; READ_SIZE];
+    while !stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        let timeout = server
+            .next_deadline()
+            .map_or(Duration::from_millis(50), |d| {
+                d.saturating_duration_since(now)
+                    .min(Duration::from_millis(50))
+            });
+        poll.poll(&mut events, Some(timeout))?;
+        let now = Instant::now();
+        let mut touched = Vec::new();
+        for event in &events {
+            if event.token() == server.token() {
+                touched.extend(server.accept(poll.registry(), now)?);
+            } else if let Some(conn) = server.get_mut(event.token()) {
+                conn.ready(event);
+                touched.push(event.token());
+            }
+        }
+        for token in touched {
+            let Some(conn) = server.get_mut(token) else {
+                continue;
+            };
+            let app = apps.entry(token).or_default();
+            let ended = echo(conn, app, &mut buf);
+            let mut seen = observed.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.max_held = seen.max_held.max(conn.buffered() + app.pending.len());
+            if !app.handshaken && !conn.is_handshaking() && conn.closed().is_none() {
+                app.handshaken = true;
+                seen.handshakes += 1;
+            }
+            if ended {
+                seen.ends.push(conn.closed().cloned());
+                match conn.closed() {
+                    Some(Closed::Graceful) | None => seen.graceful += 1,
+                    Some(Closed::Failed(_)) => seen.failed += 1,
+                    Some(Closed::Abortive(_)) => seen.abortive += 1,
+                }
+                drop(seen);
+                apps.remove(&token);
+                server.remove(poll.registry(), token);
+            } else {
+                drop(seen);
+                conn.reregister(poll.registry())?;
+            }
+        }
+        for conn in server.expire(poll.registry(), now) {
+            apps.remove(&conn.token());
+            observed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .expired += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Echoes what it can; whether the connection is finished with.
+fn echo(conn: &mut Connection, app: &mut Echo, buf: &mut [u8]) -> bool {
+    loop {
+        while !app.pending.is_empty() {
+            match conn.write(&app.pending) {
+                Ok(n) => {
+                    app.pending.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(_) => return true,
+            }
+        }
+        if app.closing {
+            // close_notify answered; done once it has left.
+            return conn.is_flushed() || conn.closed().is_some_and(|c| *c != Closed::Graceful);
+        }
+        match conn.read(buf) {
+            Ok(0) => {
+                app.closing = true;
+                if conn.shutdown().is_err() {
+                    return true;
+                }
+            }
+            Ok(n) => app.pending.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return conn.closed().is_some(),
+            Err(_) => return true,
+        }
+    }
+}
+
+/// The byte at offset `i` of client `id`'s stream.
+pub fn pattern(id: usize, i: usize) -> u8 {
+    (i.wrapping_mul(31) ^ id.wrapping_mul(7) ^ (i >> 10)) as u8
+}
+
+/// How long a busy loop may go without any event before it is declared a
+/// lost wake-up. Generous: loaded CI machines stall.
+const QUIET_LIMIT: Duration = Duration::from_secs(10);
+
+/// One echo client's progress.
+struct EchoClient {
+    conn: Connection,
+    sent: usize,
+    checked: usize,
+    shut: bool,
+    done: bool,
+}
+
+/// `count` clients in one mio loop, each sending `len` bytes and checking
+/// the echo byte for byte, then closing with close_notify both ways.
+/// Returns how many completed; panics on a wrong byte.
+///
+/// A lost wake-up shows as a quiet poller while clients are unfinished:
+/// that panics after `QUIET_LIMIT` without a single event.
+pub fn run_echo_clients(
+    addr: SocketAddr,
+    config: Arc<ClientConfig>,
+    capacities: Capacities,
+    count: usize,
+    len: usize,
+    limit: Duration,
+) -> usize {
+    let mut poll = Poll::new().unwrap();
+    let mut clients: Vec<EchoClient> = (0..count)
+        .map(|id| {
+            let socket = mio::net::TcpStream::connect(addr).unwrap();
+            let name = ServerName::try_from("localhost").unwrap();
+            let mut conn =
+                Connection::client(config.clone(), name, socket, Token(id), capacities).unwrap();
+            conn.register(poll.registry()).unwrap();
+            EchoClient {
+                conn,
+                sent: 0,
+                checked: 0,
+                shut: false,
+                done: false,
+            }
+        })
+        .collect();
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; READ_SIZE];
+    let mut chunk = vec![0u8; READ_SIZE];
+    let started = Instant::now();
+    let mut done = 0;
+    let mut quiet_since = Instant::now();
+    while done < count && started.elapsed() < limit {
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap();
+        if events.is_empty() {
+            assert!(
+                quiet_since.elapsed() < QUIET_LIMIT,
+                "lost wake-up: no event for {QUIET_LIMIT:?} with {} of {count} clients unfinished",
+                count - done
+            );
+            continue;
+        }
+        quiet_since = Instant::now();
+        let ids: Vec<usize> = events.iter().map(|e| e.token().0).collect();
+        for event in &events {
+            clients[event.token().0].conn.ready(event);
+        }
+        for id in ids {
+            let c = &mut clients[id];
+            if c.done {
+                continue;
+            }
+            // Write while the socket takes it.
+            while !c.conn.is_handshaking() && c.sent < len {
+                let n = (len - c.sent).min(chunk.len());
+                for (k, b) in chunk[..n].iter_mut().enumerate() {
+                    *b = pattern(id, c.sent + k);
+                }
+                match c.conn.write(&chunk[..n]) {
+                    Ok(w) => c.sent += w,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("client {id}: write: {e}"),
+                }
+            }
+            loop {
+                match c.conn.read(&mut buf) {
+                    Ok(0) => {
+                        assert_eq!(c.checked, len, "client {id}: close before all echoed");
+                        c.done = true;
+                        done += 1;
+                        break;
+                    }
+                    Ok(n) => {
+                        for (k, b) in buf[..n].iter().enumerate() {
+                            assert_eq!(
+                                *b,
+                                pattern(id, c.checked + k),
+                                "client {id}: byte {}",
+                                c.checked + k
+                            );
+                        }
+                        c.checked += n;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("client {id}: read: {e}"),
+                }
+            }
+            if c.checked == len && !c.shut {
+                c.conn.shutdown().unwrap();
+                c.shut = true;
+            }
+            c.conn.reregister(poll.registry()).unwrap();
+        }
+    }
+    done
+}
