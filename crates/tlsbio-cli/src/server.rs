@@ -1,24 +1,25 @@
-//! `server`: TLS on a TCP port, one thread per connection over the
-//! blocking driver. Echo by default; `--http` answers one HTTP/1.1
-//! request so that curl and browsers work.
+//! `server`: TLS on a TCP port, every connection on one thread over the
+//! mio driver. Echo by default; `--http` answers one HTTP/1.1 request so
+//! that curl and browsers work.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use tlsbio::rustls::server::WebPkiClientVerifier;
 use tlsbio::rustls::ServerConfig;
-use tlsbio_blocking::{tls_error, Stream};
+use tlsbio_mio::mio::{Events, Poll, Token};
+use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
 
 use crate::{pem, summary, Result};
 
-/// How often a waiting connection looks at the stop flag.
+/// How often the loop looks at the stop flag and the idle clocks.
 const TICK: Duration = Duration::from_millis(200);
 
 /// A connection that completes no handshake in this long is dropped.
@@ -29,6 +30,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most request-header bytes `--http` reads.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+const LISTENER: Token = Token(0);
 
 #[derive(Args, Debug)]
 pub(crate) struct ServerArgs {
@@ -62,12 +65,22 @@ pub(crate) struct ServerArgs {
 }
 
 pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
-    let listener = TcpListener::bind(args.listen)
+    let mut poll = Poll::new().map_err(|e| format!("cannot create a poller: {e}"))?;
+    // Bound before the config is made: the default certificate file is
+    // named after the port, which port 0 only reveals once bound.
+    let listener = std::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let config = Arc::new(config(args, local.port())?);
+    let limits = Limits {
+        capacities: Capacities::default(),
+        handshake_timeout: HANDSHAKE_TIMEOUT,
+        max_connections: args.max_connections,
+    };
+    let mut server = Server::from_std(listener, config, limits, poll.registry(), LISTENER)
+        .map_err(|e| format!("cannot listen on {local}: {e}"))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -79,55 +92,87 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
     // Tests and scripts wait for these lines.
     io::stdout().flush().ok();
 
-    // Polling accept lets Ctrl-C stop the loop without a second thread.
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let active = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
+    let mut sessions: HashMap<Token, Session> = HashMap::new();
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; 16 * 1024];
     while !stop.load(Ordering::SeqCst) {
-        let (tcp, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(20));
-                continue;
-            }
+        match poll.poll(&mut events, Some(TICK)) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                eprintln!("accept failed: {e}");
+            Err(e) => return Err(format!("poll failed: {e}")),
+        }
+        let now = Instant::now();
+        for event in &events {
+            let token = event.token();
+            if token == LISTENER {
+                let refused = server.refused();
+                let accepted = server
+                    .accept(poll.registry(), now)
+                    .map_err(|e| format!("accept failed: {e}"))?;
+                for token in accepted {
+                    if let Some(conn) = server.get_mut(token) {
+                        let session = Session::new(conn, args.http, now);
+                        sessions.insert(token, session);
+                    }
+                }
+                for _ in refused..server.refused() {
+                    eprintln!("refused: {} connections already", args.max_connections);
+                }
                 continue;
             }
-        };
-        if active.load(Ordering::SeqCst) >= args.max_connections {
-            eprintln!(
-                "{peer} refused: {} connections already",
-                args.max_connections
-            );
-            continue;
-        }
-        active.fetch_add(1, Ordering::SeqCst);
-        let (config, stop, active, http) =
-            (config.clone(), stop.clone(), active.clone(), args.http);
-        workers.retain(|w: &thread::JoinHandle<()>| !w.is_finished());
-        workers.push(thread::spawn(move || {
-            let mut conn = Connection {
-                peer,
-                stop,
-                last_progress: Instant::now(),
+            let (Some(conn), Some(session)) = (server.get_mut(token), sessions.get_mut(&token))
+            else {
+                continue;
             };
-            match conn.serve(config, tcp, http) {
-                Ok(note) => eprintln!("{peer} {note}"),
-                Err(e) => eprintln!("{peer} {}", describe(&e)),
+            conn.ready(event);
+            match session.step(conn, &mut buf, now) {
+                Some(note) => {
+                    eprintln!("{} {note}", session.peer);
+                    sessions.remove(&token);
+                    server.remove(poll.registry(), token);
+                }
+                None => {
+                    if let Err(e) = conn.reregister(poll.registry()) {
+                        eprintln!("{} failed: {e}", session.peer);
+                        sessions.remove(&token);
+                        server.remove(poll.registry(), token);
+                    }
+                }
             }
-            active.fetch_sub(1, Ordering::SeqCst);
-        }));
+        }
+        for conn in server.expire(poll.registry(), now) {
+            if let Some(session) = sessions.remove(&conn.token()) {
+                eprintln!(
+                    "{} failed: no handshake in {HANDSHAKE_TIMEOUT:?}; closing",
+                    session.peer
+                );
+            }
+        }
+        let idle: Vec<Token> = sessions
+            .iter()
+            .filter(|(_, s)| now.duration_since(s.last_progress) > IDLE_TIMEOUT)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in idle {
+            if let (Some(session), Some(mut conn)) = (
+                sessions.remove(&token),
+                server.remove(poll.registry(), token),
+            ) {
+                let _ = conn.shutdown();
+                eprintln!(
+                    "{} failed: no progress for {IDLE_TIMEOUT:?}; closing",
+                    session.peer
+                );
+            }
+        }
     }
-    eprintln!(
-        "stopping: waiting for {} connection(s)",
-        active.load(Ordering::SeqCst)
-    );
-    for worker in workers {
-        let _ = worker.join();
+    eprintln!("stopping: closing {} connection(s)", sessions.len());
+    for (token, session) in sessions {
+        if let Some(mut conn) = server.remove(poll.registry(), token) {
+            // Tell the peer we are going (close_notify), then go.
+            let _ = conn.shutdown();
+            eprintln!("{} server stopping; sent close_notify", session.peer);
+        }
     }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -166,82 +211,134 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
     Ok(config)
 }
 
-/// One connection's thread.
-struct Connection {
+/// One connection's application state.
+struct Session {
     peer: SocketAddr,
-    stop: Arc<AtomicBool>,
+    http: bool,
+    /// Bytes read and not yet written back (echo), or the response.
+    out: Vec<u8>,
+    /// The HTTP request head so far.
+    head: Vec<u8>,
+    echoed: u64,
+    handshake_logged: bool,
+    /// A response is queued: close with this line once it is written.
+    then_close: Option<String>,
+    /// Set once our close_notify is queued: the line to log when it has
+    /// left.
+    closing: Option<String>,
     last_progress: Instant,
+    moved: (u64, u64),
 }
 
-impl Connection {
-    fn serve(
-        &mut self,
-        config: Arc<ServerConfig>,
-        tcp: TcpStream,
-        http: bool,
-    ) -> io::Result<String> {
-        tcp.set_nonblocking(false)?;
-        tcp.set_read_timeout(Some(TICK))?;
-        tcp.set_write_timeout(Some(TICK))?;
-        let mut tls = Stream::server(config, tcp).map_err(io::Error::other)?;
-        self.patiently(&mut tls, HANDSHAKE_TIMEOUT, Stream::handshake)?;
-        eprintln!("{} handshake {}", self.peer, summary::line(tls.engine()));
-        if http {
-            self.http(&mut tls)
-        } else {
-            self.echo(&mut tls)
+impl Session {
+    fn new(conn: &Connection, http: bool, now: Instant) -> Self {
+        let peer = conn
+            .socket()
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        Self {
+            peer,
+            http,
+            out: Vec::new(),
+            head: Vec::new(),
+            echoed: 0,
+            handshake_logged: false,
+            then_close: None,
+            closing: None,
+            last_progress: now,
+            moved: (0, 0),
         }
     }
 
-    fn echo(&mut self, tls: &mut Stream<TcpStream>) -> io::Result<String> {
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut echoed = 0u64;
+    /// Does what can be done now; the log line once the connection is
+    /// finished with.
+    fn step(&mut self, conn: &mut Connection, buf: &mut [u8], now: Instant) -> Option<String> {
+        let result = self.run(conn, buf);
+        let stats = conn.stats();
+        if (stats.bytes_in, stats.bytes_out) != self.moved {
+            self.moved = (stats.bytes_in, stats.bytes_out);
+            self.last_progress = now;
+        }
+        match result {
+            Ok(None) => None,
+            Ok(Some(note)) => Some(note),
+            // Some clients (Python's ssl, curl on abort) close without
+            // close_notify: a truncation as far as TLS knows. Say so.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && !conn.is_handshaking() => {
+                Some(format!(
+                    "echoed {} bytes; peer closed without close_notify (unexpected eof)",
+                    self.echoed
+                ))
+            }
+            Err(e) => Some(describe(&e)),
+        }
+    }
+
+    fn run(&mut self, conn: &mut Connection, buf: &mut [u8]) -> io::Result<Option<String>> {
         loop {
-            let n = match self.patiently(tls, IDLE_TIMEOUT, |t| t.read(&mut buf)) {
-                Ok(n) => n,
-                // Some clients (Python's ssl, curl on abort) close without
-                // close_notify. That is a truncation as far as TLS knows;
-                // say so and stop.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Ok(format!(
-                        "echoed {echoed} bytes; peer closed without close_notify (unexpected eof)"
-                    ));
+            if !self.handshake_logged && !conn.is_handshaking() && conn.closed().is_none() {
+                self.handshake_logged = true;
+                eprintln!("{} handshake {}", self.peer, summary::line(conn.engine()));
+            }
+            while !self.out.is_empty() {
+                match conn.write(&self.out) {
+                    Ok(n) => drop(self.out.drain(..n)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                    Err(e) => return Err(e),
                 }
+            }
+            if let Some(note) = self.then_close.take() {
+                conn.shutdown()?;
+                self.closing = Some(note);
+            }
+            if let Some(note) = &self.closing {
+                // Done once our close_notify has left (or the peer is gone).
+                return Ok((conn.is_flushed()
+                    || conn.closed().is_some_and(|c| *c != Closed::Graceful))
+                .then(|| note.clone()));
+            }
+            let n = match conn.read(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 Err(e) => return Err(e),
             };
-            if n == 0 {
-                break;
+            if self.http {
+                self.http(conn, &buf[..n])?;
+            } else if n == 0 {
+                conn.shutdown()?;
+                self.closing = Some(format!(
+                    "echoed {} bytes; closed cleanly (close_notify both ways)",
+                    self.echoed
+                ));
+            } else {
+                self.out.extend_from_slice(&buf[..n]);
+                self.echoed += n as u64;
             }
-            self.write_all(tls, &buf[..n])?;
-            echoed += n as u64;
         }
-        self.patiently(tls, IDLE_TIMEOUT, Stream::shutdown)?;
-        Ok(format!(
-            "echoed {echoed} bytes; closed cleanly (close_notify both ways)"
-        ))
     }
 
-    fn http(&mut self, tls: &mut Stream<TcpStream>) -> io::Result<String> {
-        let mut head = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            if head.len() > MAX_REQUEST_HEAD {
+    fn http(&mut self, conn: &mut Connection, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            conn.shutdown()?;
+            self.closing = Some("closed before sending a request".into());
+            return Ok(());
+        }
+        self.head.extend_from_slice(data);
+        if !self.head.windows(4).any(|w| w == b"\r\n\r\n") {
+            if self.head.len() > MAX_REQUEST_HEAD {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     "request head over 16 KiB",
                 ));
             }
-            let n = self.patiently(tls, IDLE_TIMEOUT, |t| t.read(&mut buf))?;
-            if n == 0 {
-                return Ok("closed before sending a request".into());
-            }
-            head.extend_from_slice(&buf[..n]);
+            return Ok(());
         }
         let request_line =
-            String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or(&[])).into_owned();
+            String::from_utf8_lossy(self.head.split(|&b| b == b'\r').next().unwrap_or(&[]))
+                .into_owned();
         let body = format!(
             "hello from tlsbio over {}\n",
-            tls.engine()
+            conn.engine()
                 .protocol_version()
                 .map_or("tls".into(), |v| format!("{v:?}"))
         );
@@ -250,63 +347,16 @@ impl Connection {
              Connection: close\r\n\r\n{body}",
             body.len()
         );
-        self.write_all(tls, response.as_bytes())?;
-        self.patiently(tls, IDLE_TIMEOUT, Stream::shutdown)?;
-        Ok(format!("answered {request_line:?}; sent close_notify"))
-    }
-
-    fn write_all(&mut self, tls: &mut Stream<TcpStream>, mut data: &[u8]) -> io::Result<()> {
-        while !data.is_empty() {
-            let n = self.patiently(tls, IDLE_TIMEOUT, |t| t.write(data))?;
-            data = &data[n..];
-        }
-        self.patiently(tls, IDLE_TIMEOUT, Stream::flush)
-    }
-
-    /// Repeats `op` through socket timeouts until it completes, the server
-    /// stops, or the connection has made no progress for `limit`.
-    fn patiently<T>(
-        &mut self,
-        tls: &mut Stream<TcpStream>,
-        limit: Duration,
-        mut op: impl FnMut(&mut Stream<TcpStream>) -> io::Result<T>,
-    ) -> io::Result<T> {
-        loop {
-            match op(tls) {
-                Ok(value) => {
-                    self.last_progress = Instant::now();
-                    return Ok(value);
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if self.stop.load(Ordering::SeqCst) {
-                        // Tell the peer we are going, then go.
-                        let _ = tls.shutdown();
-                        return Err(io::Error::new(
-                            io::ErrorKind::Interrupted,
-                            "server stopping; sent close_notify",
-                        ));
-                    }
-                    if self.last_progress.elapsed() > limit {
-                        return Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!("no progress for {limit:?}; closing"),
-                        ));
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        // `run` writes it, then sends close_notify.
+        self.out.extend_from_slice(response.as_bytes());
+        self.then_close = Some(format!("answered {request_line:?}; sent close_notify"));
+        Ok(())
     }
 }
 
 /// One line for a failed connection, with the alert if TLS failed.
 fn describe(e: &io::Error) -> String {
-    match tls_error(e) {
+    match tlsbio::Error::from_io(e) {
         Some(tls) => format!("failed: {tls}"),
         None => format!("failed: {e}"),
     }

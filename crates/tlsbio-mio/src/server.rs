@@ -69,7 +69,21 @@ impl Server {
         registry: &Registry,
         token: Token,
     ) -> io::Result<Self> {
-        let mut listener = TcpListener::bind(addr)?;
+        let listener = std::net::TcpListener::bind(addr)?;
+        Self::from_std(listener, config, limits, registry, token)
+    }
+
+    /// Serves on a listener bound elsewhere (by a supervisor, or before
+    /// the config could be made); it is made non-blocking here.
+    pub fn from_std(
+        listener: std::net::TcpListener,
+        config: Arc<ServerConfig>,
+        limits: Limits,
+        registry: &Registry,
+        token: Token,
+    ) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let mut listener = TcpListener::from_std(listener);
         registry.register(&mut listener, token, Interest::READABLE)?;
         Ok(Self {
             listener,
