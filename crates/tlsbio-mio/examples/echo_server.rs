@@ -9,15 +9,17 @@
 //! writes it where it says, and echoes every line back. A client has 10
 //! seconds to finish its handshake.
 
+#[path = "common/echo.rs"]
+mod common;
+
 use std::collections::HashMap;
-use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
 use mio::{Events, Poll, Token};
 use tlsbio_mio::tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio_mio::tlsbio::rustls::ServerConfig;
-use tlsbio_mio::{Connection, Limits, Server};
+use tlsbio_mio::{Limits, Server};
 
 const LISTENER: Token = Token(0);
 
@@ -65,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             conn.ready(event);
             let out = unsent.entry(token).or_default();
-            match echo(conn, out, &mut buf) {
+            match common::echo(conn, out, &mut buf) {
                 Ok(true) => conn.reregister(poll.registry())?,
                 ended => {
                     eprintln!("{token:?}: closed ({:?}, {ended:?})", conn.closed());
@@ -77,31 +79,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for conn in server.expire(poll.registry(), Instant::now()) {
             eprintln!("{:?}: no handshake in time, dropped", conn.token());
             unsent.remove(&conn.token());
-        }
-    }
-}
-
-/// Echoes what it can without buffering more than one read; `Ok(true)`
-/// while the connection stays open.
-fn echo(conn: &mut Connection, out: &mut Vec<u8>, buf: &mut [u8]) -> io::Result<bool> {
-    loop {
-        while !out.is_empty() {
-            match conn.write(out) {
-                Ok(n) => drop(out.drain(..n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
-                Err(e) => return Err(e),
-            }
-        }
-        match conn.read(buf) {
-            // The peer's close_notify: answer it. The socket closes when
-            // the connection is dropped, so wait until ours has left.
-            Ok(0) => {
-                conn.shutdown()?;
-                return Ok(!conn.is_flushed());
-            }
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
-            Err(e) => return Err(e),
         }
     }
 }

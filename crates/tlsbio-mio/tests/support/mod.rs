@@ -2,6 +2,9 @@
 //! load tests.
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "../../examples/common/echo.rs"]
+mod echo;
+
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
@@ -97,14 +100,11 @@ impl Drop for EchoServer {
     }
 }
 
-/// The echo application's state for one connection: bytes read and not
-/// yet written back. It stops reading while any are pending, so it holds
-/// at most one read's worth.
+/// The echo application's state for one connection.
 #[derive(Default)]
 struct Echo {
     pending: Vec<u8>,
     handshaken: bool,
-    closing: bool,
 }
 
 const READ_SIZE: usize = 16 * 1024;
@@ -142,7 +142,7 @@ fn serve(
                 continue;
             };
             let app = apps.entry(token).or_default();
-            let ended = echo(conn, app, &mut buf);
+            let ended = !matches!(echo::echo(conn, &mut app.pending, &mut buf), Ok(true));
             let mut seen = observed.lock().unwrap_or_else(PoisonError::into_inner);
             seen.max_held = seen.max_held.max(conn.buffered() + app.pending.len());
             if !app.handshaken && !conn.is_handshaking() && conn.closed().is_none() {
@@ -173,36 +173,6 @@ fn serve(
         }
     }
     Ok(())
-}
-
-/// Echoes what it can; whether the connection is finished with.
-fn echo(conn: &mut Connection, app: &mut Echo, buf: &mut [u8]) -> bool {
-    loop {
-        while !app.pending.is_empty() {
-            match conn.write(&app.pending) {
-                Ok(n) => {
-                    app.pending.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-                Err(_) => return true,
-            }
-        }
-        if app.closing {
-            // close_notify answered; done once it has left.
-            return conn.is_flushed() || conn.closed().is_some_and(|c| *c != Closed::Graceful);
-        }
-        match conn.read(buf) {
-            Ok(0) => {
-                app.closing = true;
-                if conn.shutdown().is_err() {
-                    return true;
-                }
-            }
-            Ok(n) => app.pending.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return conn.closed().is_some(),
-            Err(_) => return true,
-        }
-    }
 }
 
 /// The byte at offset `i` of client `id`'s stream.
