@@ -13,6 +13,11 @@ use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::{ClientConfig, ServerConfig};
 use tlsbio::{Engine, Error, Shutdown, Want};
 
+/// The contiguous room a socket read asks the read BIO for: a whole
+/// record, so that one syscall can bring one in (a smaller tail would mean
+/// more, smaller reads).
+const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
+
 /// The BIO capacities of a connection: the most ciphertext it holds in each
 /// direction, beyond the engine's own one record (see
 /// [`Engine::buffered`]). Together they bound a connection's memory.
@@ -173,8 +178,8 @@ impl Connection {
         ))
     }
 
-    /// Starts a non-blocking connect to `addr` and a client connection on
-    /// it, with the default capacities. `server_name` is checked against
+    /// Starts a non-blocking connect to `addr` (with `TCP_NODELAY`) and a
+    /// client connection on it, with the default capacities. `server_name` is checked against
     /// the certificate and sent as SNI.
     pub fn connect(
         config: Arc<ClientConfig>,
@@ -189,6 +194,8 @@ impl Connection {
             )
         })?;
         let socket = TcpStream::connect(addr)?;
+        // See `Server::accept`: Nagle would delay each flight's tail.
+        socket.set_nodelay(true)?;
         Ok(Self::client(
             config,
             name,
@@ -429,7 +436,7 @@ impl Connection {
             let read = self
                 .engine
                 .rbio_mut()
-                .write_in_place(1, |region| match socket.read(region) {
+                .write_in_place(room.min(READ_CHUNK), |region| match socket.read(region) {
                     Ok(n) => (n, Ok(n)),
                     Err(e) => (0, Err(e)),
                 })
