@@ -41,7 +41,7 @@ bless:
 # crashes in fuzz/artifacts/TARGET. See docs/fuzzing.md.
 fuzz TARGET SECONDS='600':
     mkdir -p fuzz/corpus/{{TARGET}}
-    cargo fuzz run --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+    cargo fuzz run -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
 
 # Every target in turn, SECONDS each.
 fuzz-all SECONDS='600':
@@ -51,12 +51,12 @@ fuzz-all SECONDS='600':
 # needs nightly flags, which RUSTC_BOOTSTRAP unlocks on stable.
 fuzz-asan TARGET SECONDS='600':
     mkdir -p fuzz/corpus/{{TARGET}}
-    RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer address {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O --sanitizer address {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
 
 # Shrink a target's campaign corpus to the inputs that add coverage,
 # before checking it in.
 fuzz-cmin TARGET:
-    cargo fuzz cmin --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}}
+    cargo fuzz cmin -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}}
 
 # Rewrite fuzz/seeds/*/seed-* from the deterministic transcripts.
 fuzz-seeds:
