@@ -182,23 +182,7 @@ fn mio_server(listener: std::net::TcpListener, config: Arc<ServerConfig>, stop: 
         poll.poll(&mut events, Some(Duration::from_millis(50)))
             .unwrap();
         for event in &events {
-            if event.token() == LISTENER {
-                server.accept(poll.registry(), Instant::now()).unwrap();
-                continue;
-            }
-            let token = event.token();
-            let Some(conn) = server.get_mut(token) else {
-                continue;
-            };
-            conn.ready(event);
-            let out = unsent.entry(token).or_default();
-            match common::echo(conn, out, &mut buf) {
-                Ok(true) if conn.reregister(poll.registry()).is_ok() => {}
-                _ => {
-                    unsent.remove(&token);
-                    server.remove(poll.registry(), token);
-                }
-            }
+            common::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf).unwrap();
         }
     }
 }

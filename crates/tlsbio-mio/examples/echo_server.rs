@@ -57,23 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|d| d.saturating_duration_since(Instant::now()));
         poll.poll(&mut events, timeout)?;
         for event in &events {
-            if event.token() == LISTENER {
-                server.accept(poll.registry(), Instant::now())?;
-                continue;
-            }
-            let token = event.token();
-            let Some(conn) = server.get_mut(token) else {
-                continue;
-            };
-            conn.ready(event);
-            let out = unsent.entry(token).or_default();
-            match common::echo(conn, out, &mut buf) {
-                Ok(true) => conn.reregister(poll.registry())?,
-                ended => {
-                    eprintln!("{token:?}: closed ({:?}, {ended:?})", conn.closed());
-                    server.remove(poll.registry(), token);
-                    unsent.remove(&token);
+            match common::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf)? {
+                common::Outcome::Ended(conn, how) => {
+                    eprintln!("{:?}: closed ({:?}, {how:?})", conn.token(), conn.closed());
                 }
+                common::Outcome::Accepted | common::Outcome::Open(_) | common::Outcome::Stale => {}
             }
         }
         for conn in server.expire(poll.registry(), Instant::now()) {

@@ -220,11 +220,14 @@ impl Connection {
         }
     }
 
-    /// Starts the handshake (a client's ClientHello is queued here) and
-    /// registers the socket with [`interest`](Self::interest).
+    /// Registers the socket for both readiness kinds. Nothing moves here:
+    /// a socket is writable as soon as it is connected, so the first
+    /// event is guaranteed to come, and the handshake starts on it (in
+    /// [`ready`](Self::ready)). Work done here instead, such as reading a
+    /// ClientHello that already arrived, could end the connection with no
+    /// event left to tell the loop.
     pub fn register(&mut self, registry: &Registry) -> io::Result<()> {
-        self.pump();
-        let interest = self.interest();
+        let interest = Interest::READABLE | Interest::WRITABLE;
         registry.register(&mut self.socket, self.token, interest)?;
         self.registered = Some(interest);
         Ok(())
@@ -441,24 +444,18 @@ impl Connection {
                     Err(e) => (0, Err(e)),
                 })
                 .unwrap_or(Ok(0));
-            match read {
-                Ok(0) => {
+            match self.classify(read) {
+                Io::Moved(0) => {
                     self.engine.rbio_mut().shutdown_wr();
                     moved = true;
                 }
-                Ok(n) => {
+                Io::Moved(n) => {
                     self.stats.bytes_in += n as u64;
                     moved = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.stats.would_block += 1;
-                    self.may_read = false;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.socket_failed(e.kind());
-                    break;
-                }
+                Io::Blocked => self.may_read = false,
+                Io::Retry => {}
+                Io::Failed => break,
             }
         }
         moved
@@ -484,31 +481,43 @@ impl Connection {
                     Ok(n) => (n, Ok(n)),
                     Err(e) => (0, Err(e)),
                 });
-            match written {
-                Ok(0) => {
+            match self.classify(written) {
+                Io::Moved(0) => {
                     self.socket_failed(io::ErrorKind::WriteZero);
                     break;
                 }
-                Ok(n) => {
+                Io::Moved(n) => {
                     self.stats.bytes_out += n as u64;
                     moved = true;
                 }
-                // A connect still in progress is not writable yet.
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::NotConnected =>
-                {
-                    self.stats.would_block += 1;
-                    self.may_write = false;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.socket_failed(e.kind());
-                    break;
-                }
+                Io::Blocked => self.may_write = false,
+                Io::Retry => {}
+                Io::Failed => break,
             }
         }
         moved
+    }
+
+    /// Sorts a socket call's result, counting `WouldBlock`s and recording
+    /// a failure.
+    fn classify(&mut self, result: io::Result<usize>) -> Io {
+        match result {
+            Ok(n) => Io::Moved(n),
+            // A connect still in progress is not readable or writable yet;
+            // its completion (or failure) is an event.
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::NotConnected =>
+            {
+                self.stats.would_block += 1;
+                Io::Blocked
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Io::Retry,
+            Err(e) => {
+                self.socket_failed(e.kind());
+                Io::Failed
+            }
+        }
     }
 
     fn has_output(&self) -> bool {
@@ -550,6 +559,14 @@ impl Connection {
         }
         io::Error::from(e)
     }
+}
+
+/// What a socket read or write came to.
+enum Io {
+    Moved(usize),
+    Blocked,
+    Retry,
+    Failed,
 }
 
 fn would_block() -> io::Error {

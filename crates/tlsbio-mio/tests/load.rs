@@ -100,6 +100,10 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
     );
 
     let seen = server.finish();
+    eprintln!(
+        "never-reading client pushed back after {written} bytes; largest connection held {} bytes",
+        seen.max_held
+    );
     // Both BIOs, the engine's staging (a handshake message or record each
     // way, a record of plaintext), and the echo's one pending read.
     let bound = capacities.read + capacities.write + 2 * (0xffff + 9) + 2 * 18437 + 16 * 1024;

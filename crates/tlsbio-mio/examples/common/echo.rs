@@ -1,9 +1,61 @@
 //! The echo application shared by the echo_server example, the load tests
-//! and the loopback benchmark, so that all three measure the same code.
+//! and the loopback benchmark, so that all three run the same code.
+// Each of them includes this file and reads a different part of `Outcome`.
+#![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::io;
+use std::time::Instant;
 
-use tlsbio_mio::Connection;
+use mio::event::Event;
+use mio::{Registry, Token};
+use tlsbio_mio::{Connection, Server};
+
+/// What one event came to.
+pub(crate) enum Outcome {
+    /// New connections were accepted.
+    Accepted,
+    /// A connection moved on and stays open.
+    Open(Token),
+    /// A connection ended and was removed: how the echo ended (`Ok` after
+    /// the peer's close_notify was answered).
+    Ended(Box<Connection>, io::Result<()>),
+    /// An event for a token that is gone.
+    Stale,
+}
+
+/// Handles one event on an echo server: accepts on the listener's token;
+/// otherwise moves the connection's bytes, echoes, and re-registers or
+/// removes it. `unsent` holds each connection's read-but-unwritten bytes.
+pub(crate) fn on_event(
+    server: &mut Server,
+    registry: &Registry,
+    event: &Event,
+    unsent: &mut HashMap<Token, Vec<u8>>,
+    buf: &mut [u8],
+) -> io::Result<Outcome> {
+    let token = event.token();
+    if token == server.token() {
+        server.accept(registry, Instant::now())?;
+        return Ok(Outcome::Accepted);
+    }
+    let Some(conn) = server.get_mut(token) else {
+        return Ok(Outcome::Stale);
+    };
+    conn.ready(event);
+    let result = echo(conn, unsent.entry(token).or_default(), buf)
+        .and_then(|open| conn.reregister(registry).map(|()| open));
+    match result {
+        Ok(true) => Ok(Outcome::Open(token)),
+        ended => {
+            unsent.remove(&token);
+            let conn = server
+                .remove(registry, token)
+                .expect("the connection is in the table");
+            Ok(Outcome::Ended(Box::new(conn), ended.map(drop)))
+        }
+    }
+}
 
 /// Echoes what it can without holding more than one read's worth (it stops
 /// reading while `out` has bytes the connection would not take).

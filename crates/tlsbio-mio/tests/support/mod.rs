@@ -5,7 +5,7 @@
 #[path = "../../examples/common/echo.rs"]
 mod echo;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,13 +100,6 @@ impl Drop for EchoServer {
     }
 }
 
-/// The echo application's state for one connection.
-#[derive(Default)]
-struct Echo {
-    pending: Vec<u8>,
-    handshaken: bool,
-}
-
 const READ_SIZE: usize = 16 * 1024;
 
 fn serve(
@@ -116,7 +109,8 @@ fn serve(
     observed: &Mutex<Observed>,
 ) -> io::Result<()> {
     let mut events = Events::with_capacity(1024);
-    let mut apps: HashMap<Token, Echo> = HashMap::new();
+    let mut unsent: HashMap<Token, Vec<u8>> = HashMap::new();
+    let mut handshaken: HashSet<Token> = HashSet::new();
     let mut buf = vec![0u8; READ_SIZE];
     while !stop.load(Ordering::SeqCst) {
         let now = Instant::now();
@@ -127,45 +121,39 @@ fn serve(
                     .min(Duration::from_millis(50))
             });
         poll.poll(&mut events, Some(timeout))?;
-        let now = Instant::now();
-        let mut touched = Vec::new();
         for event in &events {
-            if event.token() == server.token() {
-                touched.extend(server.accept(poll.registry(), now)?);
-            } else if let Some(conn) = server.get_mut(event.token()) {
-                conn.ready(event);
-                touched.push(event.token());
-            }
-        }
-        for token in touched {
-            let Some(conn) = server.get_mut(token) else {
-                continue;
-            };
-            let app = apps.entry(token).or_default();
-            let ended = !matches!(echo::echo(conn, &mut app.pending, &mut buf), Ok(true));
+            let outcome =
+                echo::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf)?;
             let mut seen = observed.lock().unwrap_or_else(PoisonError::into_inner);
-            seen.max_held = seen.max_held.max(conn.buffered() + app.pending.len());
-            if !app.handshaken && !conn.is_handshaking() && conn.closed().is_none() {
-                app.handshaken = true;
-                seen.handshakes += 1;
-            }
-            if ended {
-                seen.ends.push(conn.closed().cloned());
-                match conn.closed() {
-                    Some(Closed::Graceful) | None => seen.graceful += 1,
-                    Some(Closed::Failed(_)) => seen.failed += 1,
-                    Some(Closed::Abortive(_)) => seen.abortive += 1,
+            match outcome {
+                echo::Outcome::Open(token) => {
+                    let conn = server.get_mut(token).expect("open");
+                    let held = conn.buffered() + unsent.get(&token).map_or(0, Vec::len);
+                    seen.max_held = seen.max_held.max(held);
+                    if !conn.is_handshaking() && handshaken.insert(token) {
+                        seen.handshakes += 1;
+                    }
                 }
-                drop(seen);
-                apps.remove(&token);
-                server.remove(poll.registry(), token);
-            } else {
-                drop(seen);
-                conn.reregister(poll.registry())?;
+                echo::Outcome::Ended(conn, _) => {
+                    // A graceful close means a handshake, counted here if
+                    // the connection never came back open.
+                    if !handshaken.remove(&conn.token()) && conn.closed() == Some(&Closed::Graceful)
+                    {
+                        seen.handshakes += 1;
+                    }
+                    seen.max_held = seen.max_held.max(conn.buffered());
+                    seen.ends.push(conn.closed().cloned());
+                    match conn.closed() {
+                        Some(Closed::Graceful) | None => seen.graceful += 1,
+                        Some(Closed::Failed(_)) => seen.failed += 1,
+                        Some(Closed::Abortive(_)) => seen.abortive += 1,
+                    }
+                }
+                echo::Outcome::Accepted | echo::Outcome::Stale => {}
             }
         }
-        for conn in server.expire(poll.registry(), now) {
-            apps.remove(&conn.token());
+        for conn in server.expire(poll.registry(), Instant::now()) {
+            unsent.remove(&conn.token());
             observed
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
