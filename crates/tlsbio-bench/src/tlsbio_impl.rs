@@ -1,0 +1,203 @@
+//! tlsbio engines, joined in memory.
+
+use std::any::Any;
+
+use tlsbio::bio::{Bio, BytesBio, RingBio, VecBio};
+use tlsbio::{Engine, Error, Want};
+
+use crate::fixture::{server_name, Bench, Configs};
+use crate::{bulk_chunk, fail, BenchError, BioKind, Scenario, Work, WRITE_SIZE};
+
+/// BIO capacity on every side: four records.
+const CAPACITY: usize = 4 * (16 * 1024 + 2048 + 5);
+
+/// A BIO the harness can move ciphertext between.
+trait Link: Bio + Sized {
+    fn make() -> Self;
+
+    /// Moves everything `from` holds that `to` takes; returns (bytes moved,
+    /// bytes copied doing it).
+    fn transfer(from: &mut Self, to: &mut Self) -> (u64, u64);
+}
+
+/// One copy, straight from one queue into the other.
+fn copy_across(from: &mut impl Bio, to: &mut impl Bio) -> (u64, u64) {
+    let n = from.read_in_place(|data| {
+        let n = to.write(data);
+        (n, n)
+    }) as u64;
+    (n, n)
+}
+
+impl Link for VecBio {
+    fn make() -> Self {
+        VecBio::with_limit(CAPACITY)
+    }
+
+    fn transfer(from: &mut Self, to: &mut Self) -> (u64, u64) {
+        copy_across(from, to)
+    }
+}
+
+impl Link for RingBio {
+    fn make() -> Self {
+        RingBio::with_capacity(CAPACITY)
+    }
+
+    fn transfer(from: &mut Self, to: &mut Self) -> (u64, u64) {
+        copy_across(from, to)
+    }
+}
+
+impl Link for BytesBio {
+    fn make() -> Self {
+        BytesBio::with_limit(CAPACITY)
+    }
+
+    /// Hands the chunks over, still writable: no copy.
+    fn transfer(from: &mut Self, to: &mut Self) -> (u64, u64) {
+        let mut moved = 0;
+        while to.write_guarantee() >= from.pending() {
+            let Some(chunk) = from.pop_bytes_mut() else {
+                break;
+            };
+            moved += chunk.len() as u64;
+            // It fits: the guarantee covered everything `from` held.
+            let _ = to.push_bytes_mut(chunk);
+        }
+        (moved, 0)
+    }
+}
+
+type Pair<B> = (Engine<B, B>, Engine<B, B>);
+
+pub(crate) fn run(bench: &Bench, kind: BioKind, scenario: Scenario) -> Result<Work, BenchError> {
+    match kind {
+        BioKind::Vec => run_with::<VecBio>(bench, scenario),
+        BioKind::Ring => run_with::<RingBio>(bench, scenario),
+        BioKind::Bytes => run_with::<BytesBio>(bench, scenario),
+    }
+}
+
+pub(crate) fn idle(bench: &Bench, kind: BioKind) -> Result<Box<dyn Any>, BenchError> {
+    let configs = bench.configs(Scenario::HandshakeTls13P256);
+    let mut work = Work::default();
+    Ok(match kind {
+        BioKind::Vec => Box::new(handshake::<VecBio>(configs, &mut work)?.1),
+        BioKind::Ring => Box::new(handshake::<RingBio>(configs, &mut work)?.1),
+        BioKind::Bytes => Box::new(handshake::<BytesBio>(configs, &mut work)?.1),
+    })
+}
+
+fn run_with<B: Link>(bench: &Bench, scenario: Scenario) -> Result<Work, BenchError> {
+    let configs = bench.configs(scenario);
+    let mut work = Work::default();
+    let (mut client, mut server) = handshake::<B>(configs, &mut work)?;
+    work.resumed = server.is_resumed();
+    match scenario {
+        Scenario::BulkTls13 => {
+            let chunk = bulk_chunk();
+            let mut buf = vec![0u8; WRITE_SIZE];
+            for _ in 0..bench.bulk_bytes / WRITE_SIZE {
+                send(&mut client, &mut server, &chunk, &mut buf, &mut work)?;
+                send(&mut server, &mut client, &chunk, &mut buf, &mut work)?;
+            }
+            work.units = bench.bulk_bytes as f64 / f64::from(1 << 20);
+        }
+        Scenario::ResumedTls13 => {
+            // Take in the server's tickets, for the next run to resume.
+            cross(&mut server, &mut client, &mut work);
+            want_read(client.read(&mut [0u8; 1]))?;
+            work.units = 1.0;
+        }
+        _ => work.units = 1.0,
+    }
+    add_bio_copies(&client, &server, &mut work);
+    Ok(work)
+}
+
+/// A full (or resumed) handshake in lockstep.
+fn handshake<B: Link>(configs: &Configs, work: &mut Work) -> Result<Pair<B>, BenchError> {
+    let mut client = Engine::client(configs.client.clone(), server_name(), B::make(), B::make())
+        .map_err(fail)?;
+    let mut server = Engine::server(configs.server.clone(), B::make(), B::make()).map_err(fail)?;
+    for _ in 0..16 {
+        let c = done(client.do_handshake())?;
+        cross(&mut client, &mut server, work);
+        let s = done(server.do_handshake())?;
+        cross(&mut server, &mut client, work);
+        if c && s {
+            return Ok((client, server));
+        }
+    }
+    Err(fail("the handshake did not finish in 16 rounds"))
+}
+
+/// Writes `data` on `from`, moves it, reads all of it on `to`.
+fn send<B: Link>(
+    from: &mut Engine<B, B>,
+    to: &mut Engine<B, B>,
+    data: &[u8],
+    buf: &mut [u8],
+    work: &mut Work,
+) -> Result<(), BenchError> {
+    let (mut sent, mut received) = (0, 0);
+    while received < data.len() {
+        if sent < data.len() {
+            match from.write(&data[sent..]) {
+                Ok(n) => sent += n,
+                Err(Error::Want(Want::Write)) => {}
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        cross(from, to, work);
+        loop {
+            match to.read(buf) {
+                Ok(n) => received += n,
+                Err(Error::Want(Want::Read { .. })) => break,
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves everything `from` has written (flushing its staging as room
+/// appears) into `to`'s read BIO.
+fn cross<B: Link>(from: &mut Engine<B, B>, to: &mut Engine<B, B>, work: &mut Work) {
+    loop {
+        let (moved, copied) = B::transfer(from.wbio_mut(), to.rbio_mut());
+        work.ciphertext += moved;
+        work.copied += copied;
+        if !from.wants_write() || from.flush().is_err() || moved == 0 {
+            return;
+        }
+    }
+}
+
+/// Copies the BIOs and the engines made on their own: bytes moved to make
+/// queues contiguous, chunks copied in, records staged.
+fn add_bio_copies<B: Link>(client: &Engine<B, B>, server: &Engine<B, B>, work: &mut Work) {
+    for engine in [client, server] {
+        for stats in [engine.rbio().stats(), engine.wbio().stats()] {
+            work.copied += stats.bytes_moved + stats.bytes_copied;
+        }
+        let stats = engine.stats();
+        work.copied += stats.input_staged + stats.output_staged;
+    }
+}
+
+fn done(result: Result<(), Error>) -> Result<bool, BenchError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(Error::Want(_)) => Ok(false),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn want_read(result: Result<usize, Error>) -> Result<(), BenchError> {
+    match result {
+        Err(Error::Want(Want::Read { .. })) => Ok(()),
+        other => Err(fail(format!("after the tickets: {other:?}"))),
+    }
+}
