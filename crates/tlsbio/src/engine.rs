@@ -120,6 +120,9 @@ pub struct Engine<R, W> {
     /// offsets into the input while a handshake message spans records;
     /// stepping with another buffer then would index out of range.
     settled: bool,
+    /// The last step read from `staged_in`, so bytes in the read BIO may
+    /// not have been offered to rustls yet.
+    stepped_on_staging: bool,
     fatal: Option<Error>,
     peer_closed: bool,
     close: CloseState,
@@ -186,6 +189,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             held: Vec::new(),
             held_pos: 0,
             settled: true,
+            stepped_on_staging: false,
             fatal: None,
             peer_closed: false,
             close: CloseState::Open,
@@ -629,7 +633,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             staged_out,
             ..
         } = self;
-        let outcome = if staged_in.is_empty() && !session.is_accepting() {
+        let from_rbio = staged_in.is_empty() && !session.is_accepting();
+        self.stepped_on_staging = !from_rbio;
+        let outcome = if from_rbio {
             rbio.read_in_place(|input| {
                 scan.scan(input);
                 let (discard, outcome) = session.step(input, action, staged_out);
@@ -679,6 +685,12 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 };
                 return self.stage_input(take);
             }
+        } else if available > 0 && self.stepped_on_staging {
+            // The step finished a staged record; what the read BIO holds
+            // behind it has not been offered to rustls yet. Offer it before
+            // asking for more (or calling a complete record the end of a
+            // truncated stream).
+            return Ok(());
         } else if available > 0 && self.rbio.write_guarantee() == 0 {
             // The read BIO is full and still not enough for rustls: it
             // cannot hold the record (or handshake message) whole. Take the
