@@ -160,6 +160,16 @@ pub fn implementations() -> Vec<Implementation> {
     all
 }
 
+/// The libraries underneath, for the record: the crypto provider, and the
+/// OpenSSL version when it is in the build.
+pub fn library_versions() -> String {
+    #[cfg(feature = "openssl")]
+    let openssl = openssl::version::version();
+    #[cfg(not(feature = "openssl"))]
+    let openssl = "OpenSSL not in this build";
+    format!("rustls 0.23 with aws-lc-rs; {openssl}")
+}
+
 /// What one run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Work {

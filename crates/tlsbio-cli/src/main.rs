@@ -6,6 +6,7 @@
 //! tlsbio replay FILE
 //! tlsbio server [--listen ADDR] [--cert PEM --key PEM] [--alpn P]... [--http]
 //! tlsbio client HOST:PORT [--ca PEM] [--sni NAME] [--alpn P]... [--tls12]
+//! tlsbio bench [--quick] [--json] [--runs N]
 //! ```
 //!
 //! docs/cli.md has a transcript of each command. Errors are one line on
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tlsbio::rustls::{version, SupportedProtocolVersion};
 
+mod bench;
 mod client;
 mod pem;
 mod server;
@@ -46,6 +48,9 @@ enum Command {
     /// Connect to a TLS server, print the handshake, then pipe stdin to the
     /// server and the server's data to stdout.
     Client(client::ClientArgs),
+    /// Compare tlsbio (each BIO kind) with raw rustls and OpenSSL in memory:
+    /// handshakes, resumption, bulk transfer.
+    Bench(bench::BenchArgs),
 }
 
 /// What `server` and `client` negotiate: ALPN and protocol versions.
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => simulate::replay(&args),
         Command::Server(args) => server::run(&args),
         Command::Client(args) => client::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,
