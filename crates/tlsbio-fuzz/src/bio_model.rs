@@ -26,13 +26,15 @@ enum Op {
     Push(Vec<u8>),
     Pop,
     ShutdownWr,
+    ReleaseMemory,
 }
 
 /// Differential: the same operation sequence on every `Bio` (`VecBio`,
 /// `RingBio`, `BytesBio`, both pair halves' shared queues) and on a
 /// `VecDeque` with a capacity. After every operation each BIO must have
 /// returned the model's bytes and counts, and agree with it on `pending`,
-/// `write_guarantee` and `is_shutdown_wr`; an in-place write succeeds
+/// `write_guarantee` and `is_shutdown_wr` (also across `release_memory`,
+/// which must never drop a pending byte); an in-place write succeeds
 /// exactly when `min` fits in the room left.
 pub fn bio_model(data: &[u8]) {
     let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
@@ -112,6 +114,8 @@ fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op]) {
                 bio.shutdown_wr();
                 shut = true;
             }
+            // Frees only what holds no bytes: the model does not change.
+            Op::ReleaseMemory => bio.release_memory(),
         }
         assert_eq!(bio.pending(), model.len(), "{name} op {i}: pending");
         assert_eq!(

@@ -414,6 +414,32 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         self.staged_in.len() + self.staged_out.len() + self.pending()
     }
 
+    /// Frees the buffers an idle connection does not need: the engine's
+    /// empty staging and plaintext buffers, and whatever the BIOs can give
+    /// back ([`Bio::release_memory`]). Nothing pending is touched; the
+    /// next record allocates again. Call it when a connection goes quiet
+    /// (a driver that keeps thousands of mostly idle connections should).
+    ///
+    /// ```
+    /// # use tlsbio::bio::VecBio;
+    /// # fn idle(engine: &mut tlsbio::Engine<VecBio, VecBio>) {
+    /// engine.release_memory();
+    /// # }
+    /// ```
+    pub fn release_memory(&mut self) {
+        for buffer in [&mut self.staged_in, &mut self.staged_out] {
+            if buffer.is_empty() {
+                *buffer = Vec::new();
+            }
+        }
+        if self.held_pos >= self.held.len() {
+            self.held = Vec::new();
+            self.held_pos = 0;
+        }
+        self.rbio.release_memory();
+        self.wbio.release_memory();
+    }
+
     /// Counters for tests and benchmarks.
     pub fn stats(&self) -> EngineStats {
         self.stats

@@ -691,3 +691,39 @@ fn close_notify_retried_after_the_peers_completes() {
         assert_eq!(result, Ok(Shutdown::Complete), "{v:?}");
     }
 }
+
+#[test]
+fn release_memory_frees_idle_buffers_and_the_connection_goes_on() {
+    let (cc, sc) = configs(TLS13);
+    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    let mut freed = 0;
+    for engine in [&mut client, &mut server] {
+        engine.release_memory();
+        // A queue holding bytes (the server's tickets) keeps its buffer.
+        for bio in [engine.rbio(), engine.wbio()] {
+            if bio.pending() == 0 {
+                assert_eq!(bio.allocated(), 0);
+                freed += 1;
+            }
+        }
+    }
+    assert!(freed >= 2, "idle queues were freed");
+    let data = payload(50_000, 3);
+    assert_eq!(send(&mut client, &mut server, &data, 1000), data);
+    // Nothing pending is released: a record half-delivered survives it.
+    client.write(b"still here").unwrap();
+    let half = client.wbio().pending() / 2;
+    let mut buf = vec![0u8; half];
+    client.wbio_mut().read(&mut buf);
+    server.rbio_mut().write(&buf);
+    server.release_memory();
+    client.release_memory();
+    let rest = client.wbio_mut().pop_bytes().unwrap();
+    server.rbio_mut().write(&rest);
+    let mut got = [0u8; 32];
+    let n = server.read(&mut got).unwrap();
+    assert_eq!(&got[..n], b"still here");
+}

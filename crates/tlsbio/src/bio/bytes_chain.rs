@@ -195,6 +195,13 @@ impl Bio for BytesBio {
         self.pop_bytes_mut().map(BytesMut::freeze)
     }
 
+    fn release_memory(&mut self) {
+        if self.pending == 0 {
+            self.chunks = VecDeque::new();
+        }
+        self.scratch = BytesMut::new();
+    }
+
     fn stats(&self) -> BioStats {
         self.stats
     }

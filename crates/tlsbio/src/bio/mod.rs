@@ -190,6 +190,12 @@ pub trait Bio {
         })
     }
 
+    /// Gives back memory the queue keeps for future bytes, if it holds
+    /// none now. For connections that go idle: the next write allocates
+    /// again. The default does nothing; `VecBio` and `BytesBio` free their
+    /// buffers, `RingBio` keeps its fixed allocation by design.
+    fn release_memory(&mut self) {}
+
     /// Counters for tests and benchmarks.
     fn stats(&self) -> BioStats {
         BioStats::default()

@@ -96,6 +96,9 @@ macro_rules! forward_bio {
             fn pop_bytes(&mut self) -> Option<Bytes> {
                 self.$get_mut().pop_bytes()
             }
+            fn release_memory(&mut self) {
+                self.$get_mut().release_memory()
+            }
             fn stats(&self) -> BioStats {
                 self.$get().stats()
             }

@@ -142,6 +142,14 @@ impl Bio for VecBio {
         self.eof
     }
 
+    fn release_memory(&mut self) {
+        if self.start == self.end {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     fn stats(&self) -> BioStats {
         self.stats
     }
