@@ -61,3 +61,23 @@ fuzz-cmin TARGET:
 # Rewrite fuzz/seeds/*/seed-* from the deterministic transcripts.
 fuzz-seeds:
     TLSBIO_BLESS=1 cargo test -p tlsbio-fuzz --test corpus seed_files_are_what_the_generator_makes
+
+# The benchmarks' system packages (OpenSSL headers for the comparison).
+bench-deps:
+    command -v pkg-config >/dev/null && dpkg -s libssl-dev >/dev/null 2>&1 || (apt-get update && apt-get install -y libssl-dev pkg-config)
+
+# tlsbio against raw rustls and OpenSSL in memory (docs/benchmarks.md).
+bench *ARGS: bench-deps
+    cargo run --release -p tlsbio-cli --features openssl -- bench {{ARGS}}
+
+# Allocations and heap per connection.
+bench-counts: bench-deps
+    cargo run --release -p tlsbio-bench --bin tlsbio-counts --features openssl
+
+# The criterion version of `just bench`.
+bench-criterion: bench-deps
+    cargo bench -p tlsbio-bench --bench compare --features openssl
+
+# The mio server against tokio-rustls on loopback.
+bench-loopback *ARGS:
+    cargo bench -p tlsbio-mio --bench loopback -- {{ARGS}}
