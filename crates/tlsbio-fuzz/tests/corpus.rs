@@ -70,25 +70,50 @@ fn seed_files_are_what_the_generator_makes() {
     }
 }
 
-/// Seeds, regressions (`crash-*`) and the minimised campaign corpus, each
-/// through its target.
-#[test]
-fn every_corpus_file_passes_its_target() {
-    let mut total = 0;
-    for (target, run) in tlsbio_fuzz::TARGETS {
-        let inputs: Vec<PathBuf> = ["seeds", "corpus"]
-            .iter()
-            .flat_map(|kind| files(kind, target))
-            .collect();
-        assert!(!inputs.is_empty(), "{target}: no corpus");
-        for input in &inputs {
-            // A fuzzer running beside the tests replaces files as it
-            // shrinks them: one that vanished was superseded.
-            let Ok(bytes) = fs::read(input) else { continue };
-            let outcome = std::panic::catch_unwind(|| run(&bytes));
-            assert!(outcome.is_ok(), "{target}: {} fails", input.display());
-        }
-        total += inputs.len();
+/// Seeds, regressions (`crash-*`) and the minimised campaign corpus of
+/// `target`, each through the target.
+fn replay(target: &str) {
+    let run = tlsbio_fuzz::target(target).expect("a known target");
+    let inputs: Vec<PathBuf> = ["seeds", "corpus"]
+        .iter()
+        .flat_map(|kind| files(kind, target))
+        .collect();
+    assert!(!inputs.is_empty(), "{target}: no corpus");
+    for input in &inputs {
+        // A fuzzer running beside the tests replaces files as it shrinks
+        // them: one that vanished was superseded.
+        let Ok(bytes) = fs::read(input) else { continue };
+        let outcome = std::panic::catch_unwind(|| run(&bytes));
+        assert!(outcome.is_ok(), "{target}: {} fails", input.display());
     }
-    eprintln!("replayed {total} corpus files");
+    eprintln!("{target}: replayed {} corpus files", inputs.len());
 }
+
+// One test per target, so that they replay in parallel.
+macro_rules! replay_tests {
+    ($($target:ident),*) => {
+        $(
+            #[test]
+            fn $target() {
+                replay(stringify!($target));
+            }
+        )*
+
+        #[test]
+        fn every_target_has_a_replay_test() {
+            let covered = [$(stringify!($target)),*];
+            for (name, _) in tlsbio_fuzz::TARGETS {
+                assert!(covered.contains(&name), "{name} has no replay test");
+            }
+        }
+    };
+}
+
+replay_tests!(
+    server_flight,
+    client_flight,
+    mutated_transcript,
+    schedule,
+    bio_model,
+    compat
+);
