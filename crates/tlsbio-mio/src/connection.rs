@@ -126,9 +126,9 @@ pub struct Connection {
     /// A socket error, or the engine's fatal error, once the connection
     /// ended badly; `Graceful` once close_notify went both ways.
     closed: Option<Closed>,
-    /// When the handshake must be done by; cleared once it is.
+    /// When the handshake must be done by, on the caller's clock; it
+    /// stops mattering once the handshake is done.
     deadline: Option<Instant>,
-    /// When bytes last moved, if the caller passes times in.
     stats: ConnectionStats,
 }
 
