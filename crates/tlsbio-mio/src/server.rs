@@ -1,6 +1,7 @@
 //! A listener and its connection table.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,6 +56,9 @@ pub struct Server {
     config: Arc<ServerConfig>,
     limits: Limits,
     connections: HashMap<Token, Connection>,
+    /// Handshake deadlines, earliest first. Entries for connections that
+    /// finished their handshake or left are dropped when they surface.
+    deadlines: BinaryHeap<Reverse<(Instant, Token)>>,
     next_token: usize,
     refused: u64,
 }
@@ -91,6 +95,7 @@ impl Server {
             config,
             limits,
             connections: HashMap::new(),
+            deadlines: BinaryHeap::new(),
             next_token: token.0.wrapping_add(1),
             refused: 0,
         })
@@ -138,7 +143,9 @@ impl Server {
             let mut conn =
                 Connection::server(self.config.clone(), socket, token, self.limits.capacities)
                     .map_err(io::Error::from)?;
-            conn.set_handshake_deadline(Some(now + self.limits.handshake_timeout));
+            let deadline = now + self.limits.handshake_timeout;
+            conn.set_handshake_deadline(Some(deadline));
+            self.deadlines.push(Reverse((deadline, token)));
             conn.register(registry)?;
             self.connections.insert(token, conn);
             accepted.push(token);
@@ -163,24 +170,39 @@ impl Server {
     /// Removes and returns every connection whose handshake deadline is at
     /// or before `now`.
     pub fn expire(&mut self, registry: &Registry, now: Instant) -> Vec<Connection> {
-        let late: Vec<Token> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.handshake_deadline().is_some_and(|d| d <= now))
-            .map(|(t, _)| *t)
-            .collect();
-        late.into_iter()
-            .filter_map(|t| self.remove(registry, t))
-            .collect()
+        let mut late = Vec::new();
+        while let Some(&Reverse((deadline, token))) = self.deadlines.peek() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop();
+            if self.is_pending(deadline, token) {
+                late.extend(self.remove(registry, token));
+            }
+        }
+        late
     }
 
-    /// The earliest handshake deadline: poll with a timeout no later than
-    /// this.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest handshake deadline still pending: poll with a timeout
+    /// no later than this. (Takes `&mut self` to drop deadlines that no
+    /// longer apply, so that they cause no early wake-ups.)
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((deadline, token))) = self.deadlines.peek() {
+            if self.is_pending(deadline, token) {
+                return Some(deadline);
+            }
+            self.deadlines.pop();
+        }
+        None
+    }
+
+    /// Whether `token`'s connection is still handshaking under `deadline`
+    /// (not finished, not gone, not a later connection reusing the token).
+    fn is_pending(&self, deadline: Instant, token: Token) -> bool {
         self.connections
-            .values()
-            .filter_map(Connection::handshake_deadline)
-            .min()
+            .get(&token)
+            .and_then(Connection::handshake_deadline)
+            == Some(deadline)
     }
 
     /// The connections' tokens.
