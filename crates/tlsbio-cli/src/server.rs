@@ -28,6 +28,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection idle for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A connection quiet for this long gives its buffers back.
+const QUIET: Duration = Duration::from_secs(1);
+
 /// The most request-header bytes `--http` reads.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
@@ -148,6 +151,16 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
                 );
             }
         }
+        // Quiet for a second: give the buffers back (thousands of idle
+        // connections then cost a few KiB each, docs/benchmarks.md).
+        for (token, session) in &mut sessions {
+            if !session.released && now.duration_since(session.last_progress) > QUIET {
+                if let Some(conn) = server.get_mut(*token) {
+                    conn.release_memory();
+                    session.released = true;
+                }
+            }
+        }
         let idle: Vec<Token> = sessions
             .iter()
             .filter(|(_, s)| now.duration_since(s.last_progress) > IDLE_TIMEOUT)
@@ -228,6 +241,8 @@ struct Session {
     closing: Option<String>,
     last_progress: Instant,
     moved: (u64, u64),
+    /// Whether its buffers were given back since it last moved bytes.
+    released: bool,
 }
 
 impl Session {
@@ -247,6 +262,7 @@ impl Session {
             closing: None,
             last_progress: now,
             moved: (0, 0),
+            released: false,
         }
     }
 
@@ -258,6 +274,7 @@ impl Session {
         if (stats.bytes_in, stats.bytes_out) != self.moved {
             self.moved = (stats.bytes_in, stats.bytes_out);
             self.last_progress = now;
+            self.released = false;
         }
         match result {
             Ok(None) => None,
