@@ -47,11 +47,12 @@ fuzz TARGET SECONDS='600':
 fuzz-all SECONDS='600':
     for t in server_flight client_flight mutated_transcript schedule bio_model compat; do just fuzz $t {{SECONDS}} || exit 1; done
 
-# The same under AddressSanitizer, for the C underneath (aws-lc); ASan
-# needs nightly flags, which RUSTC_BOOTSTRAP unlocks on stable.
+# The same under AddressSanitizer, for the C underneath (aws-lc, built
+# instrumented through CFLAGS); ASan needs nightly flags, which
+# RUSTC_BOOTSTRAP unlocks on stable. New inputs go to a scratch directory.
 fuzz-asan TARGET SECONDS='600':
-    mkdir -p fuzz/corpus/{{TARGET}}
-    RUSTC_BOOTSTRAP=1 cargo fuzz run -O --sanitizer address {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+    mkdir -p fuzz/corpus-raw/{{TARGET}}
+    CFLAGS=-fsanitize=address CXXFLAGS=-fsanitize=address RUSTC_BOOTSTRAP=1 LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp cargo fuzz run -O --sanitizer address {{TARGET}} fuzz/corpus-raw/{{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
 
 # Shrink a target's campaign corpus to the inputs that add coverage,
 # before checking it in.
