@@ -694,15 +694,11 @@ fn close_notify_retried_after_the_peers_completes() {
 
 #[test]
 fn release_memory_frees_idle_buffers_and_the_connection_goes_on() {
-    let (cc, sc) = configs(TLS13);
-    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
-    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
-    let out = handshake(&mut client, &mut server, usize::MAX);
-    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    let (mut client, mut server) = established(TLS13);
     let mut freed = 0;
     for engine in [&mut client, &mut server] {
         engine.release_memory();
-        // A queue holding bytes (the server's tickets) keeps its buffer.
+        // A queue holding bytes (the tickets, unread) keeps its buffer.
         for bio in [engine.rbio(), engine.wbio()] {
             if bio.pending() == 0 {
                 assert_eq!(bio.allocated(), 0);
