@@ -168,14 +168,15 @@ fn send<B: Link>(
     Ok(())
 }
 
-/// Moves everything `from` has written (flushing its staging as room
-/// appears) into `to`'s read BIO.
+/// Moves all of `from`'s output that `to`'s read BIO takes, through the
+/// BIO's own transfer (zero-copy for `BytesBio`).
 fn cross<B: Link>(from: &mut Engine<B, B>, to: &mut Engine<B, B>, work: &mut Work) {
     loop {
-        let (moved, copied) = B::transfer(from.wbio_mut(), to.rbio_mut());
+        let rbio = to.rbio_mut();
+        let (moved, copied) = from.take_output(|wbio| B::transfer(wbio, rbio));
         work.ciphertext += moved;
         work.copied += copied;
-        if !from.wants_write() || from.flush().is_err() || moved == 0 {
+        if from.pending_output() == 0 || moved == 0 {
             return;
         }
     }

@@ -29,10 +29,13 @@ const WRITE_LIMIT: usize = 64 * 1024;
 /// drive the handshake themselves).
 ///
 /// Every call follows the driver rule from the tlsbio docs: after each
-/// engine call it hands the write BIO's bytes to the transport, and on
+/// engine call it hands all of the engine's output to the transport, and on
 /// want-read it reads the transport into the read BIO.
-pub struct Stream<S> {
-    engine: Engine<VecBio, VecBio>,
+///
+/// The BIOs are [`VecBio`]s unless the engine given to [`new`](Self::new)
+/// has others: any [`Bio`] pair works.
+pub struct Stream<S, R = VecBio, W = VecBio> {
+    engine: Engine<R, W>,
     io: S,
 }
 
@@ -75,9 +78,11 @@ impl<S: Read + Write> Stream<S> {
         stream.handshake()?;
         Ok(stream)
     }
+}
 
+impl<S: Read + Write, R: Bio, W: Bio> Stream<S, R, W> {
     /// Wraps an engine built any way the caller likes (options, a paused
-    /// server, other BIO limits).
+    /// server, other BIOs or BIO limits).
     ///
     /// A server made with
     /// [`Engine::server_paused`](tlsbio::Engine::server_paused) makes calls
@@ -85,7 +90,7 @@ impl<S: Read + Write> Stream<S> {
     /// `Error::Want(Want::ClientHello)`: inspect
     /// `engine().client_hello()`, call `engine_mut().resume(config)`, and
     /// call again.
-    pub fn new(engine: Engine<VecBio, VecBio>, io: S) -> Self {
+    pub fn new(engine: Engine<R, W>, io: S) -> Self {
         Self { engine, io }
     }
 
@@ -120,13 +125,13 @@ impl<S: Read + Write> Stream<S> {
 
     /// The engine, for its queries: version, suite, ALPN, peer
     /// certificates, state, stats.
-    pub fn engine(&self) -> &Engine<VecBio, VecBio> {
+    pub fn engine(&self) -> &Engine<R, W> {
         &self.engine
     }
 
     /// The engine, for calls the stream does not wrap (`key_update`,
     /// `resume`). Drive the result with [`flush`](Write::flush).
-    pub fn engine_mut(&mut self) -> &mut Engine<VecBio, VecBio> {
+    pub fn engine_mut(&mut self) -> &mut Engine<R, W> {
         &mut self.engine
     }
 
@@ -151,7 +156,7 @@ impl<S: Read + Write> Stream<S> {
     /// Runs `op` until it completes, doing the I/O each want asks for.
     fn drive<T>(
         &mut self,
-        mut op: impl FnMut(&mut Engine<VecBio, VecBio>) -> Result<T, Error>,
+        mut op: impl FnMut(&mut Engine<R, W>) -> Result<T, Error>,
     ) -> io::Result<T> {
         loop {
             match op(&mut self.engine) {
@@ -171,7 +176,7 @@ impl<S: Read + Write> Stream<S> {
                 Err(Error::Want(Want::Write)) => self.send_all()?,
                 Err(error) => {
                     if error.is_fatal() {
-                        // The alert is in the write BIO: deliver it, but
+                        // The alert is in the output: deliver it, but
                         // report the TLS error, not a transport one.
                         let _ = self.send_all();
                     }
@@ -181,33 +186,21 @@ impl<S: Read + Write> Stream<S> {
         }
     }
 
-    /// Hands every byte of output to the transport: the write BIO, then
-    /// whatever the engine staged behind it.
+    /// Hands every byte of the engine's output to the transport.
     fn send_all(&mut self) -> io::Result<()> {
         let mut sent = false;
-        loop {
-            while self.engine.wbio().pending() > 0 {
-                let io = &mut self.io;
-                let written = self
-                    .engine
-                    .wbio_mut()
-                    .read_in_place(|data| match io.write(data) {
-                        Ok(n) => (n, Ok(n)),
-                        Err(e) => (0, Err(e)),
-                    });
-                match written {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(_) => sent = true,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
+        while self.engine.pending_output() > 0 {
+            let io = &mut self.io;
+            let written = self.engine.send_output(|data| match io.write(data) {
+                Ok(n) => (n, Ok(n)),
+                Err(e) => (0, Err(e)),
+            });
+            match written {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => sent = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            if !self.engine.wants_write() {
-                break;
-            }
-            // The engine staged output behind a full write BIO; now that
-            // the BIO is empty it fits.
-            let _ = self.engine.flush();
         }
         if sent {
             self.io.flush()?;
@@ -253,7 +246,7 @@ impl<S: Read + Write> Stream<S> {
     }
 }
 
-impl<S: Read + Write> Read for Stream<S> {
+impl<S: Read + Write, R: Bio, W: Bio> Read for Stream<S, R, W> {
     /// Reads plaintext (`SSL_read`), driving the handshake first. `Ok(0)`
     /// once the peer's close_notify is reached (or for an empty `buf`);
     /// EOF without close_notify is an `UnexpectedEof` error.
@@ -265,7 +258,7 @@ impl<S: Read + Write> Read for Stream<S> {
     }
 }
 
-impl<S: Read + Write> Write for Stream<S> {
+impl<S: Read + Write, R: Bio, W: Bio> Write for Stream<S, R, W> {
     /// Encrypts plaintext (`SSL_write`), driving the handshake first.
     /// Returns how many bytes of `buf` were taken, as a socket does; the
     /// ciphertext may still be queued: call [`flush`](Write::flush) to be
@@ -281,12 +274,12 @@ impl<S: Read + Write> Write for Stream<S> {
     }
 }
 
-impl<S> std::fmt::Debug for Stream<S> {
+impl<S, R: Bio, W: Bio> std::fmt::Debug for Stream<S, R, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("state", &self.engine.state())
             .field("buffered", &self.engine.buffered())
-            .field("queued_out", &self.engine.wbio().pending())
+            .field("queued_out", &self.engine.pending_output())
             .field("queued_in", &self.engine.rbio().pending())
             .finish_non_exhaustive()
     }

@@ -152,7 +152,7 @@ fn carry<T>(
     engine: impl Fn(&mut T) -> &mut TestEngine,
 ) -> Vec<u8> {
     let room = engine(&mut pair[to]).rbio().write_guarantee();
-    let moved = engine(&mut pair[from]).wbio_mut().read_in_place(|out| {
+    let moved = engine(&mut pair[from]).send_output(|out| {
         let n = out.len().min(max).min(room);
         (n, out[..n].to_vec())
     });

@@ -603,14 +603,14 @@ impl Harness {
             .min()
             .unwrap_or(u64::MAX);
         let n = max
-            .min(sender.engine.wbio().pending())
+            .min(sender.engine.pending_output())
             .min(receiver.engine.rbio().write_guarantee())
             .min(usize::try_from(next_boundary).unwrap_or(usize::MAX));
         if n == 0 {
             return false;
         }
         let mut chunk = vec![0u8; n];
-        let got = sender.engine.wbio_mut().read(&mut chunk);
+        let got = sender.take_output(&mut chunk);
         debug_assert_eq!(got, n);
         for fault in &self.faults {
             if let Fault::Corrupt { dir: d, at, xor } = *fault {
@@ -679,7 +679,7 @@ impl Harness {
         let mut sink = [0u8; 4096];
         let mut len = 0;
         loop {
-            let n = sender.engine.wbio_mut().read(&mut sink);
+            let n = sender.take_output(&mut sink);
             if n == 0 {
                 break;
             }

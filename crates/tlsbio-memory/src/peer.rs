@@ -205,7 +205,26 @@ impl Peer {
     /// Ended, with every byte of output handed to the link: a driver would
     /// close the transport now.
     pub(crate) fn is_finished_sending(&self) -> bool {
-        self.is_done() && !self.engine.wants_write() && self.engine.wbio().pending() == 0
+        self.is_done() && self.engine.pending_output() == 0
+    }
+
+    /// Copies up to `buf.len()` bytes of the engine's output into `buf` and
+    /// takes them (the driver's send). Returns how many.
+    pub(crate) fn take_output(&mut self, buf: &mut [u8]) -> usize {
+        let mut taken = 0;
+        while taken < buf.len() {
+            let rest = &mut buf[taken..];
+            let n = self.engine.send_output(|bytes| {
+                let n = bytes.len().min(rest.len());
+                rest[..n].copy_from_slice(&bytes[..n]);
+                (n, n)
+            });
+            if n == 0 {
+                break;
+            }
+            taken += n;
+        }
+        taken
     }
 
     pub(crate) fn fingerprint(&self) -> Fingerprint {
@@ -217,7 +236,7 @@ impl Peer {
             shutdown_sent: self.shutdown_sent,
             peer_closed: self.peer_closed,
             rx: self.engine.rbio().pending(),
-            tx: self.engine.wbio().pending(),
+            tx: self.engine.pending_output(),
             buffered: self.engine.buffered(),
         }
     }
@@ -233,12 +252,9 @@ impl Peer {
     fn run(&mut self) -> Turn {
         for _ in 0..MAX_CALLS_PER_TURN {
             let step = match self.phase {
-                Phase::Done => {
-                    // Like a driver before it closes the socket: push out
-                    // whatever the engine still holds (the alert, say).
-                    let _ = self.engine.flush();
-                    return self.end();
-                }
+                // The alert, if any, is in the output; the link takes it
+                // before the driver closes the transport.
+                Phase::Done => return self.end(),
                 Phase::Handshake => self.engine.do_handshake().map(|()| {
                     self.phase = Phase::Exchange;
                     self.handshake_done = true;
@@ -252,8 +268,6 @@ impl Peer {
                 Ok(Step::Idle) => return Turn::Idle,
                 Err(Error::Want(want)) => return Turn::Want(want),
                 Err(error) => {
-                    // Make sure the alert, if any, reaches the write BIO.
-                    let _ = self.engine.flush();
                     self.error = Some(error);
                     self.phase = Phase::Done;
                 }
@@ -350,7 +364,7 @@ impl Peer {
             last_turn: self.last.clone(),
             turns: self.turns,
             stats: self.engine.stats(),
-            bio_pending: (self.engine.rbio().pending(), self.engine.wbio().pending()),
+            bio_pending: (self.engine.rbio().pending(), self.engine.pending_output()),
             engine_buffered: self.engine.buffered(),
         }
     }

@@ -212,7 +212,7 @@ pub fn replay(transcript: &Transcript, endpoint: &Endpoint) -> Result<Replayed, 
             Entry::Data { dir, offset, bytes } if dir.sender() == side => {
                 let expected = uncorrupt(*offset, bytes, &corruption);
                 let mut got = vec![0u8; expected.len()];
-                let n = peer.engine.wbio_mut().read(&mut got);
+                let n = peer.take_output(&mut got);
                 if let Some(i) = (0..n).find(|&i| got[i] != expected[i]) {
                     let at = offset + i as u64;
                     return Err(diverged(Mismatch::Byte {
@@ -236,7 +236,7 @@ pub fn replay(transcript: &Transcript, endpoint: &Endpoint) -> Result<Replayed, 
             }
             Entry::Lost { dir, len } if dir.sender() == side => {
                 let mut sink = vec![0u8; *len];
-                peer.engine.wbio_mut().read(&mut sink);
+                peer.take_output(&mut sink);
             }
             Entry::Eof { dir } if dir.receiver() == side => peer.engine.rbio_mut().shutdown_wr(),
             Entry::Run {

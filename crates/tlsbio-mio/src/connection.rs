@@ -112,8 +112,8 @@ pub enum AbortReason {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Connection {
-    engine: Engine<VecBio, VecBio>,
+pub struct Connection<R = VecBio, W = VecBio> {
+    engine: Engine<R, W>,
     socket: TcpStream,
     token: Token,
     /// The socket may have bytes to read: set by readable events (and at
@@ -204,9 +204,12 @@ impl Connection {
             Capacities::default(),
         )?)
     }
+}
 
-    /// Binds an engine (with any configuration or options) to a socket.
-    pub fn new(engine: Engine<VecBio, VecBio>, socket: TcpStream, token: Token) -> Self {
+impl<R: Bio, W: Bio> Connection<R, W> {
+    /// Binds an engine (with any configuration, options or BIOs) to a
+    /// socket.
+    pub fn new(engine: Engine<R, W>, socket: TcpStream, token: Token) -> Self {
         Self {
             engine,
             socket,
@@ -370,7 +373,7 @@ impl Connection {
 
     /// Bytes this connection holds: both BIOs and the engine's own.
     pub fn buffered(&self) -> usize {
-        self.engine.rbio().pending() + self.engine.wbio().pending() + self.engine.buffered()
+        self.engine.rbio().pending() + self.engine.pending_output() + self.engine.buffered()
     }
 
     /// Counters.
@@ -385,7 +388,7 @@ impl Connection {
 
     /// The engine, for its queries (protocol version, ALPN, peer
     /// certificates, ...).
-    pub fn engine(&self) -> &Engine<VecBio, VecBio> {
+    pub fn engine(&self) -> &Engine<R, W> {
         &self.engine
     }
 
@@ -417,11 +420,11 @@ impl Connection {
 
     /// One handshake call; whether it consumed input or produced output.
     fn handshake_step(&mut self) -> bool {
-        let before = (self.engine.rbio().pending(), self.engine.wbio().pending());
+        let before = (self.engine.rbio().pending(), self.engine.pending_output());
         match self.engine.do_handshake() {
             Ok(()) => true,
             Err(Error::Want(_)) => {
-                before != (self.engine.rbio().pending(), self.engine.wbio().pending())
+                before != (self.engine.rbio().pending(), self.engine.pending_output())
             }
             Err(e) => {
                 // The alert is queued; the next send delivers it.
@@ -468,26 +471,16 @@ impl Connection {
         moved
     }
 
-    /// Write BIO (and what the engine staged behind it) to the socket,
-    /// until `WouldBlock` or empty. Whether any bytes left.
+    /// The engine's output to the socket, until `WouldBlock` or empty.
+    /// Whether any bytes left.
     fn send(&mut self) -> bool {
         let mut moved = false;
         while self.may_write && self.has_output() {
-            if self.engine.wbio().pending() == 0 {
-                // Staged output fits now that the BIO is empty.
-                let _ = self.engine.flush();
-                if self.engine.wbio().pending() == 0 {
-                    break;
-                }
-            }
             let socket = &mut self.socket;
-            let written = self
-                .engine
-                .wbio_mut()
-                .read_in_place(|data| match socket.write(data) {
-                    Ok(n) => (n, Ok(n)),
-                    Err(e) => (0, Err(e)),
-                });
+            let written = self.engine.send_output(|data| match socket.write(data) {
+                Ok(n) => (n, Ok(n)),
+                Err(e) => (0, Err(e)),
+            });
             match self.classify(written) {
                 Io::Moved(0) => {
                     self.socket_failed(io::ErrorKind::WriteZero);
@@ -528,8 +521,7 @@ impl Connection {
     }
 
     fn has_output(&self) -> bool {
-        self.closed_by_socket().is_none()
-            && (self.engine.wbio().pending() > 0 || self.engine.wants_write())
+        self.closed_by_socket().is_none() && self.engine.pending_output() > 0
     }
 
     fn socket_failed(&mut self, kind: io::ErrorKind) {

@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn move_flight(from_name: &str, from: &mut Side, arrow: &str, to: &mut Side) {
     let mut total = 0;
-    while let Some(bytes) = from.wbio_mut().pop_bytes() {
+    while let Some(bytes) = from.pop_output() {
         total += bytes.len();
         to.rbio_mut()
             .push_bytes(bytes)

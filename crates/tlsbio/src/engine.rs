@@ -4,13 +4,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, HandshakeKind, ProtocolVersion, ServerConfig, SupportedCipherSuite};
 
 use crate::bio::Bio;
-use crate::error::{AlertSent, ProtocolError, Usage};
+use crate::error::{AlertSent, Limit, ProtocolError, Usage};
 use crate::hello::ClientHello;
-use crate::record::{Scanner, HEADER_LEN, MAX_WIRE_RECORD};
+use crate::record::{self, Scanner, HEADER_LEN, MAX_WIRE_RECORD};
 use crate::session::{Action, Outcome, Session, WriteOp, WriteOutcome};
 use crate::state::{Event, HandshakeState};
 use crate::{Error, Want};
@@ -123,6 +124,9 @@ pub struct Engine<R, W> {
     /// The last step read from `staged_in`, so bytes in the read BIO may
     /// not have been offered to rustls yet.
     stepped_on_staging: bool,
+    /// Input length at which the last [`Want::Read`] is met; `None` once
+    /// input was consumed since (the front is then unseen).
+    want_mark: Option<usize>,
     fatal: Option<Error>,
     peer_closed: bool,
     close: CloseState,
@@ -190,6 +194,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             held_pos: 0,
             settled: true,
             stepped_on_staging: false,
+            want_mark: None,
             fatal: None,
             peer_closed: false,
             close: CloseState::Open,
@@ -224,7 +229,8 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     /// Drives the handshake (`SSL_do_handshake`). `Ok(())` once it is
-    /// complete and our last flight is in the write BIO.
+    /// complete and our last flight is in the output
+    /// ([`pending_output`](Self::pending_output)).
     pub fn do_handshake(&mut self) -> Result<(), Error> {
         let result = self.handshake();
         self.update_state();
@@ -297,17 +303,83 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         result
     }
 
-    /// Moves output the engine holds into the write BIO. `Ok(())` when all
-    /// of it is there; [`Want::Write`] when the write BIO is full.
+    // ---- output: the one place ciphertext leaves ----
+
+    /// Ciphertext waiting to be sent: everything in the write BIO plus what
+    /// the engine queued behind it because the write BIO was full. Zero
+    /// means every byte the engine produced has been taken.
     ///
-    /// Every call does this first; call it directly after a fatal error to
-    /// make sure the alert leaves.
-    pub fn flush(&mut self) -> Result<(), Error> {
-        if self.flush_out() {
-            Ok(())
+    /// The driver rule is one sentence: *after every call, take output
+    /// until this is zero (or the transport is full)*. Take it with
+    /// [`send_output`](Self::send_output), [`pop_output`](Self::pop_output)
+    /// or [`take_output`](Self::take_output); they move queued output into
+    /// the room they free, so nothing is left behind.
+    #[must_use]
+    pub fn pending_output(&self) -> usize {
+        self.wbio.pending() + self.staged_out.len()
+    }
+
+    /// Shows the ciphertext at the front of the output and removes the
+    /// first `n` bytes of it, where `(n, value)` is what `f` returns: look,
+    /// then commit, so a short socket write loses nothing. Then moves
+    /// output the engine queued into the room freed.
+    ///
+    /// `f` sees an empty slice when nothing is pending. A count larger than
+    /// the slice is clamped.
+    ///
+    /// ```
+    /// # use tlsbio::bio::VecBio;
+    /// # fn drive(engine: &mut tlsbio::Engine<VecBio, VecBio>, socket: &mut Vec<u8>) {
+    /// // After any call into the engine:
+    /// while engine.pending_output() > 0 {
+    ///     let sent = engine.send_output(|bytes| {
+    ///         socket.extend_from_slice(bytes); // a socket write may be short
+    ///         (bytes.len(), bytes.len())
+    ///     });
+    ///     if sent == 0 {
+    ///         break; // the transport is full: wait until it is writable
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn send_output<T>(&mut self, f: impl FnOnce(&[u8]) -> (usize, T)) -> T {
+        let value = if self.wbio.pending() == 0 && !self.staged_out.is_empty() {
+            // Only a write BIO that cannot hold a single byte gets here.
+            let (n, value) = f(&self.staged_out);
+            self.staged_out.drain(..n.min(self.staged_out.len()));
+            value
         } else {
-            Err(Want::Write.into())
-        }
+            self.wbio.read_in_place(|bytes| f(bytes))
+        };
+        self.flush_out();
+        value
+    }
+
+    /// Removes the output in the write BIO as one [`Bytes`] chunk (without
+    /// a copy for [`BytesBio`](crate::bio::BytesBio)), then moves queued
+    /// output into the room freed. `None` when nothing is pending.
+    ///
+    /// `while let Some(chunk) = engine.pop_output() { send(chunk) }` takes
+    /// everything.
+    pub fn pop_output(&mut self) -> Option<Bytes> {
+        let chunk = if self.wbio.pending() == 0 && !self.staged_out.is_empty() {
+            Some(Bytes::from(std::mem::take(&mut self.staged_out)))
+        } else {
+            self.wbio.pop_bytes()
+        };
+        self.flush_out();
+        chunk
+    }
+
+    /// Lends the write BIO to `f`, for a driver that takes output in a way
+    /// of its own (a BIO's zero-copy calls, a vectored write), then moves
+    /// queued output into the room `f` freed. `f` should only take bytes
+    /// out: what it writes into the write BIO is sent as if the engine had
+    /// written it.
+    pub fn take_output<T>(&mut self, f: impl FnOnce(&mut W) -> T) -> T {
+        let value = f(&mut self.wbio);
+        self.flush_out();
+        value
     }
 
     // ---- queries ----
@@ -377,25 +449,58 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         self.held.len() - self.held_pos
     }
 
-    /// Whether the engine holds ciphertext from the peer that it has not
-    /// processed: input staged inside the engine, or bytes in the read BIO.
-    /// A driver must not park waiting for readability while this is true
-    /// (`SSL_has_pending`).
-    pub fn has_unprocessed_input(&self) -> bool {
-        !self.staged_in.is_empty() || self.rbio.pending() > 0
-    }
-
-    /// Whether the engine holds output that is not yet in the write BIO
-    /// because the write BIO is full: drain it and call
-    /// [`flush`](Self::flush).
-    pub fn wants_write(&self) -> bool {
-        !self.staged_out.is_empty()
+    /// Whether a call could make progress without any more input from the
+    /// transport: plaintext is waiting ([`pending`](Self::pending)), a
+    /// complete record sits in the input that the engine has not looked at
+    /// yet, the bytes asked for by the last [`Want::Read`] have arrived, or
+    /// the read BIO was marked at end of stream and that has not been
+    /// reported. A driver must not park waiting for readability while this
+    /// is true (`SSL_has_pending`, made exact).
+    ///
+    /// Half a record is *not* unprocessed input: a driver that parks on it
+    /// is woken by the rest of it, and one that calls the engine instead
+    /// just gets the same want back.
+    ///
+    /// Takes `&mut self` because looking at a ring BIO's bytes may rotate
+    /// them into one slice.
+    pub fn has_unprocessed_input(&mut self) -> bool {
+        if self.pending() > 0 {
+            return true;
+        }
+        if self.fatal.is_some() || self.peer_closed {
+            return false;
+        }
+        if self.rbio.is_shutdown_wr() {
+            return true;
+        }
+        let input = self.staged_in.len() + self.rbio.pending();
+        match self.want_mark {
+            // Everything before the mark was offered to rustls already.
+            Some(mark) => input >= mark || (self.rbio.write_guarantee() == 0 && input > 0),
+            None => {
+                let staged = &self.staged_in;
+                self.rbio
+                    .read_in_place(|bytes| (0, record::front_record_complete(staged, bytes)))
+            }
+        }
     }
 
     /// The least number of bytes that can make progress on the read side
     /// (`BIO_ctrl_get_read_request`); the same number [`Want::Read`]
     /// carries.
+    ///
+    /// It is the rest of the current record once its header has arrived,
+    /// otherwise the rest of the header, but never more than the read BIO
+    /// can take now ([`Bio::write_guarantee`]): a driver that delivers
+    /// exactly this many bytes and calls again always makes progress, even
+    /// through a read BIO smaller than a record (the engine then moves the
+    /// bytes into its own bounded staging and asks for the rest).
     pub fn read_request(&mut self) -> usize {
+        let needed = self.bytes_to_complete_record();
+        needed.min(self.rbio.write_guarantee()).max(1)
+    }
+
+    fn bytes_to_complete_record(&mut self) -> usize {
         if self.staged_in.is_empty() {
             let scan = &mut self.scan;
             self.rbio.read_in_place(|input| {
@@ -404,7 +509,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             })
         } else {
             self.scan.scan(&self.staged_in);
-            self.scan.needed(&self.staged_in)
+            self.scan
+                .needed(&self.staged_in)
+                .saturating_sub(self.rbio.pending())
         }
     }
 
@@ -460,22 +567,16 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         &mut self.rbio
     }
 
-    /// The write BIO.
+    /// The write BIO, for inspection. Take output with
+    /// [`send_output`](Self::send_output) and its siblings, never from here:
+    /// [`pending_output`](Self::pending_output) counts what the engine
+    /// queued behind it too.
     pub fn wbio(&self) -> &W {
         &self.wbio
     }
 
-    /// The write BIO, for the driver to take ciphertext from.
-    pub fn wbio_mut(&mut self) -> &mut W {
-        &mut self.wbio
-    }
-
-    /// Both BIOs, for a driver that moves bytes both ways in one place.
-    pub fn bios_mut(&mut self) -> (&mut R, &mut W) {
-        (&mut self.rbio, &mut self.wbio)
-    }
-
-    /// Takes the engine apart, returning its BIOs.
+    /// Takes the engine apart, returning its BIOs. Output the engine queued
+    /// behind a full write BIO is lost: take it first.
     pub fn into_bios(self) -> (R, W) {
         (self.rbio, self.wbio)
     }
@@ -495,14 +596,14 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 | Outcome::Read(_)
                 | Outcome::Discarded(_) => {
                     if !self.session.is_handshaking() {
-                        return self.flush();
+                        return Ok(());
                     }
                     self.need_input()?;
                 }
                 Outcome::PeerClosed | Outcome::Closed => {
                     self.peer_closed();
                     if !self.session.is_handshaking() {
-                        return self.flush();
+                        return Ok(());
                     }
                 }
                 Outcome::Hello => return Err(Want::ClientHello.into()),
@@ -631,7 +732,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         self.write_op(WriteOp::KeyUpdate)?;
         // The KeyUpdate message is encoded on the next write-side step.
         self.write_op(WriteOp::Data(&[]))?;
-        self.flush()
+        Ok(())
     }
 
     /// The sticky error, after one more try at flushing its alert.
@@ -666,15 +767,19 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 scan.scan(input);
                 let (discard, outcome) = session.step(input, action, staged_out);
                 scan.discard(discard);
-                (discard, outcome)
+                (discard, (discard, outcome))
             })
         } else {
             scan.scan(staged_in);
             let (discard, outcome) = session.step(staged_in, action, staged_out);
             staged_in.drain(..discard.min(staged_in.len()));
             scan.discard(discard);
-            outcome
+            (discard, outcome)
         };
+        let (discard, outcome) = outcome;
+        if discard > 0 {
+            self.want_mark = None;
+        }
         self.settled = match outcome {
             // rustls drained its input: every complete record is processed,
             // so what it still holds is the records after the cursor.
@@ -727,7 +832,11 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             // Nothing more will come, and what there is cannot make progress.
             return Err(self.eof());
         }
-        Err(Error::want_read(self.read_request()))
+        let needed = self.bytes_to_complete_record();
+        self.want_mark = Some(self.staged_in.len() + self.rbio.pending() + needed);
+        Err(Error::want_read(
+            needed.min(self.rbio.write_guarantee()).max(1),
+        ))
     }
 
     /// Our output is stuck: take the peer's bytes into staging (up to the
@@ -747,10 +856,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     fn stage_input(&mut self, n: usize) -> Result<(), Error> {
         if self.staged_in.len() + n > MAX_STAGED_INPUT {
-            return Err(self.fail(rustls::Error::General(format!(
-                "peer sent more than {MAX_STAGED_INPUT} bytes without completing a handshake \
-                 message or record"
-            ))));
+            return Err(self.fail_limit(Limit::StagedInput {
+                limit: MAX_STAGED_INPUT,
+            }));
         }
         let start = self.staged_in.len();
         self.staged_in.resize(start + n, 0);
@@ -785,6 +893,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// (RFC 8446 section 6.1).
     fn peer_closed(&mut self) {
         self.peer_closed = true;
+        self.want_mark = None;
         self.staged_in.clear();
         let pending = self.rbio.pending();
         self.rbio.read_in_place(|_| (pending, ()));
@@ -820,9 +929,15 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     fn stuck(&mut self) -> Error {
-        self.fail(rustls::Error::General(
-            "tlsbio made no progress in the step limit; this is a bug, please report it".into(),
-        ))
+        self.fail_limit(Limit::Steps { limit: MAX_STEPS })
+    }
+
+    /// Records a fatal error of the engine's own. rustls queued nothing,
+    /// so no alert goes out, and the report says so.
+    fn fail_limit(&mut self, limit: Limit) -> Error {
+        let e = Error::Limit(limit);
+        self.fatal = Some(e.clone());
+        e
     }
 
     /// Runs one write-side operation. Returns the plaintext bytes taken.

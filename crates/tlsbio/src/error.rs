@@ -14,12 +14,12 @@ use crate::Want;
 /// | [`ZeroReturn`](Error::ZeroReturn) | `SSL_ERROR_ZERO_RETURN` | no, end of data |
 /// | [`UnexpectedEof`](Error::UnexpectedEof) | `SSL_ERROR_SYSCALL` (EOF) | yes |
 /// | [`Protocol`](Error::Protocol) | `SSL_ERROR_SSL` | yes |
+/// | [`Limit`](Error::Limit) | `SSL_ERROR_SSL` | yes |
 /// | [`Usage`](Error::Usage) | `SSL_ERROR_SSL` (API misuse) | no |
 ///
 /// Fatal errors are *sticky*: every later call returns the same error. When
 /// a fatal error is returned, any alert it caused is already in the write
-/// BIO (or, if the write BIO is full, held by the engine and reported by
-/// [`Engine::wants_write`](crate::Engine::wants_write)).
+/// output ([`Engine::pending_output`](crate::Engine::pending_output)).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
@@ -44,6 +44,10 @@ pub enum Error {
     /// The TLS protocol failed: the peer misbehaved, sent an alert, or a
     /// certificate was rejected.
     Protocol(ProtocolError),
+    /// A bound the engine keeps on memory or work was reached. No alert is
+    /// sent (rustls offers no way to send one of our choosing); close the
+    /// transport.
+    Limit(Limit),
     /// The call is not valid in the engine's current state. Nothing changed;
     /// the connection is still usable.
     Usage(Usage),
@@ -52,7 +56,10 @@ pub enum Error {
 impl Error {
     /// Whether this error ends the connection: every later call returns it.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::UnexpectedEof { .. } | Self::Protocol(_))
+        matches!(
+            self,
+            Self::UnexpectedEof { .. } | Self::Protocol(_) | Self::Limit(_)
+        )
     }
 
     /// The want, if this is [`Error::Want`].
@@ -87,6 +94,7 @@ impl fmt::Display for Error {
                  record left): the data may be truncated; treat the response as incomplete"
             ),
             Self::Protocol(e) => e.fmt(f),
+            Self::Limit(l) => l.fmt(f),
             Self::Usage(u) => u.fmt(f),
         }
     }
@@ -108,7 +116,8 @@ impl From<Error> for std::io::Error {
     /// | error | kind |
     /// |---|---|
     /// | `UnexpectedEof` (truncation) | `UnexpectedEof` |
-    /// | `Protocol` | `InvalidData` |
+    /// | `Protocol`, `Limit::StagedInput` | `InvalidData` |
+    /// | `Limit::Steps` (a tlsbio bug) | `Other` |
     /// | `Usage::WriteAfterShutdown` | `BrokenPipe` |
     /// | other `Usage` | `InvalidInput` |
     /// | `ZeroReturn` (a call needed the peer to stay) | `ConnectionAborted` |
@@ -118,7 +127,8 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match &error {
             Error::UnexpectedEof { .. } => ErrorKind::UnexpectedEof,
-            Error::Protocol(_) => ErrorKind::InvalidData,
+            Error::Protocol(_) | Error::Limit(Limit::StagedInput { .. }) => ErrorKind::InvalidData,
+            Error::Limit(_) => ErrorKind::Other,
             Error::Usage(Usage::WriteAfterShutdown) => ErrorKind::BrokenPipe,
             Error::Usage(_) => ErrorKind::InvalidInput,
             Error::ZeroReturn => ErrorKind::ConnectionAborted,
@@ -156,6 +166,43 @@ impl From<Want> for Error {
 impl From<Usage> for Error {
     fn from(u: Usage) -> Self {
         Self::Usage(u)
+    }
+}
+
+/// Which bound the engine reached ([`Error::Limit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The peer sent more than `limit` bytes that the engine had to hold
+    /// without completing one handshake message or record. rustls accepts
+    /// handshake messages of up to 64 KiB; a peer past this bound is
+    /// hostile or broken.
+    StagedInput {
+        /// The bound, in bytes.
+        limit: usize,
+    },
+    /// One call took `limit` rustls steps without returning. Every step
+    /// consumes input, produces output or changes state, so this is a bug
+    /// in tlsbio: please report it with the input that caused it.
+    Steps {
+        /// The bound, in steps.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StagedInput { limit } => write!(
+                f,
+                "peer sent more than {limit} bytes without completing a handshake message or \
+                 record; closing the connection"
+            ),
+            Self::Steps { limit } => write!(
+                f,
+                "tlsbio made no progress in {limit} steps; this is a bug, please report it"
+            ),
+        }
     }
 }
 

@@ -37,14 +37,15 @@
 //! let mut server = Engine::server(server_config, VecBio::new(), VecBio::new())?;
 //!
 //! // The driver: run each side; whatever a side wrote, hand to the other.
+//! // (`pop_output` is the engine's one output path.)
 //! let mut buf = [0u8; 64];
 //! loop {
 //!     let c = client.connect();
 //!     let s = server.accept();
-//!     while let Some(bytes) = client.wbio_mut().pop_bytes() {
+//!     while let Some(bytes) = client.pop_output() {
 //!         server.rbio_mut().push_bytes(bytes).unwrap();
 //!     }
-//!     while let Some(bytes) = server.wbio_mut().pop_bytes() {
+//!     while let Some(bytes) = server.pop_output() {
 //!         client.rbio_mut().push_bytes(bytes).unwrap();
 //!     }
 //!     match (c, s) {
@@ -55,7 +56,7 @@
 //! }
 //!
 //! assert_eq!(client.write(b"hello")?, 5);
-//! server.rbio_mut().push_bytes(client.wbio_mut().pop_bytes().unwrap()).unwrap();
+//! server.rbio_mut().push_bytes(client.pop_output().unwrap()).unwrap();
 //! let n = server.read(&mut buf)?;
 //! assert_eq!(&buf[..n], b"hello");
 //! // Nothing more has arrived: the server says how much it needs.
@@ -71,16 +72,22 @@
 //!   [`Want::ClientHello`], or an [`Error`] that follows `SSL_get_error`.
 //!   The [`compat`] module has the 1 / 0 / -1 forms and the
 //!   `SSL_ERROR_*` numbers.
-//! - **No lost wake-ups.** After *every* call, a driver sends what is in the
-//!   write BIO, and while [`Engine::wants_write`] is true (the engine staged
-//!   a record the write BIO had no room for) it calls [`Engine::flush`] and
-//!   sends again. Then, on `Want::Read`, it puts at least `at_least` more
-//!   ciphertext into the read BIO, and on `Want::Write` it waits until it
-//!   can drain the write BIO. A driver that does only this never deadlocks
-//!   and never leaves output behind.
+//! - **One output path, no lost wake-ups.** Outgoing ciphertext is in one
+//!   place: [`Engine::pending_output`] counts it, and
+//!   [`Engine::send_output`] / [`Engine::pop_output`] /
+//!   [`Engine::take_output`] take it (look, then commit). The whole rule:
+//!   *after every call, take output until none is pending* (or the
+//!   transport is full). Then, on `Want::Read`, put `at_least` more bytes
+//!   into the read BIO (or mark its end); on `Want::Write`, wait until the
+//!   transport took some output. A driver that does only this, and calls
+//!   the engine only when the want it was given is met, never deadlocks
+//!   and never leaves output behind; tlsbio-memory's strict harness mode
+//!   checks exactly that.
 //! - **Size hints.** `Want::Read { at_least }` is the rest of the current
-//!   record once its header has arrived (`BIO_ctrl_get_read_request`).
-//! - **Bounded memory.** BIOs have capacities; a full write BIO gives
+//!   record once its header has arrived (`BIO_ctrl_get_read_request`), and
+//!   never more than the read BIO can take now, so delivering exactly
+//!   `at_least` always makes progress.
+//! - **Bounded memory.** BIOs have capacities; full output gives
 //!   `Want::Write`. Beyond its BIOs, the engine holds at most one staged
 //!   record or handshake message per direction and one record of plaintext
 //!   ([`Engine::buffered`]).
@@ -110,7 +117,7 @@ mod state;
 mod want;
 
 pub use engine::{Engine, EngineStats, Options, Shutdown};
-pub use error::{AlertSent, Error, ProtocolError, Usage};
+pub use error::{AlertSent, Error, Limit, ProtocolError, Usage};
 pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};
 pub use want::Want;

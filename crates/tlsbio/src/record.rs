@@ -64,6 +64,19 @@ impl Scanner {
     }
 }
 
+/// Whether the input, `a` followed by `b`, starts with a complete record.
+pub(crate) fn front_record_complete(a: &[u8], b: &[u8]) -> bool {
+    let mut header = [0u8; HEADER_LEN];
+    let have = a.len() + b.len();
+    if have < HEADER_LEN {
+        return false;
+    }
+    for (i, byte) in header.iter_mut().enumerate() {
+        *byte = if i < a.len() { a[i] } else { b[i - a.len()] };
+    }
+    record_len(&header).is_some_and(|len| have >= len)
+}
+
 /// The total length of the record starting at `buf`, if its header is there.
 fn record_len(buf: &[u8]) -> Option<usize> {
     let header = buf.get(..HEADER_LEN)?;
@@ -91,6 +104,18 @@ mod tests {
         assert_eq!(s.needed(&rec), HEADER_LEN);
         s.discard(rec.len());
         assert_eq!(s.needed(&[]), HEADER_LEN);
+    }
+
+    #[test]
+    fn front_record_complete_across_two_slices() {
+        let rec = [23u8, 3, 3, 0, 3, 1, 2, 3];
+        for split in 0..=rec.len() {
+            let (a, b) = rec.split_at(split);
+            assert!(front_record_complete(a, b), "split at {split}");
+            assert!(!front_record_complete(a, &b[..b.len().saturating_sub(1)]) || b.is_empty());
+        }
+        assert!(!front_record_complete(&rec[..7], &[]));
+        assert!(!front_record_complete(&[], &rec[..4]));
     }
 
     #[test]

@@ -418,31 +418,49 @@ fn stage(out: &mut Vec<u8>, mut f: impl FnMut(&mut [u8]) -> Result<usize, usize>
 
 /// Feeds the not-yet-seen part of the first flight to the acceptor.
 /// Returns the ClientHello once it is complete, otherwise what to do.
+///
+/// The acceptor's buffered deframer holds at most one record's worth of
+/// unprocessed bytes unless it is joining a handshake message, and it only
+/// knows that once it has processed a record. So it is given what one read
+/// takes and then asked to process, in turn, the way rustls' own
+/// `read_tls` / `process_new_packets` loop does: a ClientHello spread over
+/// many records is joined up to rustls' 64 KiB limit, exactly as a
+/// rustls server over a socket would.
 fn accept(
     acceptor: &mut Acceptor,
     fed: &mut usize,
     input: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<Box<ClientHello>, Outcome> {
-    while *fed < input.len() {
+    loop {
         let mut rest = &input[*fed..];
-        match acceptor.read_tls(&mut rest) {
-            Ok(0) => break,
-            Ok(n) => *fed += n,
-            Err(e) => {
-                return Err(Outcome::Failed(rustls::Error::General(format!(
-                    "client hello rejected: {e}"
-                ))))
+        let read = if rest.is_empty() {
+            0
+        } else {
+            match acceptor.read_tls(&mut rest) {
+                Ok(n) => n,
+                Err(e) => {
+                    // rustls' buffer bound: the peer sent more than a
+                    // handshake message can be. rustls' own server sends
+                    // no alert here either; it fails the read.
+                    return Err(Outcome::Failed(rustls::Error::General(format!(
+                        "client hello rejected: {e}"
+                    ))));
+                }
             }
-        }
-    }
-    match acceptor.accept() {
-        Ok(None) => Err(Outcome::NeedInput),
-        Ok(Some(accepted)) => Ok(Box::new(ClientHello::from_rustls(&accepted.client_hello()))),
-        Err((e, mut alert)) => {
-            // Writing into a Vec cannot fail.
-            let _ = alert.write_all(out);
-            Err(Outcome::Failed(e))
+        };
+        *fed += read;
+        match acceptor.accept() {
+            Ok(None) if read > 0 => continue,
+            Ok(None) => return Err(Outcome::NeedInput),
+            Ok(Some(accepted)) => {
+                return Ok(Box::new(ClientHello::from_rustls(&accepted.client_hello())))
+            }
+            Err((e, mut alert)) => {
+                // Writing into a Vec cannot fail.
+                let _ = alert.write_all(out);
+                return Err(Outcome::Failed(e));
+            }
         }
     }
 }

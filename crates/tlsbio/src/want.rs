@@ -5,9 +5,11 @@ use core::fmt;
 /// What the driver must do before repeating a call: the
 /// `SSL_ERROR_WANT_*` codes.
 ///
-/// Whatever the want, a driver first sends everything pending in the write
-/// BIO; that rule alone prevents the classic lost wake-up where both peers
-/// wait to read. See the crate docs for the full driver loop.
+/// Whatever the want, a driver first sends all pending output
+/// ([`Engine::pending_output`](crate::Engine::pending_output)); that rule
+/// alone prevents the classic lost wake-up where both peers wait to read.
+/// Then it calls again only once the want is met. See the crate docs for
+/// the full driver loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Want {
@@ -16,12 +18,17 @@ pub enum Want {
     Read {
         /// The least number of bytes that can make progress, like
         /// `BIO_ctrl_get_read_request`: the rest of the current record once
-        /// its 5-byte header has arrived, otherwise the rest of the header.
-        /// Never 0. Supplying more is always fine.
+        /// its 5-byte header has arrived, otherwise the rest of the header,
+        /// capped at what the read BIO can take now
+        /// ([`Bio::write_guarantee`](crate::bio::Bio::write_guarantee)).
+        /// Never 0. Delivering exactly this many bytes (or marking the end
+        /// of the stream) and calling again always makes progress;
+        /// supplying more is fine.
         at_least: usize,
     },
-    /// `SSL_ERROR_WANT_WRITE`: the write BIO is full; drain it and call
-    /// again. Nothing was consumed from the caller's buffer.
+    /// `SSL_ERROR_WANT_WRITE`: the output is full; once the transport has
+    /// taken some of it ([`Engine::send_output`](crate::Engine::send_output)),
+    /// call again. Nothing was consumed from the caller's buffer.
     Write,
     /// `SSL_ERROR_WANT_CLIENT_HELLO_CB`: a server built with
     /// [`Engine::server_paused`](crate::Engine::server_paused) has read the
@@ -38,7 +45,7 @@ impl fmt::Display for Want {
                 f,
                 "want read: write at least {at_least} more ciphertext bytes into the read bio"
             ),
-            Self::Write => f.write_str("want write: drain the write bio, then call again"),
+            Self::Write => f.write_str("want write: send pending output, then call again"),
             Self::ClientHello => f.write_str(
                 "want client hello: inspect the client hello and resume with a server config",
             ),

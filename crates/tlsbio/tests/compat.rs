@@ -13,18 +13,8 @@ fn compat_codes_follow_ssl_get_error() {
     let mut client = Ssl::new(Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap());
     let mut server = Ssl::new(Engine::server(sc, VecBio::new(), VecBio::new()).unwrap());
     let shuttle = |c: &mut Ssl<VecBio, VecBio>, s: &mut Ssl<VecBio, VecBio>| {
-        transfer(
-            c.engine().wbio_mut(),
-            s.engine().rbio_mut(),
-            usize::MAX,
-            usize::MAX,
-        );
-        transfer(
-            s.engine().wbio_mut(),
-            c.engine().rbio_mut(),
-            usize::MAX,
-            usize::MAX,
-        );
+        carry(c.engine(), s.engine(), usize::MAX, usize::MAX);
+        carry(s.engine(), c.engine(), usize::MAX, usize::MAX);
     };
     let ret = server.accept();
     assert_eq!((ret, server.get_error(ret)), (-1, SSL_ERROR_WANT_READ));

@@ -20,12 +20,12 @@ fn established(
     let out = handshake(&mut client, &mut server, usize::MAX);
     assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
     // Deliver anything still in flight (TLS 1.3 tickets).
-    transfer(server.wbio_mut(), client.rbio_mut(), usize::MAX, usize::MAX);
+    carry(&mut server, &mut client, usize::MAX, usize::MAX);
     (client, server)
 }
 
 fn flush(from: &mut VecEngine, to: &mut VecEngine) -> usize {
-    transfer(from.wbio_mut(), to.rbio_mut(), usize::MAX, usize::MAX)
+    carry(from, to, usize::MAX, usize::MAX)
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn capacity_one_bios_and_one_byte_trickle_complete() {
 fn size_hint_is_exact_once_the_header_is_known() {
     let (mut client, mut server) = established(TLS13);
     client.write(&payload(1000, 4)).unwrap();
-    let record = client.wbio_mut().pop_bytes().unwrap();
+    let record = client.pop_output().unwrap();
     assert!(record.len() > 1000);
     let mut buf = [0u8; 2000];
     // Before any byte: a header's worth.
@@ -99,7 +99,7 @@ fn backpressure_peer_that_never_reads() {
 fn eof_without_close_notify_is_never_a_clean_close() {
     let (mut client, mut server) = established(TLS13);
     client.write(b"partial").unwrap();
-    let record = client.wbio_mut().pop_bytes().unwrap();
+    let record = client.pop_output().unwrap();
     // Truncated mid-record.
     server.rbio_mut().write(&record[..record.len() - 3]);
     server.rbio_mut().shutdown_wr();
@@ -212,7 +212,7 @@ fn corrupted_record_is_a_sticky_protocol_error_with_the_alert_sent() {
     for v in [TLS13, TLS12] {
         let (mut client, mut server) = established(v);
         client.write(b"tamper with me").unwrap();
-        let mut record = client.wbio_mut().pop_bytes().unwrap().to_vec();
+        let mut record = client.pop_output().unwrap().to_vec();
         let last = record.len() - 1;
         record[last] ^= 1;
         server.rbio_mut().write(&record);
@@ -277,7 +277,7 @@ fn client_hello_pause_picks_a_certificate_by_sni() {
         assert_eq!(server.state(), HandshakeState::Before);
         client.connect().unwrap_err();
         // Feed the ClientHello one byte at a time: the pause still comes.
-        let hello = client.wbio_mut().pop_bytes().unwrap();
+        let hello = client.pop_output().unwrap();
         for b in hello.iter() {
             assert!(matches!(
                 server.accept(),
@@ -551,10 +551,10 @@ fn fill_one_byte_write_bio<R1: Bio, R2: Bio, W2: Bio>(
 ) {
     assert_eq!(tx.write(b"x"), Ok(1));
     for _ in 0..100 {
-        if tx.flush().is_ok() {
+        if tx.pending_output() == 1 {
             break;
         }
-        transfer(tx.wbio_mut(), rx.rbio_mut(), 1, 1);
+        carry(tx, rx, 1, 1);
     }
     assert_eq!(tx.wbio().pending(), 1);
 }
@@ -581,7 +581,7 @@ fn close_notify_retried_through_a_one_byte_write_bio_is_sent() {
                 Ok(_) | Err(Error::Want(_)) => {}
                 Err(e) => panic!("client shutdown: {e}"),
             }
-            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
+            carry(&mut client, &mut server, 1, 1);
             match server.read(&mut buf) {
                 Err(Error::ZeroReturn) => {
                     done = true;
@@ -591,7 +591,7 @@ fn close_notify_retried_through_a_one_byte_write_bio_is_sent() {
                 Err(Error::Want(_)) => {}
                 Err(e) => panic!("server read: {e}"),
             }
-            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            carry(&mut server, &mut client, 1, 1);
         }
         assert!(done, "the server never saw the client's close_notify");
     }
@@ -642,8 +642,8 @@ fn simultaneous_shutdown_through_one_byte_bios_completes() {
             if c_done && s_done {
                 break;
             }
-            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
-            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            carry(&mut client, &mut server, 1, 1);
+            carry(&mut server, &mut client, 1, 1);
         }
         assert!(c_done && s_done, "{v:?}: client {c_done}, server {s_done}");
     }
@@ -668,8 +668,8 @@ fn close_notify_retried_after_the_peers_completes() {
         let mut peer_closed = false;
         for _ in 0..10_000 {
             let _ = client.shutdown();
-            transfer(client.wbio_mut(), server.rbio_mut(), 1, 1);
-            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            carry(&mut client, &mut server, 1, 1);
+            carry(&mut server, &mut client, 1, 1);
             match server.read(&mut buf) {
                 Err(Error::ZeroReturn) => {
                     peer_closed = true;
@@ -685,7 +685,7 @@ fn close_notify_retried_after_the_peers_completes() {
             if result != Err(Want::Write.into()) {
                 break;
             }
-            transfer(server.wbio_mut(), client.rbio_mut(), 1, 1);
+            carry(&mut server, &mut client, 1, 1);
             result = server.shutdown();
         }
         assert_eq!(result, Ok(Shutdown::Complete), "{v:?}");
@@ -712,12 +712,11 @@ fn release_memory_frees_idle_buffers_and_the_connection_goes_on() {
     // Nothing pending is released: a record half-delivered survives it.
     client.write(b"still here").unwrap();
     let half = client.wbio().pending() / 2;
-    let mut buf = vec![0u8; half];
-    client.wbio_mut().read(&mut buf);
+    let buf = client.send_output(|bytes| (half, bytes[..half].to_vec()));
     server.rbio_mut().write(&buf);
     server.release_memory();
     client.release_memory();
-    let rest = client.wbio_mut().pop_bytes().unwrap();
+    let rest = client.pop_output().unwrap();
     server.rbio_mut().write(&rest);
     let mut got = [0u8; 32];
     let n = server.read(&mut got).unwrap();

@@ -78,7 +78,7 @@ proptest! {
         let (cc, _) = configs(TLS13);
         let mut client = Engine::client(cc, name(), VecBio::with_limit(1 << 20), VecBio::new()).unwrap();
         prop_assert!(client.connect().unwrap_err().want().is_some());
-        client.wbio_mut().pop_bytes();
+        client.pop_output();
         feed_junk(&mut client, &junk, chunk)?;
     }
 }

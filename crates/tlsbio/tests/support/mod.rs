@@ -116,6 +116,27 @@ pub fn transfer(from: &mut impl Bio, to: &mut impl Bio, chunk: usize, max: usize
     moved
 }
 
+/// Moves up to `max` bytes of `from`'s output into `to`'s read BIO,
+/// `chunk` bytes at a time: the driver's send, through the engine's one
+/// output path. Returns the bytes moved.
+pub fn carry<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
+    from: &mut Engine<R1, W1>,
+    to: &mut Engine<R2, W2>,
+    chunk: usize,
+    max: usize,
+) -> usize {
+    let mut moved = 0;
+    while moved < max {
+        let rbio = to.rbio_mut();
+        let n = from.take_output(|wbio| transfer(wbio, rbio, chunk, max - moved));
+        if n == 0 {
+            break;
+        }
+        moved += n;
+    }
+    moved
+}
+
 /// What a side of a [`drive`] run reached.
 #[derive(Debug)]
 pub struct Outcome {
@@ -137,9 +158,7 @@ pub fn handshake<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
         steps += 1;
         let c = step_handshake(client);
         let s = step_handshake(server);
-        let _ = (client.flush(), server.flush());
-        let moved = transfer(client.wbio_mut(), server.rbio_mut(), chunk, chunk)
-            + transfer(server.wbio_mut(), client.rbio_mut(), chunk, chunk);
+        let moved = carry(client, server, chunk, chunk) + carry(server, client, chunk, chunk);
         let done = c.is_ok() && s.is_ok();
         let fatal = matches!(&c, Err(e) if e.want().is_none())
             || matches!(&s, Err(e) if e.want().is_none());
@@ -190,13 +209,10 @@ pub fn send<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
                 Err(e) => panic!("write failed: {e}"),
             }
         }
-        // The driver rule: after every call, drain the write BIO and flush
-        // what the engine staged.
-        let _ = tx.flush();
-        let _ = rx.flush();
-        progress |= transfer(tx.wbio_mut(), rx.rbio_mut(), chunk, chunk) > 0;
+        // The driver rule: after every call, send all output.
+        progress |= carry(tx, rx, chunk, chunk) > 0;
         // The receiver's replies (tickets, key updates) go back too.
-        progress |= transfer(rx.wbio_mut(), tx.rbio_mut(), chunk, usize::MAX) > 0;
+        progress |= carry(rx, tx, chunk, usize::MAX) > 0;
         match rx.read(&mut buf) {
             Ok(n) => {
                 got.extend_from_slice(&buf[..n]);
