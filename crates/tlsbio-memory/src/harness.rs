@@ -4,11 +4,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tlsbio::bio::{Bio, RingBio};
+use tlsbio::bio::Bio;
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::{ClientConfig, ServerConfig};
 use tlsbio::{Engine, Error};
 
+use crate::bio::{AnyBio, BioKind};
 use crate::peer::{Peer, Script, SideReport, Turn};
 use crate::schedule::{Action, Dir, Schedule, Side};
 use crate::transcript::{Entry, Transcript};
@@ -49,8 +50,13 @@ impl Endpoint {
         }
     }
 
-    pub(crate) fn engine(&self, rx: usize, tx: usize) -> Result<Engine<RingBio, RingBio>, Error> {
-        let (rbio, wbio) = (RingBio::with_capacity(rx), RingBio::with_capacity(tx));
+    pub(crate) fn engine(
+        &self,
+        kind: BioKind,
+        rx: usize,
+        tx: usize,
+    ) -> Result<Engine<AnyBio, AnyBio>, Error> {
+        let (rbio, wbio) = (kind.make(rx), kind.make(tx));
         match self {
             Self::Client {
                 config,
@@ -200,6 +206,9 @@ pub struct Report {
     pub client_sent: Vec<u8>,
     /// What the server's script sent.
     pub server_sent: Vec<u8>,
+    /// The first breach of the engine's contract the harness saw (a
+    /// want-read asking for more than the read BIO can take), if any.
+    pub violation: Option<String>,
 }
 
 impl Report {
@@ -218,13 +227,20 @@ impl Report {
 
     /// Whether both sides closed cleanly with all data intact.
     pub fn is_clean(&self) -> bool {
-        self.end == End::Finished && self.client.closed && self.server.closed && self.data_intact()
+        self.end == End::Finished
+            && self.client.closed
+            && self.server.closed
+            && self.data_intact()
+            && self.violation.is_none()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:?} after {} actions", self.end, self.actions)?;
+        if let Some(v) = &self.violation {
+            writeln!(f, "  contract violated: {v}")?;
+        }
         for (side, sent_by_peer) in [
             (&self.client, self.server_sent.len()),
             (&self.server, self.client_sent.len()),
@@ -275,9 +291,42 @@ pub struct Builder {
     server_script: Script,
     faults: Vec<Fault>,
     max_actions: u64,
+    bios: BioKind,
+    strict: bool,
+    exact: bool,
 }
 
 impl Builder {
+    /// Which [`Bio`] the engines get (default [`BioKind::Ring`]).
+    /// Transcripts do not record it: [`replay`](crate::replay) rebuilds
+    /// ring BIOs, so replay only runs made with the default.
+    pub fn bios(mut self, kind: BioKind) -> Self {
+        self.bios = kind;
+        self
+    }
+
+    /// Strict mode, the test oracle for "no lost wake-ups": a side is
+    /// given a turn only when what its last turn waited for has happened
+    /// (the bytes its want-read asked for are in its read BIO, or the end
+    /// of the stream; some of its output was taken after a want-write).
+    /// A correct engine never needs an extra call, so a pair that stalls
+    /// in strict mode without a fault to blame has a lost wake-up; the
+    /// [`Report`] shows both sides.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// Moves into a side that wants to read deliver exactly what its
+    /// want-read still asks for, no more (and nothing once it is met),
+    /// like a driver that reads the socket `at_least` bytes at a time.
+    /// Moves into a side that does not want to read are as the schedule
+    /// says.
+    pub fn deliver_exact_minimum(mut self) -> Self {
+        self.exact = true;
+        self
+    }
+
     /// The schedule (default [`Schedule::lockstep`]).
     pub fn schedule(mut self, schedule: Schedule) -> Self {
         self.schedule = schedule;
@@ -317,7 +366,7 @@ impl Builder {
             let (rx, tx) = capacities.of(side);
             Ok::<_, Error>(Peer::new(
                 side,
-                endpoint.engine(rx, tx)?,
+                endpoint.engine(self.bios, rx, tx)?,
                 script.clone(),
                 expect,
             ))
@@ -349,6 +398,9 @@ impl Builder {
             actions: 0,
             max_actions: self.max_actions,
             quiet: 0,
+            strict: self.strict,
+            exact: self.exact,
+            violation: None,
         })
     }
 }
@@ -400,6 +452,10 @@ pub struct Harness {
     /// One bit per action kind tried without progress since the last
     /// progress.
     quiet: u8,
+    strict: bool,
+    exact: bool,
+    /// The first breach of the engine's contract the harness saw.
+    violation: Option<String>,
 }
 
 impl fmt::Debug for Harness {
@@ -425,6 +481,9 @@ impl Harness {
             server_script: Script::sending(Side::Server, 0),
             faults: Vec::new(),
             max_actions: 10_000_000,
+            bios: BioKind::Ring,
+            strict: false,
+            exact: false,
         }
     }
 
@@ -490,6 +549,7 @@ impl Harness {
             server: self.server.report(),
             client_sent: self.transcript.client.send.clone(),
             server_sent: self.transcript.server.send.clone(),
+            violation: self.violation.clone(),
         }
     }
 
@@ -499,7 +559,7 @@ impl Harness {
     }
 
     /// One side's engine, for inspection.
-    pub fn engine(&self, side: Side) -> &Engine<RingBio, RingBio> {
+    pub fn engine(&self, side: Side) -> &Engine<AnyBio, AnyBio> {
         &self.peer(side).engine
     }
 
@@ -520,7 +580,7 @@ impl Harness {
             Side::Client => &mut self.client,
             Side::Server => &mut self.server,
         };
-        if peer.is_done() {
+        if peer.is_done() || (self.strict && !peer.is_ready()) {
             return false;
         }
         let before = peer.fingerprint();
@@ -602,9 +662,22 @@ impl Harness {
             })
             .min()
             .unwrap_or(u64::MAX);
+        let asked = match (self.exact, receiver.read_shortfall()) {
+            (true, Some(shortfall)) => shortfall,
+            _ => usize::MAX,
+        };
+        let room = receiver.engine.rbio().write_guarantee();
+        if asked > room && asked != usize::MAX && self.violation.is_none() {
+            // The contract: a want-read never asks for more than fits.
+            self.violation = Some(format!(
+                "{} wants {asked} more bytes but its read BIO has room for {room}",
+                receiver.side.name()
+            ));
+        }
         let n = max
+            .min(asked)
             .min(sender.engine.pending_output())
-            .min(receiver.engine.rbio().write_guarantee())
+            .min(room)
             .min(usize::try_from(next_boundary).unwrap_or(usize::MAX));
         if n == 0 {
             return false;

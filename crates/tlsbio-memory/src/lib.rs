@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bio;
 #[cfg(feature = "insecure-deterministic-crypto")]
 pub mod deterministic;
 mod harness;
@@ -65,6 +66,7 @@ mod replay;
 mod schedule;
 pub mod transcript;
 
+pub use bio::{AnyBio, BioKind};
 pub use harness::{Builder, End, Endpoint, Fault, FaultParseError, Harness, Report};
 pub use ladder::ladder;
 pub use peer::{payload, Close, Script, SideReport, Turn};

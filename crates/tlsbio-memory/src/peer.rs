@@ -3,9 +3,10 @@
 
 use std::fmt;
 
-use tlsbio::bio::{Bio, RingBio};
+use tlsbio::bio::Bio;
 use tlsbio::{Engine, Error, HandshakeState, Shutdown, Want};
 
+use crate::bio::AnyBio;
 use crate::schedule::Side;
 
 /// How a side closes its connection.
@@ -152,6 +153,9 @@ pub(crate) struct Fingerprint {
     rx: usize,
     tx: usize,
     buffered: usize,
+    /// What the side waits for: a turn that changes it (a want-read for
+    /// the header becomes one for the body) is progress to a strict driver.
+    wait: Option<Wait>,
 }
 
 /// Bytes read per call; small enough to exercise partial delivery.
@@ -160,11 +164,26 @@ const READ_CHUNK: usize = 4096;
 /// correct engine: each call either progresses or wants).
 const MAX_CALLS_PER_TURN: usize = 4096;
 
-pub(crate) type PairEngine = Engine<RingBio, RingBio>;
+pub(crate) type PairEngine = Engine<AnyBio, AnyBio>;
+
+/// What a side's last turn ended waiting for, as a strict driver sees it:
+/// the turn may be taken again once any of these is met.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Wait {
+    /// A call wanted to read: met once the read BIO holds this many bytes
+    /// (what it held plus `at_least`), or its end is marked.
+    read_until: Option<usize>,
+    /// A call wanted to write: met once less output than this is pending.
+    write_below: Option<usize>,
+}
 
 pub(crate) struct Peer {
     pub(crate) side: Side,
     pub(crate) engine: PairEngine,
+    /// What the last turn waits for; `None` before the first turn.
+    wait: Option<Wait>,
+    /// The wants seen in the current pass of a turn.
+    pass: Wait,
     script: Script,
     expect: usize,
     phase: Phase,
@@ -184,6 +203,8 @@ impl Peer {
         Self {
             side,
             engine,
+            wait: None,
+            pass: Wait::default(),
             script,
             expect,
             phase: Phase::Handshake,
@@ -238,6 +259,7 @@ impl Peer {
             rx: self.engine.rbio().pending(),
             tx: self.engine.pending_output(),
             buffered: self.engine.buffered(),
+            wait: self.wait,
         }
     }
 
@@ -245,12 +267,53 @@ impl Peer {
     pub(crate) fn turn(&mut self) -> Turn {
         self.turns += 1;
         let turn = self.run();
+        self.wait = Some(self.pass);
         self.last = Some(turn.clone());
         turn
     }
 
+    /// Whether a strict driver may give this side a turn: it never ran, or
+    /// what its last turn waited for has happened. An ended side is never
+    /// ready; one that is idle (it never reads and has sent everything)
+    /// waits for nothing that can come.
+    pub(crate) fn is_ready(&self) -> bool {
+        if self.is_done() {
+            return false;
+        }
+        let Some(wait) = self.wait else {
+            return true;
+        };
+        let rbio = self.engine.rbio();
+        let read_met = wait
+            .read_until
+            .is_some_and(|until| rbio.pending() >= until || rbio.is_shutdown_wr());
+        let write_met = wait
+            .write_below
+            .is_some_and(|below| self.engine.pending_output() < below);
+        read_met || write_met
+    }
+
+    /// Bytes the last turn's read want still asks for, if it wants to read.
+    pub(crate) fn read_shortfall(&self) -> Option<usize> {
+        let until = self.wait?.read_until?;
+        Some(until.saturating_sub(self.engine.rbio().pending()))
+    }
+
+    /// Notes a want a call returned in this pass.
+    fn note(&mut self, want: Want) {
+        match want {
+            Want::Read { at_least } => {
+                let until = self.engine.rbio().pending() + at_least;
+                self.pass.read_until = Some(self.pass.read_until.map_or(until, |u| u.min(until)));
+            }
+            Want::Write => self.pass.write_below = Some(self.engine.pending_output()),
+            _ => {}
+        }
+    }
+
     fn run(&mut self) -> Turn {
         for _ in 0..MAX_CALLS_PER_TURN {
+            self.pass = Wait::default();
             let step = match self.phase {
                 // The alert, if any, is in the output; the link takes it
                 // before the driver closes the transport.
@@ -266,7 +329,10 @@ impl Peer {
             match step {
                 Ok(Step::Progress) => {}
                 Ok(Step::Idle) => return Turn::Idle,
-                Err(Error::Want(want)) => return Turn::Want(want),
+                Err(Error::Want(want)) => {
+                    self.note(want);
+                    return Turn::Want(want);
+                }
                 Err(error) => {
                     self.error = Some(error);
                     self.phase = Phase::Done;
@@ -293,7 +359,10 @@ impl Peer {
                     self.sent += n;
                     progressed |= n > 0;
                 }
-                Err(Error::Want(w)) => want = Some(w),
+                Err(Error::Want(w)) => {
+                    self.note(w);
+                    want = Some(w);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -304,7 +373,10 @@ impl Peer {
                     self.shutdown_sent = true;
                     progressed = true;
                 }
-                Err(Error::Want(w)) => want = want.or(Some(w)),
+                Err(Error::Want(w)) => {
+                    self.note(w);
+                    want = want.or(Some(w));
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -325,7 +397,10 @@ impl Peer {
                     self.peer_closed = true;
                     progressed = true;
                 }
-                Err(Error::Want(w)) => want = want.or(Some(w)),
+                Err(Error::Want(w)) => {
+                    self.note(w);
+                    want = want.or(Some(w));
+                }
                 Err(e) => return Err(e),
             }
         }

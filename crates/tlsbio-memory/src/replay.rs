@@ -7,6 +7,7 @@ use std::fmt;
 use tlsbio::bio::Bio;
 use tlsbio::{Error, HandshakeState};
 
+use crate::bio::BioKind;
 use crate::harness::Endpoint;
 use crate::peer::{Peer, Turn};
 use crate::records::locate;
@@ -152,7 +153,7 @@ impl std::error::Error for Divergence {}
 pub fn replay(transcript: &Transcript, endpoint: &Endpoint) -> Result<Replayed, Box<Divergence>> {
     let side = endpoint.side();
     let (rx, tx) = transcript.capacities.of(side);
-    let engine = endpoint.engine(rx, tx).map_err(|e| {
+    let engine = endpoint.engine(BioKind::Ring, rx, tx).map_err(|e| {
         Box::new(Divergence {
             entry: 0,
             mismatch: Mismatch::Build(e),
