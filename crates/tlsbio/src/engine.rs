@@ -31,6 +31,9 @@ const SMALL_RECORD: usize = 64;
 /// rustls accepts (2^16 bytes) spread over records, plus one record.
 const MAX_STAGED_INPUT: usize = 65_536 + 4 * HEADER_LEN + MAX_WIRE_RECORD;
 
+/// rustls' bound on one handshake message, with the buffering it needs.
+const MAX_HANDSHAKE_MESSAGE: usize = 65_535;
+
 /// Steps one call may take before it must have returned. Each step either
 /// consumes input, produces output, or changes state, so a real connection
 /// needs a handful; the bound makes a hang impossible whatever rustls does.
@@ -124,8 +127,9 @@ pub struct Engine<R, W> {
     /// The last step read from `staged_in`, so bytes in the read BIO may
     /// not have been offered to rustls yet.
     stepped_on_staging: bool,
-    /// Input length at which the last [`Want::Read`] is met; `None` once
-    /// input was consumed since (the front is then unseen).
+    /// Where the first incomplete record was when the last [`Want::Read`]
+    /// was returned: every complete record before it was offered to rustls.
+    /// `None` once input was consumed since (the front is then unseen).
     want_mark: Option<usize>,
     fatal: Option<Error>,
     peer_closed: bool,
@@ -473,16 +477,22 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         if self.rbio.is_shutdown_wr() {
             return true;
         }
-        let input = self.staged_in.len() + self.rbio.pending();
-        match self.want_mark {
-            // Everything before the mark was offered to rustls already.
-            Some(mark) => input >= mark || (self.rbio.write_guarantee() == 0 && input > 0),
-            None => {
-                let staged = &self.staged_in;
-                self.rbio
-                    .read_in_place(|bytes| (0, record::front_record_complete(staged, bytes)))
-            }
+        if self.rbio.write_guarantee() == 0 && self.rbio.pending() > 0 {
+            // A full read BIO: the next call moves it into staging, and the
+            // driver cannot add anything until it does.
+            return true;
         }
+        // Complete records before `start` were offered to rustls already.
+        let start = self.want_mark.unwrap_or(0);
+        let staged = &self.staged_in;
+        self.rbio.read_in_place(|bytes| {
+            let complete = if start <= staged.len() {
+                record::front_record_complete(&staged[start..], bytes)
+            } else {
+                record::front_record_complete(&[], bytes.get(start - staged.len()..).unwrap_or(&[]))
+            };
+            (0, complete)
+        })
     }
 
     /// The least number of bytes that can make progress on the read side
@@ -589,7 +599,8 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             // Step until rustls has nothing left to emit: a TLS 1.2 server
             // stops "handshaking" before its Finished is encoded.
             match self.step(&mut Action::Drive)? {
-                Outcome::Progress => {}
+                // `step` turned an overflow into the error already.
+                Outcome::Progress | Outcome::Overflow => {}
                 Outcome::NeedInput
                 | Outcome::Idle
                 | Outcome::DataReady
@@ -635,7 +646,10 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             self.note_held();
             match outcome? {
                 Outcome::Read(n) => return Ok(n),
-                Outcome::Progress | Outcome::DataReady | Outcome::Discarded(_) => {}
+                Outcome::Progress
+                | Outcome::DataReady
+                | Outcome::Discarded(_)
+                | Outcome::Overflow => {}
                 Outcome::NeedInput | Outcome::Idle => self.need_input()?,
                 Outcome::PeerClosed | Outcome::Closed => {
                     self.peer_closed();
@@ -789,8 +803,13 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             // Application data was processed and discarded with everything
             // before it (handshake messages cannot interleave with it).
             Outcome::Read(_) | Outcome::DataReady | Outcome::Discarded(_) | Outcome::Hello => true,
-            Outcome::Progress | Outcome::Failed(_) => false,
+            Outcome::Progress | Outcome::Failed(_) | Outcome::Overflow => false,
         };
+        if let Outcome::Overflow = outcome {
+            return Err(self.fail_limit(Limit::StagedInput {
+                limit: MAX_HANDSHAKE_MESSAGE,
+            }));
+        }
         self.stats.output_staged += self.staged_out.len() as u64;
         self.note_held();
         // A failed step's output is the alert: `fail` reads it, then flushes.
@@ -833,7 +852,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             return Err(self.eof());
         }
         let needed = self.bytes_to_complete_record();
-        self.want_mark = Some(self.staged_in.len() + self.rbio.pending() + needed);
+        self.want_mark = Some(self.scan.cursor());
         Err(Error::want_read(
             needed.min(self.rbio.write_guarantee()).max(1),
         ))
@@ -1024,7 +1043,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 }
                 Outcome::PeerClosed | Outcome::Closed => self.peer_closed(),
                 Outcome::Failed(e) => return Err(self.fail(e)),
-                Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello => {}
+                Outcome::Read(_) | Outcome::Discarded(_) | Outcome::Hello | Outcome::Overflow => {}
             }
         }
         Err(self.stuck())

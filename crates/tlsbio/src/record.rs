@@ -38,6 +38,11 @@ impl Scanner {
         self.cursor = self.cursor.saturating_sub(n);
     }
 
+    /// The cursor: the offset of the first record not seen complete.
+    pub(crate) fn cursor(&self) -> usize {
+        self.cursor
+    }
+
     /// Whether the cursor is at the start: no complete record precedes it.
     pub(crate) fn is_at_start(&self) -> bool {
         self.cursor == 0

@@ -59,6 +59,10 @@ pub(crate) enum Outcome {
     Hello,
     /// rustls failed. Any alert it queued has been staged.
     Failed(rustls::Error),
+    /// The peer sent more than rustls buffers for one handshake message
+    /// (64 KiB) without completing it. No alert: rustls' own server fails
+    /// the read the same way.
+    Overflow,
 }
 
 /// What the write side should do.
@@ -439,14 +443,10 @@ fn accept(
         } else {
             match acceptor.read_tls(&mut rest) {
                 Ok(n) => n,
-                Err(e) => {
-                    // rustls' buffer bound: the peer sent more than a
-                    // handshake message can be. rustls' own server sends
-                    // no alert here either; it fails the read.
-                    return Err(Outcome::Failed(rustls::Error::General(format!(
-                        "client hello rejected: {e}"
-                    ))));
-                }
+                // rustls' buffer bound: the peer sent more than a handshake
+                // message can be. rustls' own server sends no alert here
+                // either; it fails the read.
+                Err(_) => return Err(Outcome::Overflow),
             }
         };
         *fed += read;
