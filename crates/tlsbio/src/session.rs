@@ -233,7 +233,7 @@ impl Session {
     }
 
     pub(crate) fn is_handshaking(&self) -> bool {
-        self.common().map_or(true, |c| c.is_handshaking())
+        self.common().is_none_or(|c| c.is_handshaking())
     }
 
     pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {
