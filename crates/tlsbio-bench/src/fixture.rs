@@ -68,6 +68,9 @@ pub(crate) const NAME: &str = "localhost";
 pub(crate) struct Configs {
     pub(crate) client: Arc<ClientConfig>,
     pub(crate) server: Arc<ServerConfig>,
+    /// The same configs validated once, as a tlsbio user holds them.
+    pub(crate) client_context: tlsbio::ClientContext,
+    pub(crate) server_context: tlsbio::ServerContext,
 }
 
 /// The fixtures of every scenario, and the bulk size.
@@ -196,9 +199,12 @@ fn configs(
         client.resumption = Resumption::disabled();
         server.send_tls13_tickets = 0;
     }
+    let (client, server) = (Arc::new(client), Arc::new(server));
     Configs {
-        client: Arc::new(client),
-        server: Arc::new(server),
+        client_context: tlsbio::ClientContext::new(client.clone()).expect("a valid client config"),
+        server_context: tlsbio::ServerContext::new(server.clone()).expect("a valid server config"),
+        client,
+        server,
     }
 }
 

@@ -124,9 +124,9 @@ fn run_with<B: Link>(bench: &Bench, scenario: Scenario) -> Result<Work, BenchErr
 
 /// A full (or resumed) handshake in lockstep.
 fn handshake<B: Link>(configs: &Configs, work: &mut Work) -> Result<Pair<B>, BenchError> {
-    let mut client = Engine::client(configs.client.clone(), server_name(), B::make(), B::make())
+    let mut client = Engine::client(&configs.client_context, server_name(), B::make(), B::make())
         .map_err(fail)?;
-    let mut server = Engine::server(configs.server.clone(), B::make(), B::make()).map_err(fail)?;
+    let mut server = Engine::server(&configs.server_context, B::make(), B::make());
     for _ in 0..16 {
         let c = done(client.do_handshake())?;
         cross(&mut client, &mut server, work);

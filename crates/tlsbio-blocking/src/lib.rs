@@ -16,6 +16,7 @@
 //!
 //! use tlsbio_blocking::Stream;
 //! use tlsbio_blocking::tlsbio::rustls::{ClientConfig, RootCertStore};
+//! use tlsbio_blocking::tlsbio::ClientContext;
 //!
 //! # fn main() -> std::io::Result<()> {
 //! # let roots = RootCertStore::empty();
@@ -23,7 +24,9 @@
 //!     .with_root_certificates(roots)
 //!     .with_no_client_auth();
 //! let tcp = TcpStream::connect("127.0.0.1:8443")?;
-//! let mut tls = Stream::connect(Arc::new(config), "localhost", tcp)?;
+//! // Validated once; clone it (an Arc) for every connection.
+//! let context = ClientContext::new(Arc::new(config)).map_err(std::io::Error::other)?;
+//! let mut tls = Stream::connect(&context, "localhost", tcp)?;
 //! tls.write_all(b"hello")?;
 //! let mut reply = [0u8; 5];
 //! tls.read_exact(&mut reply)?;

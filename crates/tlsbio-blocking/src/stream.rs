@@ -1,12 +1,10 @@
 //! [`Stream`]: an engine and a transport, and the loop between them.
 
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
-use tlsbio::rustls::{ClientConfig, ServerConfig};
-use tlsbio::{Engine, Error, Shutdown, Want};
+use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
 
 use crate::error::to_io;
 
@@ -41,24 +39,22 @@ pub struct Stream<S, R = VecBio, W = VecBio> {
 
 impl<S: Read + Write> Stream<S> {
     /// A client over `io` for `server_name`, with no I/O done yet.
-    pub fn client(
-        config: Arc<ClientConfig>,
-        server_name: &str,
-        io: S,
-    ) -> Result<Self, tlsbio::Error> {
-        let name = ServerName::try_from(server_name.to_owned()).map_err(|e| {
-            tlsbio::Error::Usage(tlsbio::Usage::Config(tlsbio::rustls::Error::General(
-                format!("invalid server name {server_name:?}: {e}"),
-            )))
-        })?;
-        let engine = Engine::client(config, name, VecBio::new(), VecBio::with_limit(WRITE_LIMIT))?;
+    pub fn client(context: &ClientContext, server_name: &str, io: S) -> Result<Self, ConfigError> {
+        let name = ServerName::try_from(server_name.to_owned())
+            .map_err(|_| ConfigError::InvalidServerName(server_name.to_owned()))?;
+        let engine = Engine::client(
+            context,
+            name,
+            VecBio::new(),
+            VecBio::with_limit(WRITE_LIMIT),
+        )?;
         Ok(Self::new(engine, io))
     }
 
     /// A server over `io`, with no I/O done yet.
-    pub fn server(config: Arc<ServerConfig>, io: S) -> Result<Self, tlsbio::Error> {
-        let engine = Engine::server(config, VecBio::new(), VecBio::with_limit(WRITE_LIMIT))?;
-        Ok(Self::new(engine, io))
+    pub fn server(context: &ServerContext, io: S) -> Self {
+        let engine = Engine::server(context, VecBio::new(), VecBio::with_limit(WRITE_LIMIT));
+        Self::new(engine, io)
     }
 
     /// A client that has completed its handshake over a blocking `io`.
@@ -66,15 +62,15 @@ impl<S: Read + Write> Stream<S> {
     /// On a non-blocking transport use [`client`](Self::client) and
     /// [`handshake`](Self::handshake) instead: a `WouldBlock` here would
     /// drop the half-made connection.
-    pub fn connect(config: Arc<ClientConfig>, server_name: &str, io: S) -> io::Result<Self> {
-        let mut stream = Self::client(config, server_name, io).map_err(to_io)?;
+    pub fn connect(context: &ClientContext, server_name: &str, io: S) -> io::Result<Self> {
+        let mut stream = Self::client(context, server_name, io).map_err(|e| to_io(e.into()))?;
         stream.handshake()?;
         Ok(stream)
     }
 
     /// A server that has completed its handshake over a blocking `io`.
-    pub fn accept(config: Arc<ServerConfig>, io: S) -> io::Result<Self> {
-        let mut stream = Self::server(config, io).map_err(to_io)?;
+    pub fn accept(context: &ServerContext, io: S) -> io::Result<Self> {
+        let mut stream = Self::server(context, io);
         stream.handshake()?;
         Ok(stream)
     }
@@ -87,9 +83,9 @@ impl<S: Read + Write, R: Bio, W: Bio> Stream<S, R, W> {
     /// A server made with
     /// [`Engine::server_paused`](tlsbio::Engine::server_paused) makes calls
     /// fail with an error whose [`tls_error`](crate::tls_error) is
-    /// `Error::Want(Want::ClientHello)`: inspect
-    /// `engine().client_hello()`, call `engine_mut().resume(config)`, and
-    /// call again.
+    /// `Error::Want(Want::ClientHello)`: choose with
+    /// `engine_mut().accepted()` and
+    /// [`Accepted::choose`](tlsbio::Accepted::choose), and call again.
     pub fn new(engine: Engine<R, W>, io: S) -> Self {
         Self { engine, io }
     }
@@ -130,7 +126,7 @@ impl<S: Read + Write, R: Bio, W: Bio> Stream<S, R, W> {
     }
 
     /// The engine, for calls the stream does not wrap (`key_update`,
-    /// `resume`). Drive the result with [`flush`](Write::flush).
+    /// `accepted`). Send their output with [`flush`](Write::flush).
     pub fn engine_mut(&mut self) -> &mut Engine<R, W> {
         &mut self.engine
     }

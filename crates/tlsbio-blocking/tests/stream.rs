@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use tlsbio::bio::Bio;
 use tlsbio::rustls::{AlertDescription, ClientConfig, ServerConfig};
-use tlsbio::{Error, Shutdown};
+use tlsbio::{ClientContext, Error, ServerContext, Shutdown};
 use tlsbio_blocking::{tls_error, tlsbio, Stream};
 use tlsbio_memory::deterministic::DeterministicPki;
 
 /// Every test gives up after this long instead of hanging CI.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-fn configs(seed: u64) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+fn configs(seed: u64) -> (ClientContext, ServerContext) {
     let pki = DeterministicPki::new(seed, &["localhost"]);
     let client = ClientConfig::builder()
         .with_root_certificates(pki.roots())
@@ -25,7 +25,10 @@ fn configs(seed: u64) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
         .with_no_client_auth()
         .with_single_cert(pki.chain(), pki.key())
         .unwrap();
-    (Arc::new(client), Arc::new(server))
+    (
+        ClientContext::new(Arc::new(client)).unwrap(),
+        ServerContext::new(Arc::new(server)).unwrap(),
+    )
 }
 
 /// A connected TCP pair on 127.0.0.1 with timeouts set.
@@ -46,9 +49,9 @@ fn pattern(len: usize) -> Vec<u8> {
 
 /// A server thread that echoes until the client's close_notify, then
 /// closes its side too.
-fn spawn_echo(server: Arc<ServerConfig>, tcp: TcpStream) -> thread::JoinHandle<io::Result<u64>> {
+fn spawn_echo(server: ServerContext, tcp: TcpStream) -> thread::JoinHandle<io::Result<u64>> {
     thread::spawn(move || {
-        let mut tls = Stream::accept(server, tcp)?;
+        let mut tls = Stream::accept(&server, tcp)?;
         let mut echoed = 0u64;
         let mut buf = vec![0u8; 32 * 1024];
         loop {
@@ -71,7 +74,7 @@ fn tcp_echo_round_trips_a_megabyte_and_closes_cleanly() {
     let (client_tcp, server_tcp) = tcp_pair();
     let server = spawn_echo(server_config, server_tcp);
 
-    let mut tls = Stream::connect(client_config, "localhost", client_tcp).unwrap();
+    let mut tls = Stream::connect(&client_config, "localhost", client_tcp).unwrap();
     assert!(!tls.engine().is_handshaking());
     let data = pattern(1 << 20);
     let mut back = vec![0u8; 64 * 1024];
@@ -97,12 +100,12 @@ fn works_over_a_unix_socket_pair() {
     a.set_read_timeout(Some(TIMEOUT)).unwrap();
     b.set_read_timeout(Some(TIMEOUT)).unwrap();
     let server = thread::spawn(move || {
-        let mut tls = Stream::accept(server_config, b).unwrap();
+        let mut tls = Stream::accept(&server_config, b).unwrap();
         let mut got = Vec::new();
         tls.read_to_end(&mut got).unwrap();
         got
     });
-    let mut tls = Stream::connect(client_config, "localhost", a).unwrap();
+    let mut tls = Stream::connect(&client_config, "localhost", a).unwrap();
     tls.write_all(b"over a unix socket").unwrap();
     assert_eq!(tls.shutdown().unwrap(), Shutdown::Sent);
     assert_eq!(server.join().unwrap(), b"over a unix socket");
@@ -126,8 +129,8 @@ fn non_blocking_sockets_lose_nothing_across_would_block() {
     let (client_tcp, server_tcp) = tcp_pair();
     client_tcp.set_nonblocking(true).unwrap();
     server_tcp.set_nonblocking(true).unwrap();
-    let mut client = Stream::client(client_config, "localhost", client_tcp).unwrap();
-    let mut server = Stream::server(server_config, server_tcp).unwrap();
+    let mut client = Stream::client(&client_config, "localhost", client_tcp).unwrap();
+    let mut server = Stream::server(&server_config, server_tcp);
 
     // One thread plays both sides. The client writes 8 MiB, far more than
     // the kernel buffers hold, while the server reads in small bites, so
@@ -177,13 +180,13 @@ fn eof_without_close_notify_is_unexpected_eof_after_the_data() {
     let (client_config, server_config) = configs(4);
     let (client_tcp, server_tcp) = tcp_pair();
     let server = thread::spawn(move || {
-        let mut tls = Stream::accept(server_config, server_tcp).unwrap();
+        let mut tls = Stream::accept(&server_config, server_tcp).unwrap();
         tls.write_all(b"all of it").unwrap();
         tls.flush().unwrap();
         // Close the socket without close_notify: a truncation attack.
         drop(tls.into_inner());
     });
-    let mut tls = Stream::connect(client_config, "localhost", client_tcp).unwrap();
+    let mut tls = Stream::connect(&client_config, "localhost", client_tcp).unwrap();
     let mut got = [0u8; 9];
     tls.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"all of it");
@@ -205,7 +208,7 @@ fn a_read_timeout_surfaces_and_the_retry_resumes_mid_record() {
     let (client_tcp, server_tcp) = tcp_pair();
     let (go, wait) = mpsc::channel::<()>();
     let server = thread::spawn(move || {
-        let mut tls = Stream::accept(server_config, server_tcp).unwrap();
+        let mut tls = Stream::accept(&server_config, server_tcp).unwrap();
         // Encrypt one record and send only its first half.
         assert_eq!(tls.engine_mut().write(b"late but whole").unwrap(), 14);
         let record = tls.engine_mut().pop_output().unwrap();
@@ -215,7 +218,7 @@ fn a_read_timeout_surfaces_and_the_retry_resumes_mid_record() {
         tls.get_mut().write_all(&record[n / 2..]).unwrap();
         wait.recv().unwrap();
     });
-    let mut tls = Stream::connect(client_config, "localhost", client_tcp).unwrap();
+    let mut tls = Stream::connect(&client_config, "localhost", client_tcp).unwrap();
     tls.get_ref()
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -241,8 +244,8 @@ fn a_read_timeout_surfaces_and_the_retry_resumes_mid_record() {
 fn a_certificate_for_another_name_fails_both_sides_with_the_alert() {
     let (client_config, server_config) = configs(6);
     let (client_tcp, server_tcp) = tcp_pair();
-    let server = thread::spawn(move || Stream::accept(server_config, server_tcp).unwrap_err());
-    let err = Stream::connect(client_config, "other.example", client_tcp).unwrap_err();
+    let server = thread::spawn(move || Stream::accept(&server_config, server_tcp).unwrap_err());
+    let err = Stream::connect(&client_config, "other.example", client_tcp).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     let Some(Error::Protocol(p)) = tls_error(&err) else {
         panic!("not a protocol error: {err:?}");
@@ -274,7 +277,7 @@ fn write_after_shutdown_is_broken_pipe_and_reads_still_work() {
     let (client_config, server_config) = configs(8);
     let (client_tcp, server_tcp) = tcp_pair();
     let server = thread::spawn(move || {
-        let mut tls = Stream::accept(server_config, server_tcp).unwrap();
+        let mut tls = Stream::accept(&server_config, server_tcp).unwrap();
         let mut got = Vec::new();
         tls.read_to_end(&mut got).unwrap();
         // Half-close: the client's side is closed, ours is still open.
@@ -282,7 +285,7 @@ fn write_after_shutdown_is_broken_pipe_and_reads_still_work() {
         tls.shutdown().unwrap();
         got
     });
-    let mut tls = Stream::connect(client_config, "localhost", client_tcp).unwrap();
+    let mut tls = Stream::connect(&client_config, "localhost", client_tcp).unwrap();
     tls.write_all(b"request").unwrap();
     assert_eq!(tls.shutdown().unwrap(), Shutdown::Sent);
     let err = tls.write(b"more").unwrap_err();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use tlsbio::rustls::ClientConfig;
-use tlsbio::Shutdown;
+use tlsbio::{ClientContext, Shutdown};
 use tlsbio_blocking::{tls_error, Stream};
 
 use crate::{pem, summary, Result};
@@ -60,7 +60,7 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
         .ok_or_else(|| format!("{:?}: expected HOST:PORT", args.address))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = args.sni.clone().unwrap_or_else(|| host.to_string());
-    let config = Arc::new(config(args)?);
+    let config = ClientContext::new(Arc::new(config(args)?)).map_err(|e| e.to_string())?;
 
     let mut tls = connect(args, &config, &name)?;
     if args.reconnect {
@@ -95,7 +95,7 @@ fn config(args: &ClientArgs) -> Result<ClientConfig> {
 }
 
 /// TCP connect and TLS handshake, then the summary on stderr.
-fn connect(args: &ClientArgs, config: &Arc<ClientConfig>, name: &str) -> Result<Stream<TcpStream>> {
+fn connect(args: &ClientArgs, config: &ClientContext, name: &str) -> Result<Stream<TcpStream>> {
     let address = &args.address;
     let addr = address
         .to_socket_addrs()
@@ -107,7 +107,7 @@ fn connect(args: &ClientArgs, config: &Arc<ClientConfig>, name: &str) -> Result<
     tcp.set_read_timeout(Some(CONNECT_TIMEOUT))
         .and_then(|()| tcp.set_write_timeout(Some(CONNECT_TIMEOUT)))
         .map_err(|e| format!("cannot set socket timeouts: {e}"))?;
-    let mut tls = Stream::client(config.clone(), name, tcp).map_err(|e| e.to_string())?;
+    let mut tls = Stream::client(config, name, tcp).map_err(|e| e.to_string())?;
     tls.handshake()
         .map_err(|e| failure(&format!("handshake with {address}"), &e))?;
     eprintln!("connected to {address} (sni {name})");

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tlsbio::rustls::server::WebPkiClientVerifier;
 use tlsbio::rustls::ServerConfig;
+use tlsbio::ServerContext;
 use tlsbio_mio::mio::{Events, Poll, Token};
 use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
 
@@ -76,7 +77,8 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let config = Arc::new(config(args, local.port())?);
+    let config = ServerContext::new(Arc::new(config(args, local.port())?))
+        .map_err(|e| format!("cannot use the server configuration: {e}"))?;
     let limits = Limits {
         capacities: Capacities::default(),
         handshake_timeout: HANDSHAKE_TIMEOUT,

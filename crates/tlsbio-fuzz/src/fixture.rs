@@ -10,7 +10,7 @@ use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::version::{TLS12, TLS13};
 use tlsbio::rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
-use tlsbio::Engine;
+use tlsbio::{ClientContext, Engine, ServerContext};
 use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, Rewindable};
 use tlsbio_memory::{Dir, Endpoint, Harness, Schedule, Script, Side};
 
@@ -100,14 +100,17 @@ impl Fixture {
 
     /// A fresh client engine (`which` picks the random stream).
     pub(crate) fn client<R: Bio, W: Bio>(&self, which: usize, rbio: R, wbio: W) -> Engine<R, W> {
-        Engine::client(self.clients[which].fresh(), server_name(), rbio, wbio)
+        let context = ClientContext::new(self.clients[which].fresh())
+            .expect("the fixture's client config is valid");
+        Engine::client(&context, server_name(), rbio, wbio)
             .expect("the fixture's client config is valid")
     }
 
     /// A fresh server engine (`which` picks the random stream).
     pub(crate) fn server<R: Bio, W: Bio>(&self, which: usize, rbio: R, wbio: W) -> Engine<R, W> {
-        Engine::server(self.servers[which].fresh(), rbio, wbio)
-            .expect("the fixture's server config is valid")
+        let context = ServerContext::new(self.servers[which].fresh())
+            .expect("the fixture's server config is valid");
+        Engine::server(&context, rbio, wbio)
     }
 
     /// Fresh endpoints for the pair harness.

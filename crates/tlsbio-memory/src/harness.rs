@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tlsbio::bio::Bio;
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::{ClientConfig, ServerConfig};
-use tlsbio::{Engine, Error};
+use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext};
 
 use crate::bio::{AnyBio, BioKind};
 use crate::peer::{Peer, Script, SideReport, Turn};
@@ -31,11 +31,8 @@ pub enum Endpoint {
 impl Endpoint {
     /// A client endpoint; `server_name` must be a DNS name or IP address.
     pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
-        let server_name = ServerName::try_from(server_name.to_string()).map_err(|_| {
-            tlsbio::Usage::Config(tlsbio::rustls::Error::General(format!(
-                "{server_name:?} is not a DNS name or IP address"
-            )))
-        })?;
+        let server_name = ServerName::try_from(server_name.to_string())
+            .map_err(|_| ConfigError::InvalidServerName(server_name.to_string()))?;
         Ok(Self::Client {
             config,
             server_name,
@@ -56,14 +53,23 @@ impl Endpoint {
         rx: usize,
         tx: usize,
     ) -> Result<Engine<AnyBio, AnyBio>, Error> {
+        // A harness makes one connection per side, so validating the
+        // config here is validating it once.
         let (rbio, wbio) = (kind.make(rx), kind.make(tx));
-        match self {
+        Ok(match self {
             Self::Client {
                 config,
                 server_name,
-            } => Engine::client(config.clone(), server_name.clone(), rbio, wbio),
-            Self::Server(config) => Engine::server(config.clone(), rbio, wbio),
-        }
+            } => Engine::client(
+                &ClientContext::new(config.clone())?,
+                server_name.clone(),
+                rbio,
+                wbio,
+            )?,
+            Self::Server(config) => {
+                Engine::server(&ServerContext::new(config.clone())?, rbio, wbio)
+            }
+        })
     }
 }
 

@@ -169,7 +169,7 @@ fn mio_server(listener: std::net::TcpListener, config: Arc<ServerConfig>, stop: 
     let mut poll = Poll::new().unwrap();
     let mut server = Server::from_std(
         listener,
-        config,
+        tlsbio::ServerContext::new(config).unwrap(),
         Limits::default(),
         poll.registry(),
         LISTENER,

@@ -15,6 +15,7 @@ use mio::{Events, Poll, Token};
 use tlsbio_mio::tlsbio::rustls::pki_types::pem::PemObject;
 use tlsbio_mio::tlsbio::rustls::pki_types::CertificateDer;
 use tlsbio_mio::tlsbio::rustls::{ClientConfig, RootCertStore};
+use tlsbio_mio::tlsbio::ClientContext;
 use tlsbio_mio::Connection;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,7 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_no_client_auth();
 
     let mut poll = Poll::new()?;
-    let mut conn = Connection::connect(Arc::new(config), "localhost", addr.parse()?, Token(0))?;
+    let context = ClientContext::new(Arc::new(config))?;
+    let mut conn = Connection::connect(&context, "localhost", addr.parse()?, Token(0))?;
     conn.register(poll.registry())?;
     let mut events = Events::with_capacity(16);
     let (mut sent, mut received, mut closing) = (0, 0, false);

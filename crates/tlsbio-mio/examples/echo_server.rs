@@ -19,6 +19,7 @@ use std::time::Instant;
 use mio::{Events, Poll, Token};
 use tlsbio_mio::tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio_mio::tlsbio::rustls::ServerConfig;
+use tlsbio_mio::tlsbio::ServerContext;
 use tlsbio_mio::{Limits, Server};
 
 const LISTENER: Token = Token(0);
@@ -39,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut poll = Poll::new()?;
     let mut server = Server::bind(
         addr,
-        Arc::new(config),
+        ServerContext::new(Arc::new(config))?,
         Limits::default(),
         poll.registry(),
         LISTENER,

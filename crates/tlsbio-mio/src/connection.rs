@@ -2,7 +2,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use mio::event::Event;
@@ -10,8 +9,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
-use tlsbio::rustls::{ClientConfig, ServerConfig};
-use tlsbio::{Engine, Error, Shutdown, Want};
+use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
 
 /// The contiguous room a socket read asks the read BIO for: a whole
 /// record, so that one syscall can bring one in (a smaller tail would mean
@@ -82,14 +80,13 @@ pub enum AbortReason {
 /// will not come.
 ///
 /// ```no_run
-/// use std::sync::Arc;
 /// use mio::{Events, Interest, Poll, Token};
 /// use tlsbio_mio::Connection;
-/// # fn config() -> Arc<tlsbio_mio::tlsbio::rustls::ClientConfig> { unimplemented!() }
+/// # fn context() -> tlsbio_mio::tlsbio::ClientContext { unimplemented!() }
 ///
 /// let mut poll = Poll::new()?;
 /// let addr = "127.0.0.1:8443".parse().unwrap();
-/// let mut conn = Connection::connect(config(), "localhost", addr, Token(0))?;
+/// let mut conn = Connection::connect(&context(), "localhost", addr, Token(0))?;
 /// conn.register(poll.registry())?;
 /// let mut events = Events::with_capacity(16);
 /// let (mut buf, mut greeted) = ([0u8; 4096], false);
@@ -149,30 +146,26 @@ pub struct ConnectionStats {
 impl Connection {
     /// A server connection on an accepted socket.
     pub fn server(
-        config: Arc<ServerConfig>,
+        context: &ServerContext,
         socket: TcpStream,
         token: Token,
         capacities: Capacities,
-    ) -> Result<Self, Error> {
+    ) -> Self {
         let (rbio, wbio) = bios(capacities);
-        Ok(Self::new(
-            Engine::server(config, rbio, wbio)?,
-            socket,
-            token,
-        ))
+        Self::new(Engine::server(context, rbio, wbio), socket, token)
     }
 
     /// A client connection on a socket that is connecting (or connected).
     pub fn client(
-        config: Arc<ClientConfig>,
+        context: &ClientContext,
         server_name: ServerName<'static>,
         socket: TcpStream,
         token: Token,
         capacities: Capacities,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ConfigError> {
         let (rbio, wbio) = bios(capacities);
         Ok(Self::new(
-            Engine::client(config, server_name, rbio, wbio)?,
+            Engine::client(context, server_name, rbio, wbio)?,
             socket,
             token,
         ))
@@ -182,7 +175,7 @@ impl Connection {
     /// client connection on it, with the default capacities. `server_name` is checked against
     /// the certificate and sent as SNI.
     pub fn connect(
-        config: Arc<ClientConfig>,
+        context: &ClientContext,
         server_name: &str,
         addr: SocketAddr,
         token: Token,
@@ -196,13 +189,8 @@ impl Connection {
         let socket = TcpStream::connect(addr)?;
         // See `Server::accept`: Nagle would delay each flight's tail.
         socket.set_nodelay(true)?;
-        Ok(Self::client(
-            config,
-            name,
-            socket,
-            token,
-            Capacities::default(),
-        )?)
+        Self::client(context, name, socket, token, Capacities::default())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
     }
 }
 

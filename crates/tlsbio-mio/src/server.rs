@@ -4,12 +4,11 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
-use tlsbio::rustls::ServerConfig;
+use tlsbio::ServerContext;
 
 use crate::{Capacities, Connection};
 
@@ -53,7 +52,7 @@ impl Default for Limits {
 pub struct Server {
     listener: TcpListener,
     token: Token,
-    config: Arc<ServerConfig>,
+    context: ServerContext,
     limits: Limits,
     connections: HashMap<Token, Connection>,
     /// Handshake deadlines, earliest first. Entries for connections that
@@ -68,20 +67,20 @@ impl Server {
     /// tokens after it.
     pub fn bind(
         addr: SocketAddr,
-        config: Arc<ServerConfig>,
+        context: ServerContext,
         limits: Limits,
         registry: &Registry,
         token: Token,
     ) -> io::Result<Self> {
         let listener = std::net::TcpListener::bind(addr)?;
-        Self::from_std(listener, config, limits, registry, token)
+        Self::from_std(listener, context, limits, registry, token)
     }
 
     /// Serves on a listener bound elsewhere (by a supervisor, or before
     /// the config could be made); it is made non-blocking here.
     pub fn from_std(
         listener: std::net::TcpListener,
-        config: Arc<ServerConfig>,
+        context: ServerContext,
         limits: Limits,
         registry: &Registry,
         token: Token,
@@ -92,7 +91,7 @@ impl Server {
         Ok(Self {
             listener,
             token,
-            config,
+            context,
             limits,
             connections: HashMap::new(),
             deadlines: BinaryHeap::new(),
@@ -140,9 +139,7 @@ impl Server {
                 }
             }
             let token = self.free_token();
-            let mut conn =
-                Connection::server(self.config.clone(), socket, token, self.limits.capacities)
-                    .map_err(io::Error::from)?;
+            let mut conn = Connection::server(&self.context, socket, token, self.limits.capacities);
             let deadline = now + self.limits.handshake_timeout;
             conn.set_handshake_deadline(Some(deadline));
             self.deadlines.push(Reverse((deadline, token)));

@@ -27,7 +27,7 @@ fn connect(server: &EchoServer) -> tlsbio_blocking::Stream<TcpStream> {
     let (client, _) = configs();
     let tcp = TcpStream::connect(server.addr).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    tlsbio_blocking::Stream::connect(client, "localhost", tcp).unwrap()
+    tlsbio_blocking::Stream::connect(&client, "localhost", tcp).unwrap()
 }
 
 #[test]

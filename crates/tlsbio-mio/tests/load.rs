@@ -40,7 +40,7 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
             let tcp = TcpStream::connect(addr).unwrap();
             tcp.set_write_timeout(Some(Duration::from_millis(500)))
                 .unwrap();
-            let mut tls = tlsbio_blocking::Stream::connect(config, "localhost", tcp).unwrap();
+            let mut tls = tlsbio_blocking::Stream::connect(&config, "localhost", tcp).unwrap();
             let chunk = vec![7u8; 64 * 1024];
             let mut written = 0usize;
             while written < 256 << 20 {

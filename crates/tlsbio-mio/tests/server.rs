@@ -35,7 +35,7 @@ fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         // Handshaken, then kept open until the test ends.
-        tlsbio_blocking::Stream::connect(client_config, "localhost", tcp).unwrap()
+        tlsbio_blocking::Stream::connect(&client_config, "localhost", tcp).unwrap()
     });
     let _silent = TcpStream::connect(addr).unwrap();
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio::rustls::{ClientConfig, RootCertStore, ServerConfig};
-use tlsbio::{Engine, Error};
+use tlsbio::{ClientContext, Engine, Error, ServerContext};
 
 type Side = Engine<VecBio, VecBio>;
 
@@ -27,12 +27,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let start = Instant::now();
     let mut client = Engine::client(
-        Arc::new(client_config),
+        &ClientContext::new(Arc::new(client_config))?,
         "localhost".try_into()?,
         VecBio::new(),
         VecBio::new(),
     )?;
-    let mut server = Engine::server(Arc::new(server_config), VecBio::new(), VecBio::new())?;
+    let mut server = Engine::server(
+        &ServerContext::new(Arc::new(server_config))?,
+        VecBio::new(),
+        VecBio::new(),
+    );
 
     println!("client                                  server");
     for round in 1..=10 {

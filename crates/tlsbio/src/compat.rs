@@ -8,7 +8,7 @@
 //! ```
 //! use tlsbio::bio::VecBio;
 //! use tlsbio::compat::{Ssl, SSL_ERROR_WANT_READ};
-//! use tlsbio::Engine;
+//! use tlsbio::{ClientContext, Engine};
 //!
 //! # fn tlsbio_doc_configs() -> (std::sync::Arc<tlsbio::rustls::ClientConfig>, std::sync::Arc<tlsbio::rustls::ServerConfig>) {
 //! #     use tlsbio::rustls::{pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer}, ClientConfig, RootCertStore, ServerConfig};
@@ -22,7 +22,8 @@
 //! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
 //! # }
 //! # let (client_config, _) = tlsbio_doc_configs();
-//! let engine = Engine::client(client_config, "localhost".try_into().unwrap(),
+//! let context = ClientContext::new(client_config).unwrap();
+//! let engine = Engine::client(&context, "localhost".try_into().unwrap(),
 //!                             VecBio::new(), VecBio::new()).unwrap();
 //! let mut ssl = Ssl::new(engine);
 //! let ret = ssl.connect(); // ClientHello is now in the write BIO

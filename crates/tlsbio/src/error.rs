@@ -16,6 +16,7 @@ use crate::Want;
 /// | [`Protocol`](Error::Protocol) | `SSL_ERROR_SSL` | yes |
 /// | [`Limit`](Error::Limit) | `SSL_ERROR_SSL` | yes |
 /// | [`Usage`](Error::Usage) | `SSL_ERROR_SSL` (API misuse) | no |
+/// | [`Config`](Error::Config) | `SSL_ERROR_SSL` (no connection was made) | — |
 ///
 /// Fatal errors are *sticky*: every later call returns the same error. When
 /// a fatal error is returned, any alert it caused is already in the write
@@ -51,6 +52,10 @@ pub enum Error {
     /// The call is not valid in the engine's current state. Nothing changed;
     /// the connection is still usable.
     Usage(Usage),
+    /// A context or connection could not be made ([`ConfigError`]); there
+    /// is no connection to use. Only constructors (and
+    /// [`Accepted::choose`](crate::Accepted::choose)) return it.
+    Config(ConfigError),
 }
 
 impl Error {
@@ -96,6 +101,7 @@ impl fmt::Display for Error {
             Self::Protocol(e) => e.fmt(f),
             Self::Limit(l) => l.fmt(f),
             Self::Usage(u) => u.fmt(f),
+            Self::Config(c) => c.fmt(f),
         }
     }
 }
@@ -104,6 +110,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Protocol(e) => Some(&e.error),
+            Self::Config(ConfigError::Rustls(e)) => Some(e),
             _ => None,
         }
     }
@@ -119,7 +126,7 @@ impl From<Error> for std::io::Error {
     /// | `Protocol`, `Limit::StagedInput` | `InvalidData` |
     /// | `Limit::Steps` (a tlsbio bug) | `Other` |
     /// | `Usage::WriteAfterShutdown` | `BrokenPipe` |
-    /// | other `Usage` | `InvalidInput` |
+    /// | other `Usage`, `Config` | `InvalidInput` |
     /// | `ZeroReturn` (a call needed the peer to stay) | `ConnectionAborted` |
     /// | `Want::Read` / `Want::Write` | `WouldBlock` |
     /// | `Want::ClientHello` | `Other` |
@@ -130,7 +137,7 @@ impl From<Error> for std::io::Error {
             Error::Protocol(_) | Error::Limit(Limit::StagedInput { .. }) => ErrorKind::InvalidData,
             Error::Limit(_) => ErrorKind::Other,
             Error::Usage(Usage::WriteAfterShutdown) => ErrorKind::BrokenPipe,
-            Error::Usage(_) => ErrorKind::InvalidInput,
+            Error::Usage(_) | Error::Config(_) => ErrorKind::InvalidInput,
             Error::ZeroReturn => ErrorKind::ConnectionAborted,
             Error::Want(Want::Read { .. } | Want::Write) => ErrorKind::WouldBlock,
             Error::Want(_) => ErrorKind::Other,
@@ -160,6 +167,12 @@ impl Error {
 impl From<Want> for Error {
     fn from(w: Want) -> Self {
         Self::Want(w)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(c: ConfigError) -> Self {
+        Self::Config(c)
     }
 }
 
@@ -266,15 +279,8 @@ pub enum Usage {
     WriteAfterShutdown,
     /// The call needs a completed handshake (key update, shutdown).
     HandshakeNotComplete,
-    /// `resume` on an engine that is not paused at a ClientHello.
-    NotPaused,
     /// Key update is a TLS 1.3 feature.
     KeyUpdateNeedsTls13,
-    /// The rustls configuration was rejected when the connection was made.
-    Config(rustls::Error),
-    /// 0-RTT early data is not supported yet: set `max_early_data_size` to 0
-    /// (server) or leave `enable_early_data` off (client).
-    EarlyDataUnsupported,
 }
 
 impl fmt::Display for Usage {
@@ -286,17 +292,46 @@ impl fmt::Display for Usage {
             Self::HandshakeNotComplete => {
                 f.write_str("handshake not complete: call do_handshake until it returns Ok")
             }
-            Self::NotPaused => {
-                f.write_str("resume called on an engine that is not paused at a client hello")
-            }
             Self::KeyUpdateNeedsTls13 => {
                 f.write_str("key update needs tls 1.3; this connection negotiated tls 1.2")
             }
-            Self::Config(e) => write!(f, "rustls rejected the configuration: {e}"),
+        }
+    }
+}
+
+/// Why a context or connection could not be made.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// rustls rejected the configuration.
+    Rustls(rustls::Error),
+    /// 0-RTT early data is not supported yet.
+    EarlyDataUnsupported,
+    /// The server name is neither a DNS name nor an IP address.
+    InvalidServerName(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rustls(e) => write!(f, "rustls rejected the configuration: {e}"),
             Self::EarlyDataUnsupported => f.write_str(
-                "0-rtt early data is not supported: set max_early_data_size = 0 / \
-                 enable_early_data = false",
+                "0-rtt early data is not supported yet: set max_early_data_size = 0 (server) \
+                 or enable_early_data = false (client)",
             ),
+            Self::InvalidServerName(name) => write!(
+                f,
+                "{name:?} is not a dns name or ip address; give the name the certificate is for"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Rustls(e) => Some(e),
+            _ => None,
         }
     }
 }

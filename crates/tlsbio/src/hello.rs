@@ -6,9 +6,11 @@ use rustls::{CipherSuite, SignatureScheme};
 /// copied out of rustls so that the caller can decide later, on another
 /// task, without borrowing the engine.
 ///
-/// Returned by [`Engine::client_hello`](crate::Engine::client_hello) while
+/// Shown by [`Accepted::client_hello`](crate::Accepted::client_hello) while
 /// a server built with [`Engine::server_paused`](crate::Engine::server_paused)
-/// is paused (the `SSL_CTX_set_client_hello_cb` analogue).
+/// is paused (the `SSL_CTX_set_client_hello_cb` analogue), and by
+/// [`Engine::client_hello`](crate::Engine::client_hello) on any server
+/// once read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientHello {
     server_name: Option<String>,
@@ -18,6 +20,17 @@ pub struct ClientHello {
 }
 
 impl ClientHello {
+    /// An empty ClientHello, for a handle that somehow lost its own.
+    pub(crate) fn empty() -> &'static Self {
+        static EMPTY: ClientHello = ClientHello {
+            server_name: None,
+            alpn: Vec::new(),
+            cipher_suites: Vec::new(),
+            signature_schemes: Vec::new(),
+        };
+        &EMPTY
+    }
+
     pub(crate) fn from_rustls(hello: &rustls::server::ClientHello<'_>) -> Self {
         Self {
             server_name: hello.server_name().map(str::to_owned),

@@ -14,7 +14,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use tlsbio::bio::{Bio, VecBio};
-//! use tlsbio::{Engine, Error, Want};
+//! use tlsbio::{ClientContext, Engine, Error, ServerContext, Want};
 //!
 //! # fn tlsbio_doc_configs() -> (std::sync::Arc<tlsbio::rustls::ClientConfig>, std::sync::Arc<tlsbio::rustls::ServerConfig>) {
 //! #     use tlsbio::rustls::{pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer}, ClientConfig, RootCertStore, ServerConfig};
@@ -28,13 +28,16 @@
 //! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
 //! # }
 //! let (client_config, server_config) = tlsbio_doc_configs();
+//! // Contexts are validated once and shared by every connection.
+//! let client_context = ClientContext::new(client_config)?;
+//! let server_context = ServerContext::new(server_config)?;
 //! let mut client = Engine::client(
-//!     client_config,
+//!     &client_context,
 //!     "localhost".try_into().unwrap(),
 //!     VecBio::new(),
 //!     VecBio::new(),
 //! )?;
-//! let mut server = Engine::server(server_config, VecBio::new(), VecBio::new())?;
+//! let mut server = Engine::server(&server_context, VecBio::new(), VecBio::new());
 //!
 //! // The driver: run each side; whatever a side wrote, hand to the other.
 //! // (`pop_output` is the engine's one output path.)
@@ -106,18 +109,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accepted;
 pub mod bio;
+mod close;
 pub mod compat;
+mod context;
 mod engine;
 mod error;
+mod held;
 mod hello;
+mod input;
+mod output;
 mod record;
 mod session;
 mod state;
 mod want;
 
-pub use engine::{Engine, EngineStats, Options, Shutdown};
-pub use error::{AlertSent, Error, Limit, ProtocolError, Usage};
+pub use accepted::Accepted;
+pub use close::Shutdown;
+pub use context::{ClientContext, ServerContext};
+pub use engine::{Engine, EngineStats, Options};
+pub use error::{AlertSent, ConfigError, Error, Limit, ProtocolError, Usage};
 pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};
 pub use want::Want;

@@ -43,11 +43,6 @@ impl Scanner {
         self.cursor
     }
 
-    /// Whether the cursor is at the start: no complete record precedes it.
-    pub(crate) fn is_at_start(&self) -> bool {
-        self.cursor == 0
-    }
-
     /// Forgets all positions (the buffer was emptied or replaced).
     pub(crate) fn reset(&mut self) {
         self.cursor = 0;

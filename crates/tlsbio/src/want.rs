@@ -32,9 +32,9 @@ pub enum Want {
     Write,
     /// `SSL_ERROR_WANT_CLIENT_HELLO_CB`: a server built with
     /// [`Engine::server_paused`](crate::Engine::server_paused) has read the
-    /// ClientHello. Inspect it with
-    /// [`Engine::client_hello`](crate::Engine::client_hello) and continue
-    /// with [`Engine::resume`](crate::Engine::resume).
+    /// ClientHello. Take the [`Accepted`](crate::Accepted) handle from
+    /// [`Engine::accepted`](crate::Engine::accepted), look at its
+    /// ClientHello, and [`choose`](crate::Accepted::choose) a context.
     ClientHello,
 }
 
@@ -47,7 +47,7 @@ impl fmt::Display for Want {
             ),
             Self::Write => f.write_str("want write: send pending output, then call again"),
             Self::ClientHello => f.write_str(
-                "want client hello: inspect the client hello and resume with a server config",
+                "want client hello: take engine.accepted() and choose a server context",
             ),
         }
     }

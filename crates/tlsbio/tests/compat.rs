@@ -10,8 +10,9 @@ use tlsbio::Engine;
 #[test]
 fn compat_codes_follow_ssl_get_error() {
     let (cc, sc) = configs(TLS13);
-    let mut client = Ssl::new(Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap());
-    let mut server = Ssl::new(Engine::server(sc, VecBio::new(), VecBio::new()).unwrap());
+    let mut client =
+        Ssl::new(Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap());
+    let mut server = Ssl::new(Engine::server(&sctx(sc), VecBio::new(), VecBio::new()));
     let shuttle = |c: &mut Ssl<VecBio, VecBio>, s: &mut Ssl<VecBio, VecBio>| {
         carry(c.engine(), s.engine(), usize::MAX, usize::MAX);
         carry(s.engine(), c.engine(), usize::MAX, usize::MAX);
@@ -43,11 +44,11 @@ fn compat_codes_follow_ssl_get_error() {
 
     // Truncation is SYSCALL, corruption is SSL.
     let (cc, sc) = configs(TLS13);
-    let mut c = Ssl::new(Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap());
+    let mut c = Ssl::new(Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap());
     c.engine().rbio_mut().shutdown_wr();
     let ret = c.connect();
     assert_eq!((ret, c.get_error(ret)), (-1, SSL_ERROR_SYSCALL));
-    let mut s = Ssl::new(Engine::server(sc, VecBio::new(), VecBio::new()).unwrap());
+    let mut s = Ssl::new(Engine::server(&sctx(sc), VecBio::new(), VecBio::new()));
     // A ClientHello with an empty body: rustls rejects it with decode_error.
     s.engine().rbio_mut().write(&[22, 3, 1, 0, 4, 1, 0, 0, 0]);
     let ret = s.accept();

@@ -34,8 +34,8 @@ fn each_version(f: impl Fn(&'static [&'static rustls::SupportedProtocolVersion],
 fn vec_bio_both_versions() {
     each_version(|v, pv| {
         let (cc, sc) = configs(v);
-        let client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
-        let server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+        let client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+        let server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
         exchange(client, server, pv, 1 << 20);
     });
 }
@@ -45,8 +45,8 @@ fn ring_bio_both_versions() {
     each_version(|v, pv| {
         let (cc, sc) = configs(v);
         let ring = || RingBio::with_capacity(40_000);
-        let client = Engine::client(cc, name(), ring(), ring()).unwrap();
-        let server = Engine::server(sc, ring(), ring()).unwrap();
+        let client = Engine::client(&cctx(cc), name(), ring(), ring()).unwrap();
+        let server = Engine::server(&sctx(sc), ring(), ring());
         exchange(client, server, pv, 7_000);
     });
 }
@@ -56,8 +56,8 @@ fn bytes_bio_both_versions() {
     each_version(|v, pv| {
         let (cc, sc) = configs(v);
         let b = || BytesBio::with_limit(1 << 20);
-        let client = Engine::client(cc, name(), b(), b()).unwrap();
-        let server = Engine::server(sc, b(), b()).unwrap();
+        let client = Engine::client(&cctx(cc), name(), b(), b()).unwrap();
+        let server = Engine::server(&sctx(sc), b(), b());
         exchange(client, server, pv, 1 << 20);
     });
 }
@@ -68,8 +68,8 @@ fn bio_pair_both_versions() {
         let (cc, sc) = configs(v);
         let (c_engine, mut c_net) = pair(20_000, 20_000);
         let (s_engine, mut s_net) = pair(20_000, 20_000);
-        let mut client = Engine::client(cc, name(), c_engine.rd, c_engine.wr).unwrap();
-        let mut server = Engine::server(sc, s_engine.rd, s_engine.wr).unwrap();
+        let mut client = Engine::client(&cctx(cc), name(), c_engine.rd, c_engine.wr).unwrap();
+        let mut server = Engine::server(&sctx(sc), s_engine.rd, s_engine.wr);
         // The driver holds the network halves and shuttles between them.
         let mut steps = 0;
         loop {
@@ -97,8 +97,8 @@ fn sync_pair_engine_moves_between_threads() {
     let (cc, sc) = configs(TLS13);
     let (c_engine, mut c_net) = sync_pair(20_000, 20_000);
     let (s_engine, mut s_net) = sync_pair(20_000, 20_000);
-    let client = Engine::client(cc, name(), c_engine.rd, c_engine.wr).unwrap();
-    let server = Engine::server(sc, s_engine.rd, s_engine.wr).unwrap();
+    let client = Engine::client(&cctx(cc), name(), c_engine.rd, c_engine.wr).unwrap();
+    let server = Engine::server(&sctx(sc), s_engine.rd, s_engine.wr);
     let server = std::thread::spawn(move || {
         let mut server = server;
         for _ in 0..10_000 {

@@ -19,8 +19,14 @@ fn strict_exact_handshake(
 ) {
     let (cc, sc) = configs(versions);
     let mut engines = [
-        Engine::client(cc, name(), RingBio::with_capacity(cap), VecBio::new()).unwrap(),
-        Engine::server(sc, RingBio::with_capacity(cap), VecBio::new()).unwrap(),
+        Engine::client(
+            &cctx(cc),
+            name(),
+            RingBio::with_capacity(cap),
+            VecBio::new(),
+        )
+        .unwrap(),
+        Engine::server(&sctx(sc), RingBio::with_capacity(cap), VecBio::new()),
     ];
     // Bytes in flight towards side i, and the read BIO level side i waits for.
     let mut wire: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
@@ -90,8 +96,8 @@ fn exact_minimum_delivery_completes_through_every_read_bio_size() {
 
 fn established() -> (VecEngine, VecEngine) {
     let (cc, sc) = configs(TLS13);
-    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
-    let mut server = Engine::server(sc, VecBio::new(), VecBio::new()).unwrap();
+    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
     let out = handshake(&mut client, &mut server, usize::MAX);
     assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
     carry(&mut server, &mut client, usize::MAX, usize::MAX);
@@ -161,7 +167,7 @@ fn has_unprocessed_input_is_true_only_when_a_call_can_progress() {
 /// bytes of payload.
 fn big_client_hello(size: usize, record: usize) -> Vec<u8> {
     let (cc, _) = configs(TLS13);
-    let mut client = Engine::client(cc, name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
     let _ = client.connect();
     let flight = client.pop_output().unwrap();
     assert_eq!(flight[0], 22);
@@ -236,7 +242,7 @@ fn raw_rustls(sc: std::sync::Arc<rustls::ServerConfig>, mut wire: &[u8]) -> Verd
 }
 
 fn tlsbio_server(sc: std::sync::Arc<rustls::ServerConfig>, wire: &[u8], chunk: usize) -> Verdict {
-    let mut server = Engine::server(sc, VecBio::with_limit(chunk), VecBio::new()).unwrap();
+    let mut server = Engine::server(&sctx(sc), VecBio::with_limit(chunk), VecBio::new());
     let mut at = 0;
     loop {
         match server.accept() {

@@ -34,12 +34,10 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let (cc, sc) = configs(version(tls13));
-        let mut client = Engine::client(
-            cc, name(), RingBio::with_capacity(client_cap), RingBio::with_capacity(client_cap),
+        let mut client = Engine::client(&cctx(cc), name(), RingBio::with_capacity(client_cap), RingBio::with_capacity(client_cap),
         ).unwrap();
-        let mut server = Engine::server(
-            sc, RingBio::with_capacity(server_cap), RingBio::with_capacity(server_cap),
-        ).unwrap();
+        let mut server = Engine::server(&sctx(sc), RingBio::with_capacity(server_cap), RingBio::with_capacity(server_cap),
+        );
         let out = handshake(&mut client, &mut server, chunk);
         prop_assert!(out.client.is_ok() && out.server.is_ok(), "{:?}", out);
         let data = payload(len, seed);
@@ -58,7 +56,7 @@ proptest! {
         tls_header in any::<bool>(),
     ) {
         let (_, sc) = configs(TLS13);
-        let mut server = Engine::server(sc, VecBio::with_limit(1 << 20), VecBio::new()).unwrap();
+        let mut server = Engine::server(&sctx(sc), VecBio::with_limit(1 << 20), VecBio::new());
         let mut input = junk;
         if tls_header && input.len() >= 5 {
             // Make it look like a handshake record to get past the first check.
@@ -76,7 +74,7 @@ proptest! {
         chunk in 1usize..600,
     ) {
         let (cc, _) = configs(TLS13);
-        let mut client = Engine::client(cc, name(), VecBio::with_limit(1 << 20), VecBio::new()).unwrap();
+        let mut client = Engine::client(&cctx(cc), name(), VecBio::with_limit(1 << 20), VecBio::new()).unwrap();
         prop_assert!(client.connect().unwrap_err().want().is_some());
         client.pop_output();
         feed_junk(&mut client, &junk, chunk)?;

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token};
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::{ClientConfig, ServerConfig};
+use tlsbio::{ClientContext, ServerContext};
 use tlsbio_memory::deterministic::DeterministicPki;
 use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
 
 /// Configs with the normal provider and the deterministic certificates
 /// (no files, nothing to generate at run time beyond two Ed25519 keys).
-pub fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+pub fn configs() -> (ClientContext, ServerContext) {
     let pki = DeterministicPki::new(1, &["localhost"]);
     let server = ServerConfig::builder()
         .with_no_client_auth()
@@ -30,7 +31,10 @@ pub fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
     let client = ClientConfig::builder()
         .with_root_certificates(pki.roots())
         .with_no_client_auth();
-    (Arc::new(client), Arc::new(server))
+    (
+        ClientContext::new(Arc::new(client)).unwrap(),
+        ServerContext::new(Arc::new(server)).unwrap(),
+    )
 }
 
 /// What the server saw.
@@ -60,7 +64,7 @@ pub struct EchoServer {
 }
 
 impl EchoServer {
-    pub fn start(config: Arc<ServerConfig>, limits: Limits) -> Self {
+    pub fn start(config: ServerContext, limits: Limits) -> Self {
         let poll = Poll::new().unwrap();
         let server = Server::bind(
             "127.0.0.1:0".parse().unwrap(),
@@ -189,7 +193,7 @@ struct EchoClient {
 /// that panics after `QUIET_LIMIT` without a single event.
 pub fn run_echo_clients(
     addr: SocketAddr,
-    config: Arc<ClientConfig>,
+    config: ClientContext,
     capacities: Capacities,
     count: usize,
     len: usize,
@@ -201,7 +205,7 @@ pub fn run_echo_clients(
             let socket = mio::net::TcpStream::connect(addr).unwrap();
             let name = ServerName::try_from("localhost").unwrap();
             let mut conn =
-                Connection::client(config.clone(), name, socket, Token(id), capacities).unwrap();
+                Connection::client(&config, name, socket, Token(id), capacities).unwrap();
             conn.register(poll.registry()).unwrap();
             EchoClient {
                 conn,

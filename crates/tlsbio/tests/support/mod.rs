@@ -8,7 +8,17 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedKey, IsCa, KeyPair};
 use tlsbio::bio::Bio;
 use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
-use tlsbio::{Engine, Error, Want};
+use tlsbio::{ClientContext, Engine, Error, ServerContext, Want};
+
+/// A validated client context, for a config the test built.
+pub fn cctx(config: Arc<ClientConfig>) -> ClientContext {
+    ClientContext::new(config).unwrap()
+}
+
+/// A validated server context, for a config the test built.
+pub fn sctx(config: Arc<ServerConfig>) -> ServerContext {
+    ServerContext::new(config).unwrap()
+}
 
 /// A CA and leaf certificates it issued.
 pub struct Pki {

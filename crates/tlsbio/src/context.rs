@@ -1,0 +1,110 @@
+//! Validated contexts: a rustls config checked once and shared by every
+//! connection made from it (`SSL_CTX`).
+
+use std::sync::Arc;
+
+use rustls::{ClientConfig, ServerConfig};
+
+use crate::engine::Options;
+use crate::error::ConfigError;
+use crate::session::Session;
+
+/// A client configuration, validated once, cheap to clone, used for any
+/// number of connections ([`Engine::client`](crate::Engine::client)):
+/// the `SSL_CTX` of a client.
+///
+/// ```
+/// # fn config() -> std::sync::Arc<tlsbio::rustls::ClientConfig> {
+/// #     let roots = tlsbio::rustls::RootCertStore::empty();
+/// #     std::sync::Arc::new(tlsbio::rustls::ClientConfig::builder()
+/// #         .with_root_certificates(roots).with_no_client_auth())
+/// # }
+/// use tlsbio::ClientContext;
+///
+/// let context = ClientContext::new(config())?;
+/// let per_connection = context.clone(); // an Arc clone, no re-validation
+/// # drop(per_connection);
+/// # Ok::<(), tlsbio::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientContext {
+    config: Arc<ClientConfig>,
+    options: Options,
+}
+
+impl ClientContext {
+    /// Checks `config` once: 0-RTT must be off (tlsbio does not support
+    /// early data yet).
+    ///
+    /// rustls itself checks a client config only when a connection starts,
+    /// because starting one is writing its ClientHello (which draws
+    /// randomness and makes key shares); what it would refuse then is
+    /// refused by [`Engine::client`](crate::Engine::client).
+    pub fn new(config: Arc<ClientConfig>) -> Result<Self, ConfigError> {
+        if config.enable_early_data {
+            return Err(ConfigError::EarlyDataUnsupported);
+        }
+        Ok(Self {
+            config,
+            options: Options::default(),
+        })
+    }
+
+    /// The options every connection from this context starts with.
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The rustls config.
+    pub fn config(&self) -> &Arc<ClientConfig> {
+        &self.config
+    }
+
+    /// The options connections start with.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+}
+
+/// A server configuration, validated once, cheap to clone, used for any
+/// number of connections ([`Engine::server`](crate::Engine::server)), or
+/// chosen for one after its ClientHello
+/// ([`Accepted::choose`](crate::Accepted::choose)): the `SSL_CTX` of a
+/// server.
+#[derive(Clone, Debug)]
+pub struct ServerContext {
+    config: Arc<ServerConfig>,
+    options: Options,
+}
+
+impl ServerContext {
+    /// Checks `config` once: rustls must accept it, and 0-RTT must be off
+    /// (`max_early_data_size` 0; tlsbio does not support early data yet).
+    pub fn new(config: Arc<ServerConfig>) -> Result<Self, ConfigError> {
+        if config.max_early_data_size != 0 {
+            return Err(ConfigError::EarlyDataUnsupported);
+        }
+        Session::check_server_config(&config).map_err(ConfigError::Rustls)?;
+        Ok(Self {
+            config,
+            options: Options::default(),
+        })
+    }
+
+    /// The options every connection from this context starts with.
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The rustls config.
+    pub fn config(&self) -> &Arc<ServerConfig> {
+        &self.config
+    }
+
+    /// The options connections start with.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+}

@@ -1,0 +1,597 @@
+//! The engine: rustls' protocol over a read BIO and a write BIO, with
+//! OpenSSL's want-read / want-write contract.
+//!
+//! This file has the calls (`do_handshake`, `read`, `write`, `shutdown`,
+//! `key_update`) and the step that every call is made of; `queries.rs` the
+//! rest of the public surface. What the engine holds is split by concept:
+//! the input (`input.rs`), the output (`output.rs`), undelivered plaintext
+//! (`held.rs`), the close state (`close.rs`), and rustls behind the seam
+//! (`session/`).
+
+use std::collections::VecDeque;
+
+use rustls::pki_types::ServerName;
+use rustls::ProtocolVersion;
+
+use crate::bio::Bio;
+use crate::close::{CloseState, Shutdown};
+use crate::context::{ClientContext, ServerContext};
+use crate::error::{ConfigError, Limit, ProtocolError, Usage};
+use crate::held::Held;
+use crate::input::{Input, Need};
+use crate::output::Output;
+use crate::session::{Data, Event as Step, Send, Sent, Session};
+use crate::state::{Event, HandshakeState};
+use crate::{Error, Want};
+
+mod queries;
+
+/// The most plaintext one record carries (RFC 8446 section 5.1).
+const MAX_FRAGMENT: usize = 16_384;
+
+/// rustls' bound on one handshake message.
+const MAX_HANDSHAKE_MESSAGE: usize = 65_535;
+
+/// Steps one call may take before it must have returned. Each step either
+/// consumes input, produces output, or changes state, so a real connection
+/// needs a handful; the bound makes a hang impossible whatever rustls does.
+const MAX_STEPS: usize = 10_000;
+
+/// Options that change the engine's contract, like `SSL_set_options`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Report a transport EOF without close_notify, between records and
+    /// after the handshake, as a clean close ([`Error::ZeroReturn`]) instead
+    /// of [`Error::UnexpectedEof`]: `SSL_OP_IGNORE_UNEXPECTED_EOF`.
+    ///
+    /// Off by default because it lets an attacker truncate data. Turn it on
+    /// only for protocols that frame their own messages.
+    pub ignore_unexpected_eof: bool,
+}
+
+impl Options {
+    /// Sets [`Options::ignore_unexpected_eof`].
+    pub fn ignore_unexpected_eof(mut self, on: bool) -> Self {
+        self.ignore_unexpected_eof = on;
+        self
+    }
+}
+
+/// Counters for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineStats {
+    /// rustls steps taken.
+    pub steps: u64,
+    /// Input bytes copied into the engine's staging (records the read BIO
+    /// was too small to hold).
+    pub input_staged: u64,
+    /// Output bytes that went through the engine's staging rather than
+    /// straight into the write BIO (records and messages the write BIO had
+    /// no contiguous room for).
+    pub output_staged: u64,
+    /// Application data dropped while [`Engine::shutdown`] waited for the
+    /// peer's close_notify.
+    pub discarded_after_shutdown: u64,
+    /// The most bytes the engine itself ever held (staged input, staged
+    /// output and undelivered plaintext).
+    pub high_water: usize,
+}
+
+/// A TLS connection over two BIOs: `rbio` supplies ciphertext from the
+/// peer, `wbio` receives ciphertext for the peer.
+///
+/// See the [crate documentation](crate) for the contract and the driver
+/// loop.
+pub struct Engine<R, W> {
+    session: Session,
+    input: Input<R>,
+    output: Output<W>,
+    held: Held,
+    fatal: Option<Error>,
+    peer_closed: bool,
+    close: CloseState,
+    started: bool,
+    state: HandshakeState,
+    events: VecDeque<Event>,
+    options: Options,
+    stats: EngineStats,
+}
+
+impl<R: Bio, W: Bio> Engine<R, W> {
+    /// A client for `server_name` (used for SNI and certificate checks),
+    /// with the context's options.
+    pub fn client(
+        context: &ClientContext,
+        server_name: ServerName<'static>,
+        rbio: R,
+        wbio: W,
+    ) -> Result<Self, ConfigError> {
+        let session =
+            Session::client(context.config().clone(), server_name).map_err(ConfigError::Rustls)?;
+        Ok(Self::with_session(session, rbio, wbio).with_options(context.options()))
+    }
+
+    /// A server with a fixed configuration, with the context's options.
+    pub fn server(context: &ServerContext, rbio: R, wbio: W) -> Self {
+        Self::with_session(Session::server(Some(context.config().clone())), rbio, wbio)
+            .with_options(context.options())
+    }
+
+    /// A server that pauses once it has read the ClientHello, so that the
+    /// caller can choose a configuration (certificate, ALPN, versions) from
+    /// what the client offered, asynchronously if it likes.
+    ///
+    /// [`accept`](Self::accept) returns [`Want::ClientHello`]; then
+    /// [`accepted`](Self::accepted) gives the [`Accepted`](crate::Accepted)
+    /// handle, the only value that can choose the config. This is the
+    /// analogue of `SSL_CTX_set_client_hello_cb` returning
+    /// `SSL_CLIENT_HELLO_RETRY`, in the shape of rustls' `Acceptor` /
+    /// `Accepted`.
+    pub fn server_paused(rbio: R, wbio: W) -> Self {
+        Self::with_session(Session::server(None), rbio, wbio)
+    }
+
+    fn with_session(session: Session, rbio: R, wbio: W) -> Self {
+        Self {
+            session,
+            input: Input::new(rbio),
+            output: Output::new(wbio),
+            held: Held::default(),
+            fatal: None,
+            peer_closed: false,
+            close: CloseState::Open,
+            started: false,
+            state: HandshakeState::Before,
+            events: VecDeque::new(),
+            options: Options::default(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Replaces the engine's [`Options`].
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Drives the handshake (`SSL_do_handshake`). `Ok(())` once it is
+    /// complete and our last flight is in the output
+    /// ([`pending_output`](Self::pending_output)).
+    pub fn do_handshake(&mut self) -> Result<(), Error> {
+        let result = self.handshake();
+        self.update_state();
+        result
+    }
+
+    /// [`do_handshake`](Self::do_handshake) under OpenSSL's server name.
+    pub fn accept(&mut self) -> Result<(), Error> {
+        self.do_handshake()
+    }
+
+    /// [`do_handshake`](Self::do_handshake) under OpenSSL's client name.
+    pub fn connect(&mut self) -> Result<(), Error> {
+        self.do_handshake()
+    }
+
+    /// Reads plaintext into `buf` (`SSL_read`), driving the handshake first
+    /// if it is not complete.
+    ///
+    /// Returns `Ok(n)` with `n > 0` (or 0 for an empty `buf`),
+    /// [`Error::ZeroReturn`] once the peer's close_notify is reached, or a
+    /// want. At most one record is decrypted per call; if `buf` is smaller
+    /// than the record, the rest is held and returned by the next calls
+    /// before any more input is consumed.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let result = self.read_inner(buf);
+        self.update_state();
+        result
+    }
+
+    /// Encrypts plaintext from `buf` into the output (`SSL_write`),
+    /// driving the handshake first if it is not complete.
+    ///
+    /// Writes are *partial*: `Ok(n)` means the first `n` bytes of `buf` are
+    /// encrypted and in the output; the caller passes the rest again.
+    /// [`Want::Write`] means nothing of `buf` was taken, so a retry may pass
+    /// *any* buffer: OpenSSL's `SSL_MODE_ENABLE_PARTIAL_WRITE` and
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER` are always on.
+    pub fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        let result = self.write_inner(buf);
+        self.update_state();
+        result
+    }
+
+    /// Sends close_notify, then waits for the peer's (`SSL_shutdown`).
+    ///
+    /// The first call queues our close_notify in the output and returns
+    /// [`Shutdown::Sent`], without waiting for the peer (or
+    /// [`Shutdown::Complete`] if the peer had already closed). Our write
+    /// side is then closed; reads still work (half-close). Calling again
+    /// waits for the peer's close_notify, returning [`Want::Read`] until it
+    /// arrives; application data that arrives while `shutdown` waits is
+    /// dropped (counted in [`EngineStats::discarded_after_shutdown`]), as
+    /// OpenSSL does. To keep it, call [`read`](Self::read) until
+    /// [`Error::ZeroReturn`] instead.
+    ///
+    /// Safe to retry after any want.
+    pub fn shutdown(&mut self) -> Result<Shutdown, Error> {
+        let result = self.shutdown_inner();
+        self.update_state();
+        result
+    }
+
+    /// Sends a TLS 1.3 KeyUpdate, asking the peer to update its keys too
+    /// (RFC 8446 section 4.6.3).
+    pub fn key_update(&mut self) -> Result<(), Error> {
+        let result = self.key_update_inner();
+        self.update_state();
+        result
+    }
+
+    /// Continues a paused server with the context chosen for its
+    /// ClientHello; called through [`Accepted::choose`](crate::Accepted::choose).
+    pub(crate) fn choose(&mut self, context: &ServerContext) -> Result<(), Error> {
+        let result = self
+            .session
+            .choose_config(context.config().clone())
+            .map_err(|e| Error::Config(ConfigError::Rustls(e)));
+        self.update_state();
+        result
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.fatal.is_none() && self.session.is_paused()
+    }
+
+    // ---- the calls, made of steps ----
+
+    fn handshake(&mut self) -> Result<(), Error> {
+        self.check()?;
+        for _ in 0..MAX_STEPS {
+            // Step until rustls has nothing left to emit: a TLS 1.2 server
+            // stops "handshaking" before its Finished is encoded.
+            match self.step(Data::Leave)? {
+                Step::Progress => {}
+                Step::NeedInput | Step::DataReady | Step::Data => {
+                    if !self.session.is_handshaking() {
+                        return Ok(());
+                    }
+                    self.need_input()?;
+                }
+                Step::PeerClosed => {
+                    if !self.session.is_handshaking() {
+                        return Ok(());
+                    }
+                }
+                Step::ClientHello => return Err(Want::ClientHello.into()),
+                // `step` turned these into the error.
+                Step::Fatal(_) | Step::Overflow => {}
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.held.pending() > 0 {
+            return Ok(self.held.take(buf));
+        }
+        self.check()?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.peer_closed {
+            return Err(Error::ZeroReturn);
+        }
+        for _ in 0..MAX_STEPS {
+            let mut held = std::mem::take(&mut self.held);
+            let mut got = 0;
+            let step = {
+                let mut deliver = |payload: &[u8]| {
+                    let n = payload.len().min(buf.len());
+                    buf[..n].copy_from_slice(&payload[..n]);
+                    held.push(&payload[n..]);
+                    got = n;
+                };
+                self.step(Data::Take(&mut deliver))
+            };
+            self.held = held;
+            self.note_held();
+            match step? {
+                // An empty record (allowed, RFC 8446 section 5.1) is not
+                // the end of the stream: go on.
+                Step::Data if got > 0 => return Ok(got),
+                Step::Data | Step::Progress | Step::DataReady => {}
+                Step::NeedInput => self.need_input()?,
+                Step::PeerClosed => return Err(Error::ZeroReturn),
+                Step::ClientHello => return Err(Want::ClientHello.into()),
+                Step::Fatal(_) | Step::Overflow => {}
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn write_inner(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        self.check()?;
+        if self.close != CloseState::Open {
+            return Err(Usage::WriteAfterShutdown.into());
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.session.is_handshaking() {
+            self.handshake()?;
+        }
+        let mut written = 0;
+        while written < buf.len() {
+            let end = buf.len().min(written + MAX_FRAGMENT);
+            match self.send(Send::Data(&buf[written..end])) {
+                Ok(n) => written += n,
+                Err(e) if written > 0 && e.want().is_some() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
+    }
+
+    fn shutdown_inner(&mut self) -> Result<Shutdown, Error> {
+        self.check()?;
+        match self.close {
+            CloseState::Open => {
+                if self.session.is_handshaking() {
+                    return Err(Usage::HandshakeNotComplete.into());
+                }
+                self.send(Send::CloseNotify)?;
+                self.close = CloseState::Sent;
+                Ok(if self.peer_closed {
+                    Shutdown::Complete
+                } else {
+                    Shutdown::Sent
+                })
+            }
+            CloseState::Sent => self.await_close_notify(),
+        }
+    }
+
+    fn await_close_notify(&mut self) -> Result<Shutdown, Error> {
+        // Plaintext not yet read is dropped too, and counted, as documented.
+        self.stats.discarded_after_shutdown += self.held.clear() as u64;
+        for _ in 0..MAX_STEPS {
+            if self.peer_closed {
+                return Ok(Shutdown::Complete);
+            }
+            let mut dropped = 0;
+            let step = self.step(Data::Take(&mut |payload| dropped += payload.len()));
+            self.stats.discarded_after_shutdown += dropped as u64;
+            match step? {
+                Step::NeedInput => self.need_input()?,
+                Step::PeerClosed
+                | Step::Data
+                | Step::Progress
+                | Step::DataReady
+                | Step::ClientHello
+                | Step::Fatal(_)
+                | Step::Overflow => {}
+            }
+        }
+        Err(self.stuck())
+    }
+
+    fn key_update_inner(&mut self) -> Result<(), Error> {
+        self.check()?;
+        if self.session.is_handshaking() {
+            return Err(Usage::HandshakeNotComplete.into());
+        }
+        if self.session.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
+            return Err(Usage::KeyUpdateNeedsTls13.into());
+        }
+        if self.close != CloseState::Open {
+            return Err(Usage::WriteAfterShutdown.into());
+        }
+        self.send(Send::KeyUpdate)?;
+        // The KeyUpdate message is encoded on the next write-side step.
+        self.send(Send::Data(&[]))?;
+        Ok(())
+    }
+
+    // ---- the machinery ----
+
+    /// The sticky error, after one more try at moving queued output.
+    fn check(&mut self) -> Result<(), Error> {
+        self.started = true;
+        self.output.flush();
+        match &self.fatal {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// One rustls step over the current input, its output appended to the
+    /// output. Not taken while output is stuck (that is what bounds the
+    /// output staging). Fatal errors become the sticky error here, and the
+    /// peer's close_notify is recorded here, so no call site can forget
+    /// either.
+    fn step(&mut self, data: Data<'_>) -> Result<Step, Error> {
+        if !self.output.flush() {
+            return Err(self.output_stuck());
+        }
+        self.stats.steps += 1;
+        self.output.mark();
+        let Self {
+            session,
+            input,
+            output,
+            ..
+        } = self;
+        let step = input.with(|bytes| session.process(bytes, output, data));
+        self.note_held();
+        if self.session.take_peer_closed() {
+            self.on_peer_closed();
+        }
+        match step {
+            Step::Fatal(e) => Err(self.fail(e)),
+            Step::Overflow => Err(self.fail_limit(Limit::StagedInput {
+                limit: MAX_HANDSHAKE_MESSAGE,
+            })),
+            other => Ok(other),
+        }
+    }
+
+    /// Sends `op` through the session, processing held-up input first if
+    /// the session needs that. Returns the plaintext bytes taken.
+    fn send(&mut self, op: Send<'_>) -> Result<usize, Error> {
+        for _ in 0..MAX_STEPS {
+            if !self.output.flush() {
+                return Err(self.output_stuck());
+            }
+            self.output.mark();
+            let mut held = std::mem::take(&mut self.held);
+            let sent = self
+                .session
+                .send(op, &mut self.output, &mut |payload| held.push(payload));
+            self.held = held;
+            self.note_held();
+            if self.session.take_peer_closed() {
+                self.on_peer_closed();
+            }
+            match sent {
+                Sent::Done(n) => return Ok(n),
+                Sent::Full => return Err(self.output_stuck()),
+                Sent::ProcessFirst => {
+                    // Almost never: a post-handshake message spans records
+                    // and rustls must see the rest before it can send.
+                    if let Step::NeedInput = self.step(Data::Leave)? {
+                        self.need_input()?;
+                    }
+                }
+                Sent::Handshaking => return Err(Usage::HandshakeNotComplete.into()),
+                Sent::Closed => return Err(Usage::WriteAfterShutdown.into()),
+                Sent::Fatal(e) => return Err(self.fail(e)),
+                Sent::Stuck => return Err(self.stuck()),
+            }
+        }
+        Err(self.stuck())
+    }
+
+    /// The session needs more input. `Ok(())` if the engine found more by
+    /// itself, otherwise the want (or the end of stream).
+    fn need_input(&mut self) -> Result<(), Error> {
+        match self.input.need_more() {
+            Need::Found => Ok(()),
+            Need::Read(at_least) => Err(Error::want_read(at_least)),
+            Need::Eof { partial } => Err(self.eof(partial)),
+            Need::Overflow(limit) => Err(self.fail_limit(limit)),
+        }
+    }
+
+    /// Our output is stuck: take the peer's bytes into staging so that the
+    /// peer, which may be stuck on its output to us, can go on. Two engines
+    /// with tiny BIOs must not wait on each other, whichever call found the
+    /// output full.
+    fn output_stuck(&mut self) -> Error {
+        if let Err(limit) = self.input.absorb() {
+            return self.fail_limit(limit);
+        }
+        Want::Write.into()
+    }
+
+    /// The transport ended while rustls wanted more.
+    fn eof(&mut self, partial: usize) -> Error {
+        let during_handshake = self.session.is_handshaking();
+        if self.options.ignore_unexpected_eof && !during_handshake && partial == 0 {
+            self.peer_closed = true;
+            return Error::ZeroReturn;
+        }
+        let e = Error::UnexpectedEof {
+            during_handshake,
+            partial_record: partial,
+        };
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    /// The peer's close_notify was processed: anything after it is ignored
+    /// (RFC 8446 section 6.1).
+    fn on_peer_closed(&mut self) {
+        self.peer_closed = true;
+        self.input.discard_all();
+        self.session.input_dropped();
+    }
+
+    /// Records a fatal protocol error. The session already appended its
+    /// alert to the output; what was appended since the step began says
+    /// which alert that was.
+    fn fail(&mut self, error: rustls::Error) -> Error {
+        let alert = self.output.alert_since_mark();
+        if alert != crate::AlertSent::None {
+            self.events.push_back(Event::AlertSent(alert));
+        }
+        if let rustls::Error::AlertReceived(a) = error {
+            self.events.push_back(Event::AlertReceived(a));
+        }
+        let e = Error::Protocol(ProtocolError { error, alert });
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    /// Records a fatal error of the engine's own. rustls queued nothing,
+    /// so no alert goes out, and the report says so.
+    fn fail_limit(&mut self, limit: Limit) -> Error {
+        let e = Error::Limit(limit);
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    fn stuck(&mut self) -> Error {
+        self.fail_limit(Limit::Steps { limit: MAX_STEPS })
+    }
+
+    fn note_held(&mut self) {
+        self.stats.high_water = self.stats.high_water.max(self.buffered());
+    }
+
+    fn update_state(&mut self) {
+        let now = if self.fatal.is_some() {
+            HandshakeState::Failed
+        } else if self.session.is_reading_client_hello() {
+            if self.started {
+                HandshakeState::ReadingClientHello
+            } else {
+                HandshakeState::Before
+            }
+        } else if self.session.is_paused() {
+            HandshakeState::ClientHelloPaused
+        } else if self.session.is_handshaking() {
+            if self.started {
+                HandshakeState::Handshaking
+            } else {
+                HandshakeState::Before
+            }
+        } else {
+            match (self.close == CloseState::Sent, self.peer_closed) {
+                (false, false) => HandshakeState::Established,
+                (true, false) => HandshakeState::ShutdownSent,
+                (false, true) => HandshakeState::PeerClosed,
+                (true, true) => HandshakeState::Closed,
+            }
+        };
+        if now != self.state {
+            self.events.push_back(Event::StateChanged(self.state, now));
+            self.state = now;
+        }
+    }
+}
+
+impl<R, W> std::fmt::Debug for Engine<R, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("state", &self.state)
+            .field("server", &self.session.is_server())
+            .field("staged_in", &self.input.staged())
+            .field("staged_out", &self.output.staged())
+            .field("held", &self.held.pending())
+            .field("fatal", &self.fatal)
+            .finish_non_exhaustive()
+    }
+}

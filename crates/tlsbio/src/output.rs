@@ -1,0 +1,211 @@
+//! The output: the write BIO and the bytes the engine queued behind it.
+//!
+//! Everything rustls produces is appended here, and a driver takes it from
+//! here only ([`Engine::send_output`](crate::Engine::send_output) and its
+//! siblings), so outgoing ciphertext has one place. The write BIO is the
+//! front of the queue; the engine's own staging, its back, holds at most
+//! one record, handshake message or alert that did not fit, and moves into
+//! the write BIO as the driver frees room.
+
+use bytes::Bytes;
+
+use crate::bio::Bio;
+use crate::error::AlertSent;
+
+/// A plaintext alert record: type, version, length 2, level, description.
+const ALERT_RECORD: usize = 7;
+
+pub(crate) struct Output<W> {
+    pub(crate) wbio: W,
+    /// Bytes behind a full write BIO. Non-empty only while the write BIO
+    /// is full (every append and every take moves what fits).
+    staged: Vec<u8>,
+    /// The first bytes appended since the last [`Output::mark`], to tell
+    /// which alert a failing step sent.
+    head: [u8; ALERT_RECORD],
+    head_len: usize,
+    /// Bytes appended since the last mark.
+    since_mark: usize,
+    /// Bytes that went through `staged`.
+    pub(crate) staged_total: u64,
+}
+
+impl<W> Output<W> {
+    /// Bytes the engine holds itself, beyond the write BIO.
+    pub(crate) fn staged(&self) -> usize {
+        self.staged.len()
+    }
+}
+
+impl<W: Bio> Output<W> {
+    pub(crate) fn new(wbio: W) -> Self {
+        Self {
+            wbio,
+            staged: Vec::new(),
+            head: [0; ALERT_RECORD],
+            head_len: 0,
+            since_mark: 0,
+            staged_total: 0,
+        }
+    }
+
+    /// Everything waiting to be sent.
+    pub(crate) fn pending(&self) -> usize {
+        self.wbio.pending() + self.staged.len()
+    }
+
+    /// Whether output is queued behind a full write BIO: nothing more may
+    /// be produced until the driver takes some.
+    pub(crate) fn is_stuck(&self) -> bool {
+        !self.staged.is_empty()
+    }
+
+    /// Contiguous room for new output in the write BIO.
+    pub(crate) fn room(&self) -> usize {
+        if self.is_stuck() {
+            0
+        } else {
+            self.wbio.write_guarantee()
+        }
+    }
+
+    /// Writes in place into at least `min` bytes of the write BIO: `f`
+    /// returns how many bytes it wrote and a value. `None`, without calling
+    /// `f`, if there is no such room.
+    pub(crate) fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        if self.is_stuck() || min > self.wbio.write_guarantee() {
+            return None;
+        }
+        let Self {
+            wbio,
+            head,
+            head_len,
+            since_mark,
+            ..
+        } = self;
+        wbio.write_in_place(min, |region| {
+            let (n, value) = f(region);
+            let n = n.min(region.len());
+            note_head(head, head_len, since_mark, &region[..n]);
+            (n, value)
+        })
+    }
+
+    /// Appends `len` bytes that `f` writes (returning how many it wrote):
+    /// in place in the write BIO if there is room, otherwise into the
+    /// staging. Always succeeds; callers keep the staging to one record or
+    /// message by producing only while the output is not stuck.
+    pub(crate) fn append_with(&mut self, len: usize, f: impl FnOnce(&mut [u8]) -> usize) {
+        if len == 0 {
+            return;
+        }
+        let mut f = Some(f);
+        let done = self.write_in_place(len, |region| {
+            let write = f.take().map_or(0, |f| f(region));
+            (write, ())
+        });
+        if done.is_some() {
+            return;
+        }
+        let Some(f) = f else { return };
+        let start = self.staged.len();
+        self.staged.resize(start + len, 0);
+        let written = f(&mut self.staged[start..]).min(len);
+        self.staged.truncate(start + written);
+        note_head(
+            &mut self.head,
+            &mut self.head_len,
+            &mut self.since_mark,
+            &self.staged[start..],
+        );
+        self.staged_total += written as u64;
+        self.flush();
+    }
+
+    /// Appends `bytes`, as [`append_with`](Self::append_with).
+    pub(crate) fn append(&mut self, bytes: &[u8]) {
+        self.append_with(bytes.len(), |region| {
+            region[..bytes.len()].copy_from_slice(bytes);
+            bytes.len()
+        });
+    }
+
+    /// Moves staged bytes into the write BIO. True when none are left.
+    pub(crate) fn flush(&mut self) -> bool {
+        if !self.staged.is_empty() {
+            let n = self.wbio.write(&self.staged);
+            self.staged.drain(..n);
+        }
+        self.staged.is_empty()
+    }
+
+    /// Starts counting what is appended, for [`alert_since_mark`](Self::alert_since_mark).
+    pub(crate) fn mark(&mut self) {
+        self.head_len = 0;
+        self.since_mark = 0;
+    }
+
+    /// The alert the bytes appended since the last mark begin with.
+    pub(crate) fn alert_since_mark(&self) -> AlertSent {
+        match &self.head[..self.head_len] {
+            [] => AlertSent::None,
+            [21, _, _, 0, 2, _, desc] => {
+                AlertSent::Plaintext(rustls::AlertDescription::from(*desc))
+            }
+            // Anything else a failing step wrote is the encrypted alert
+            // (rustls writes nothing but the alert once it has failed).
+            _ if self.since_mark > 0 => AlertSent::Encrypted,
+            _ => AlertSent::None,
+        }
+    }
+
+    // ---- the driver's side ----
+
+    pub(crate) fn send<T>(&mut self, f: impl FnOnce(&[u8]) -> (usize, T)) -> T {
+        let value = if self.wbio.pending() == 0 && !self.staged.is_empty() {
+            // Only a write BIO that cannot hold a single byte gets here.
+            let (n, value) = f(&self.staged);
+            self.staged.drain(..n.min(self.staged.len()));
+            value
+        } else {
+            self.wbio.read_in_place(|bytes| f(bytes))
+        };
+        self.flush();
+        value
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Bytes> {
+        let chunk = if self.wbio.pending() == 0 && !self.staged.is_empty() {
+            Some(Bytes::from(std::mem::take(&mut self.staged)))
+        } else {
+            self.wbio.pop_bytes()
+        };
+        self.flush();
+        chunk
+    }
+
+    pub(crate) fn take<T>(&mut self, f: impl FnOnce(&mut W) -> T) -> T {
+        let value = f(&mut self.wbio);
+        self.flush();
+        value
+    }
+
+    pub(crate) fn release_memory(&mut self) {
+        if self.staged.is_empty() {
+            self.staged = Vec::new();
+        }
+        self.wbio.release_memory();
+    }
+}
+
+/// Keeps the first bytes appended since the mark.
+fn note_head(head: &mut [u8; ALERT_RECORD], len: &mut usize, since: &mut usize, bytes: &[u8]) {
+    let take = (ALERT_RECORD - *len).min(bytes.len());
+    head[*len..*len + take].copy_from_slice(&bytes[..take]);
+    *len += take;
+    *since += bytes.len();
+}

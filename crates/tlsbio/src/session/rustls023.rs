@@ -1,0 +1,578 @@
+//! The rustls 0.23 backend: the unbuffered API, and `Acceptor` for the
+//! ClientHello.
+//!
+//! The unbuffered API keeps the BIOs the only ciphertext buffers: rustls
+//! decrypts records in place in the input and encrypts application data
+//! straight into the write BIO. What it lacks is a way to read the
+//! ClientHello before choosing a config (and, on a server, the SNI name at
+//! all), so every server reads its ClientHello through the buffered
+//! `Acceptor` on a copy of the first flight, which it discards from the
+//! input only once the real connection, built from the chosen config, has
+//! replayed it (see docs/architecture.md).
+
+use std::sync::Arc;
+
+use rustls::client::UnbufferedClientConnection;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::server::{Acceptor, UnbufferedServerConnection};
+use rustls::unbuffered::{
+    ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus,
+};
+use rustls::{ClientConfig, HandshakeKind, ProtocolVersion, ServerConfig, SupportedCipherSuite};
+
+use super::{Data, Event, Output, Send, Sent};
+use crate::bio::Bio;
+use crate::hello::ClientHello;
+use crate::record;
+
+/// A guess at per-record overhead (header, AEAD tag, TLS 1.3 content
+/// type, TLS 1.2 explicit nonce) that lets a write usually find room in
+/// one try. The exact figure comes from rustls when the guess is short.
+const OVERHEAD_GUESS: usize = 32;
+
+/// Room for an encrypted alert or KeyUpdate record.
+const SMALL_RECORD: usize = 64;
+
+/// rustls steps one send may take: each encodes a queued message or
+/// finishes the send, so a handful is plenty.
+const MAX_SEND_STEPS: usize = 64;
+
+/// The rustls connection behind an engine.
+pub(crate) struct Session {
+    conn: Conn,
+    /// Whether rustls has discarded all the input it processed, so that a
+    /// step with an empty input (how the unbuffered API reaches its write
+    /// state) is safe. While a handshake message spans records, rustls
+    /// keeps offsets into the input; stepping with another buffer then
+    /// would index out of range.
+    settled: bool,
+    /// rustls reported the peer's close_notify (once, possibly on a write
+    /// step); the engine collects it with [`Session::take_peer_closed`].
+    peer_closed: bool,
+}
+
+enum Conn {
+    Client(Box<UnbufferedClientConnection>),
+    /// A server, with the ClientHello it was started from.
+    Server(Box<UnbufferedServerConnection>, Box<ClientHello>),
+    /// A server reading its first flight. With a config it continues by
+    /// itself; without, it pauses at the ClientHello. The flight stays in
+    /// the input (nothing is discarded) for the real connection.
+    Accepting {
+        acceptor: Box<Acceptor>,
+        fed: usize,
+        config: Option<Arc<ServerConfig>>,
+    },
+    /// A server paused at the ClientHello, waiting for its config.
+    Paused(Box<ClientHello>),
+}
+
+impl Session {
+    pub(crate) fn client(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<Self, rustls::Error> {
+        let conn = UnbufferedClientConnection::new(config, name)?;
+        Ok(Self::with(Conn::Client(Box::new(conn))))
+    }
+
+    /// A server for `config`, or one that pauses at the ClientHello.
+    pub(crate) fn server(config: Option<Arc<ServerConfig>>) -> Self {
+        Self::with(Conn::Accepting {
+            acceptor: Box::default(),
+            fed: 0,
+            config,
+        })
+    }
+
+    fn with(conn: Conn) -> Self {
+        Self {
+            conn,
+            settled: true,
+            peer_closed: false,
+        }
+    }
+
+    /// Checks that rustls accepts a server config, without starting a
+    /// connection. Done once per context.
+    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), rustls::Error> {
+        UnbufferedServerConnection::new(Arc::clone(config)).map(drop)
+    }
+
+    /// Continues a paused server with `config`. The ClientHello is
+    /// processed again by a connection built from it.
+    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), rustls::Error> {
+        if let Conn::Paused(hello) = &mut self.conn {
+            let conn = UnbufferedServerConnection::new(config)?;
+            self.conn = Conn::Server(Box::new(conn), std::mem::take(hello));
+            self.settled = true;
+        }
+        Ok(())
+    }
+
+    /// Runs rustls once over `input`, appending its output to `out`.
+    /// Returns how many bytes at the front of `input` it is done with.
+    pub(crate) fn process<W: Bio>(
+        &mut self,
+        input: &mut [u8],
+        out: &mut Output<W>,
+        data: Data<'_>,
+    ) -> (usize, Event) {
+        let (discard, event) = match &mut self.conn {
+            Conn::Client(c) => handle(c.process_tls_records(input), data, out),
+            Conn::Server(s, _) => handle(s.process_tls_records(input), data, out),
+            Conn::Accepting {
+                acceptor,
+                fed,
+                config,
+            } => {
+                let event = match accept(acceptor, fed, input, out) {
+                    Ok(hello) => {
+                        let config = config.take();
+                        self.conn = Conn::Paused(hello);
+                        match config {
+                            Some(config) => match self.choose_config(config) {
+                                Ok(()) => Event::Progress,
+                                Err(e) => Event::Fatal(e),
+                            },
+                            None => Event::ClientHello,
+                        }
+                    }
+                    Err(event) => event,
+                };
+                // The first flight stays in the input for the real
+                // connection.
+                return (0, event);
+            }
+            Conn::Paused(_) => return (0, Event::ClientHello),
+        };
+        let event = match event {
+            Event::Fatal(e) => {
+                self.drain_alert(out);
+                Event::Fatal(e)
+            }
+            Event::PeerClosed => {
+                self.peer_closed = true;
+                Event::PeerClosed
+            }
+            other => other,
+        };
+        self.settled = match event {
+            // rustls drained its input: what it still holds, if anything,
+            // is complete records at the front that it has joined (a
+            // handshake message spanning records).
+            Event::NeedInput | Event::PeerClosed => {
+                !record::front_record_complete(&input[discard.min(input.len())..], &[])
+            }
+            // Application data was processed and discarded with everything
+            // before it (handshake messages cannot interleave with it).
+            Event::Data | Event::DataReady | Event::ClientHello => true,
+            Event::Progress | Event::Fatal(_) | Event::Overflow => false,
+        };
+        (discard, event)
+    }
+
+    /// rustls queues the alert for a failure and hands queued output out
+    /// before it looks at any input, so stepping with no input is safe
+    /// exactly while output is queued. The failed input is never fed
+    /// again: it would fail (and alert) again.
+    fn drain_alert<W: Bio>(&mut self, out: &mut Output<W>) {
+        for _ in 0..4 {
+            let queued = self.common().is_some_and(|c| c.wants_write());
+            if !queued {
+                return;
+            }
+            let _ = match &mut self.conn {
+                Conn::Client(c) => handle(c.process_tls_records(&mut []), Data::Leave, out),
+                Conn::Server(s, _) => handle(s.process_tls_records(&mut []), Data::Leave, out),
+                _ => return,
+            };
+        }
+    }
+
+    /// Sends `op`, encrypting at most what `out` can take. Plaintext that
+    /// rustls decrypted earlier and hands out on the way goes to `held`.
+    pub(crate) fn send<W: Bio>(
+        &mut self,
+        op: Send<'_>,
+        out: &mut Output<W>,
+        held: &mut dyn FnMut(&[u8]),
+    ) -> Sent {
+        if matches!(self.conn, Conn::Accepting { .. } | Conn::Paused(_)) {
+            return Sent::Handshaking;
+        }
+        let mut op = op;
+        for _ in 0..MAX_SEND_STEPS {
+            if !self.settled {
+                return Sent::ProcessFirst;
+            }
+            if out.is_stuck() {
+                return Sent::Full;
+            }
+            let room = out.room();
+            let wanted = match op {
+                Send::Data(d) => d.len() + OVERHEAD_GUESS,
+                _ => SMALL_RECORD,
+            };
+            let attempt = if room >= wanted {
+                let step = self.write_step(op, out, held, Region::InPlace(wanted));
+                match step {
+                    // The guess was short after all: learn the need below.
+                    Step::NeedRoom(_) => self.write_step(op, out, held, Region::Probe),
+                    other => other,
+                }
+            } else {
+                self.write_step(op, out, held, Region::Probe)
+            };
+            match attempt {
+                Step::Done(n) => return Sent::Done(n),
+                Step::Progress | Step::PeerClosed => {}
+                Step::NeedRoom(required) => {
+                    if room >= required {
+                        if let Step::Done(n) =
+                            self.write_step(op, out, held, Region::InPlace(required))
+                        {
+                            return Sent::Done(n);
+                        }
+                        continue;
+                    }
+                    // Shrink a data record to what fits.
+                    if let Send::Data(d) = op {
+                        let overhead = required.saturating_sub(d.len());
+                        if room > overhead && !d.is_empty() {
+                            op = Send::Data(&d[..room - overhead]);
+                            continue;
+                        }
+                    }
+                    if out.pending() > 0 {
+                        return Sent::Full;
+                    }
+                    // The write BIO is empty and still too small for one
+                    // record: stage that record and let it drain.
+                    match self.write_step(op, out, held, Region::Staged(required)) {
+                        Step::Done(n) => return Sent::Done(n),
+                        Step::NotReady(sent) => return sent,
+                        Step::Progress | Step::PeerClosed | Step::NeedRoom(_) => {}
+                    }
+                }
+                Step::NotReady(sent) => return sent,
+            }
+        }
+        Sent::Stuck
+    }
+
+    /// One write-side step with no new input.
+    fn write_step<W: Bio>(
+        &mut self,
+        op: Send<'_>,
+        out: &mut Output<W>,
+        held: &mut dyn FnMut(&[u8]),
+        region: Region,
+    ) -> Step {
+        let step = match &mut self.conn {
+            Conn::Client(c) => write_step(c.process_tls_records(&mut []), op, out, held, region),
+            Conn::Server(s, _) => write_step(s.process_tls_records(&mut []), op, out, held, region),
+            Conn::Accepting { .. } | Conn::Paused(_) => return Step::NotReady(Sent::Handshaking),
+        };
+        match step {
+            Step::PeerClosed => {
+                // rustls says this once; losing it would leave shutdown
+                // waiting for a close_notify already read.
+                self.peer_closed = true;
+                Step::Progress
+            }
+            Step::NotReady(Sent::Fatal(e)) => {
+                self.drain_alert(out);
+                Step::NotReady(Sent::Fatal(e))
+            }
+            other => other,
+        }
+    }
+
+    /// The engine dropped the input (everything after the peer's
+    /// close_notify is ignored): rustls holds nothing of it any more.
+    pub(crate) fn input_dropped(&mut self) {
+        self.settled = true;
+    }
+
+    /// Whether rustls reported the peer's close_notify since the last ask.
+    pub(crate) fn take_peer_closed(&mut self) -> bool {
+        std::mem::take(&mut self.peer_closed)
+    }
+
+    pub(crate) fn client_hello(&self) -> Option<&ClientHello> {
+        match &self.conn {
+            Conn::Paused(hello) | Conn::Server(_, hello) => Some(hello),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_reading_client_hello(&self) -> bool {
+        matches!(self.conn, Conn::Accepting { .. })
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        matches!(self.conn, Conn::Paused(_))
+    }
+
+    pub(crate) fn is_server(&self) -> bool {
+        !matches!(self.conn, Conn::Client(_))
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.common().is_none_or(|c| c.is_handshaking())
+    }
+
+    pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.common()?.protocol_version()
+    }
+
+    pub(crate) fn cipher_suite(&self) -> Option<SupportedCipherSuite> {
+        self.common()?.negotiated_cipher_suite()
+    }
+
+    pub(crate) fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.common()?.alpn_protocol()
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.common()?.peer_certificates()
+    }
+
+    pub(crate) fn handshake_kind(&self) -> Option<HandshakeKind> {
+        self.common()?.handshake_kind()
+    }
+
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        match &self.conn {
+            Conn::Server(_, hello) | Conn::Paused(hello) => hello.server_name(),
+            _ => None,
+        }
+    }
+
+    fn common(&self) -> Option<&rustls::CommonState> {
+        match &self.conn {
+            Conn::Client(c) => Some(c),
+            Conn::Server(s, _) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Where a write step may put its record.
+#[derive(Clone, Copy, Debug)]
+enum Region {
+    /// In place in the write BIO, in a region of this many bytes.
+    InPlace(usize),
+    /// Nowhere: learn how many bytes the record needs.
+    Probe,
+    /// In the output's staging, this many bytes.
+    Staged(usize),
+}
+
+/// What a write step came to.
+#[derive(Debug)]
+enum Step {
+    Done(usize),
+    /// Queued handshake output was appended; step again.
+    Progress,
+    /// The record needs this many contiguous bytes.
+    NeedRoom(usize),
+    /// rustls reported the peer's close_notify.
+    PeerClosed,
+    NotReady(Sent),
+}
+
+fn handle<Data, W: Bio>(
+    status: UnbufferedStatus<'_, '_, Data>,
+    data: super::Data<'_>,
+    out: &mut Output<W>,
+) -> (usize, Event) {
+    let UnbufferedStatus { discard, state } = status;
+    let event = match state {
+        Err(e) => Event::Fatal(e),
+        Ok(ConnectionState::ReadTraffic(mut traffic)) => match data {
+            super::Data::Leave => Event::DataReady,
+            super::Data::Take(take) => match traffic.next_record() {
+                Some(Ok(record)) => {
+                    take(record.payload);
+                    Event::Data
+                }
+                Some(Err(e)) => Event::Fatal(e),
+                None => Event::Progress,
+            },
+        },
+        Ok(ConnectionState::EncodeTlsData(mut encode)) => {
+            let required = encode_required(&mut encode);
+            out.append_with(required, |buf| encode.encode(buf).unwrap_or(0));
+            Event::Progress
+        }
+        Ok(ConnectionState::TransmitTlsData(transmit)) => {
+            // Our output is already in the output queue.
+            transmit.done();
+            Event::Progress
+        }
+        Ok(ConnectionState::BlockedHandshake) | Ok(ConnectionState::WriteTraffic(_)) => {
+            Event::NeedInput
+        }
+        Ok(ConnectionState::PeerClosed) | Ok(ConnectionState::Closed) => Event::PeerClosed,
+        Ok(ConnectionState::ReadEarlyData(_)) => Event::Fatal(early_data_error()),
+        Ok(_) => Event::Fatal(rustls::Error::General(
+            "rustls returned a connection state this version of tlsbio does not know".into(),
+        )),
+    };
+    (discard, event)
+}
+
+fn write_step<Data, W: Bio>(
+    status: UnbufferedStatus<'_, '_, Data>,
+    op: Send<'_>,
+    out: &mut Output<W>,
+    held: &mut dyn FnMut(&[u8]),
+    region: Region,
+) -> Step {
+    let UnbufferedStatus { state, .. } = status;
+    match state {
+        Err(e) => Step::NotReady(Sent::Fatal(e)),
+        Ok(ConnectionState::WriteTraffic(traffic)) if matches!(op, Send::KeyUpdate) => {
+            // The KeyUpdate message comes out as the next EncodeTlsData.
+            match traffic.refresh_traffic_keys() {
+                Ok(()) => Step::Done(0),
+                Err(e) => Step::NotReady(Sent::Fatal(e)),
+            }
+        }
+        Ok(ConnectionState::WriteTraffic(mut traffic)) => {
+            let mut run = |buf: &mut [u8]| -> Result<(usize, usize), EncryptError> {
+                match op {
+                    Send::Data(data) => traffic.encrypt(data, buf).map(|n| (n, data.len())),
+                    Send::CloseNotify => traffic.queue_close_notify(buf).map(|n| (n, 0)),
+                    Send::KeyUpdate => Ok((0, 0)),
+                }
+            };
+            let result = match region {
+                Region::Probe => run(&mut []),
+                Region::InPlace(len) => out
+                    .write_in_place(len, |buf| match run(buf) {
+                        Ok((n, taken)) => (n, Ok((n, taken))),
+                        Err(e) => (0, Err(e)),
+                    })
+                    .unwrap_or(Err(EncryptError::InsufficientSize(InsufficientSizeError {
+                        required_size: len,
+                    }))),
+                Region::Staged(len) => {
+                    let mut result = Ok((0, 0));
+                    out.append_with(len, |buf| match run(buf) {
+                        Ok((n, taken)) => {
+                            result = Ok((n, taken));
+                            n
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            0
+                        }
+                    });
+                    result
+                }
+            };
+            match result {
+                Ok((_, taken)) => Step::Done(taken),
+                Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size })) => {
+                    Step::NeedRoom(required_size)
+                }
+                Err(e) => Step::NotReady(Sent::Fatal(rustls::Error::General(e.to_string()))),
+            }
+        }
+        Ok(ConnectionState::EncodeTlsData(mut encode)) => {
+            // Dropping `encode` would lose the message: append it (into the
+            // staging if the write BIO has no room); it drains first.
+            let required = encode_required(&mut encode);
+            out.append_with(required, |buf| encode.encode(buf).unwrap_or(0));
+            Step::Progress
+        }
+        Ok(ConnectionState::TransmitTlsData(transmit)) => {
+            transmit.done();
+            Step::Progress
+        }
+        Ok(ConnectionState::ReadTraffic(mut traffic)) => {
+            // Plaintext that arrived with the handshake must not block the
+            // write side, nor be lost: hold it for `read`.
+            match traffic.next_record() {
+                Some(Ok(record)) => held(record.payload),
+                Some(Err(e)) => return Step::NotReady(Sent::Fatal(e)),
+                None => {}
+            }
+            Step::Progress
+        }
+        Ok(ConnectionState::BlockedHandshake) => Step::NotReady(Sent::Handshaking),
+        Ok(ConnectionState::PeerClosed) => Step::PeerClosed,
+        // rustls says Closed once it has our close_notify and the peer's.
+        // For a close_notify op that means ours was queued by an earlier,
+        // too-small attempt and is on its way: the op is done.
+        Ok(ConnectionState::Closed) if matches!(op, Send::CloseNotify) => Step::Done(0),
+        Ok(ConnectionState::Closed) => Step::NotReady(Sent::Closed),
+        Ok(ConnectionState::ReadEarlyData(_)) => Step::NotReady(Sent::Fatal(early_data_error())),
+        Ok(_) => Step::NotReady(Sent::Handshaking),
+    }
+}
+
+fn early_data_error() -> rustls::Error {
+    rustls::Error::General("0-rtt early data is not supported by tlsbio".into())
+}
+
+/// How many bytes the queued message needs.
+fn encode_required<Data>(encode: &mut rustls::unbuffered::EncodeTlsData<'_, Data>) -> usize {
+    match encode.encode(&mut []) {
+        Ok(_) => 0,
+        Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+            required_size
+        }
+        Err(EncodeError::AlreadyEncoded) => 0,
+    }
+}
+
+/// Feeds the not-yet-seen part of the first flight to the acceptor.
+/// Returns the ClientHello once it is complete, otherwise what to do.
+///
+/// The acceptor's buffered deframer holds at most one record's worth of
+/// unprocessed bytes unless it is joining a handshake message, and it only
+/// knows that once it has processed a record. So it is given what one read
+/// takes and then asked to process, in turn, the way rustls' own
+/// `read_tls` / `process_new_packets` loop does: a ClientHello spread over
+/// many records is joined up to rustls' 64 KiB limit, exactly as a
+/// rustls server over a socket would.
+fn accept<W: Bio>(
+    acceptor: &mut Acceptor,
+    fed: &mut usize,
+    input: &[u8],
+    out: &mut Output<W>,
+) -> Result<Box<ClientHello>, Event> {
+    loop {
+        let mut rest = &input[(*fed).min(input.len())..];
+        let read = if rest.is_empty() {
+            0
+        } else {
+            match acceptor.read_tls(&mut rest) {
+                Ok(n) => n,
+                // rustls' buffer bound: the peer sent more than a handshake
+                // message can be. rustls' own server sends no alert here
+                // either; it fails the read.
+                Err(_) => return Err(Event::Overflow),
+            }
+        };
+        *fed += read;
+        match acceptor.accept() {
+            Ok(None) if read > 0 => continue,
+            Ok(None) => return Err(Event::NeedInput),
+            Ok(Some(accepted)) => {
+                return Ok(Box::new(ClientHello::from_rustls(&accepted.client_hello())))
+            }
+            Err((e, mut alert)) => {
+                let mut bytes = Vec::new();
+                // Writing into a Vec cannot fail.
+                let _ = alert.write_all(&mut bytes);
+                out.append(&bytes);
+                return Err(Event::Fatal(e));
+            }
+        }
+    }
+}
