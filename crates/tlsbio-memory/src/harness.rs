@@ -26,6 +26,9 @@ pub enum Endpoint {
     },
     /// A server with a fixed config.
     Server(Arc<ServerConfig>),
+    /// A server that pauses at the ClientHello; its application then
+    /// chooses this config (`Engine::server_paused`, `Accepted::choose`).
+    PausedServer(Arc<ServerConfig>),
 }
 
 impl Endpoint {
@@ -43,7 +46,7 @@ impl Endpoint {
     pub fn side(&self) -> Side {
         match self {
             Self::Client { .. } => Side::Client,
-            Self::Server(_) => Side::Server,
+            Self::Server(_) | Self::PausedServer(_) => Side::Server,
         }
     }
 
@@ -69,7 +72,16 @@ impl Endpoint {
             Self::Server(config) => {
                 Engine::server(&ServerContext::new(config.clone())?, rbio, wbio)
             }
+            Self::PausedServer(_) => Engine::server_paused(rbio, wbio),
         })
+    }
+
+    /// The context a paused server's application chooses.
+    pub(crate) fn choice(&self) -> Result<Option<ServerContext>, Error> {
+        match self {
+            Self::PausedServer(config) => Ok(Some(ServerContext::new(config.clone())?)),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -370,12 +382,15 @@ impl Builder {
         let peer = |endpoint: &Endpoint, script: &Script, expect: usize| {
             let side = endpoint.side();
             let (rx, tx) = capacities.of(side);
-            Ok::<_, Error>(Peer::new(
-                side,
-                endpoint.engine(self.bios, rx, tx)?,
-                script.clone(),
-                expect,
-            ))
+            Ok::<_, Error>(
+                Peer::new(
+                    side,
+                    endpoint.engine(self.bios, rx, tx)?,
+                    script.clone(),
+                    expect,
+                )
+                .choosing(endpoint.choice()?),
+            )
         };
         let client = peer(
             &self.client,

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use tlsbio::bio::Bio;
-use tlsbio::{Engine, Error, HandshakeState, Shutdown, Want};
+use tlsbio::{Engine, Error, HandshakeState, ServerContext, Shutdown, Want};
 
 use crate::bio::AnyBio;
 use crate::schedule::Side;
@@ -30,6 +30,8 @@ pub struct Script {
     /// Whether it reads at all; a side that never reads leaves its peer
     /// with a full link and a want-write.
     pub reads: bool,
+    /// Whether it sends a TLS 1.3 KeyUpdate once half of its data is out.
+    pub key_update: bool,
 }
 
 impl Script {
@@ -39,7 +41,14 @@ impl Script {
             send: payload(side, len),
             close: Close::Full,
             reads: true,
+            key_update: false,
         }
+    }
+
+    /// The same script, sending a KeyUpdate halfway (TLS 1.3).
+    pub fn key_update(mut self) -> Self {
+        self.key_update = true;
+        self
     }
 
     /// The same script, closing with `close`.
@@ -182,6 +191,9 @@ pub(crate) struct Peer {
     pub(crate) engine: PairEngine,
     /// What the last turn waits for; `None` before the first turn.
     wait: Option<Wait>,
+    /// For a paused server: the context the application chooses.
+    choice: Option<ServerContext>,
+    key_updated: bool,
     /// The wants seen in the current pass of a turn.
     pass: Wait,
     script: Script,
@@ -204,6 +216,8 @@ impl Peer {
             side,
             engine,
             wait: None,
+            choice: None,
+            key_updated: false,
             pass: Wait::default(),
             script,
             expect,
@@ -217,6 +231,12 @@ impl Peer {
             last: None,
             turns: 0,
         }
+    }
+
+    /// A paused server's application chooses `context` at the ClientHello.
+    pub(crate) fn choosing(mut self, context: Option<ServerContext>) -> Self {
+        self.choice = context;
+        self
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -318,11 +338,25 @@ impl Peer {
                 // The alert, if any, is in the output; the link takes it
                 // before the driver closes the transport.
                 Phase::Done => return self.end(),
-                Phase::Handshake => self.engine.do_handshake().map(|()| {
-                    self.phase = Phase::Exchange;
-                    self.handshake_done = true;
-                    Step::Progress
-                }),
+                Phase::Handshake => match self.engine.do_handshake() {
+                    Ok(()) => {
+                        self.phase = Phase::Exchange;
+                        self.handshake_done = true;
+                        Ok(Step::Progress)
+                    }
+                    // The application looks at the ClientHello and picks
+                    // its context right away (a real one may take its time:
+                    // nothing changes meanwhile).
+                    Err(Error::Want(Want::ClientHello)) => {
+                        match (self.engine.accepted(), &self.choice) {
+                            (Some(accepted), Some(context)) => {
+                                accepted.choose(context).map(|()| Step::Progress)
+                            }
+                            _ => Err(Error::Want(Want::ClientHello)),
+                        }
+                    }
+                    Err(e) => Err(e),
+                },
                 Phase::Exchange => self.exchange(),
                 Phase::Closing => self.closing(),
             };
@@ -353,6 +387,19 @@ impl Peer {
     fn exchange(&mut self) -> Result<Step, Error> {
         let mut progressed = false;
         let mut want = None;
+        if self.script.key_update && !self.key_updated && self.sent >= self.script.send.len() / 2 {
+            match self.engine.key_update() {
+                Ok(()) => {
+                    self.key_updated = true;
+                    progressed = true;
+                }
+                Err(Error::Want(w)) => {
+                    self.note(w);
+                    want = Some(w);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         if self.sent < self.script.send.len() {
             match self.engine.write(&self.script.send[self.sent..]) {
                 Ok(n) => {

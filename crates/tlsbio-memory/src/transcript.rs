@@ -31,7 +31,7 @@
 //! |---|---|
 //! | `schedule NAME` | the [`Schedule`](crate::Schedule) (`lockstep`, `trickle`, `seeded:N`) |
 //! | `capacities CRX CTX SRX STX` | BIO capacities: client read, client write, server read, server write |
-//! | `script SIDE send=… close=full\|half reads=yes\|no` | what a side's application does; `send=payload:N` is [`payload`]`(side, N)`, `send=hex:…` anything else |
+//! | `script SIDE send=… close=full\|half reads=yes\|no [key_update=yes]` | what a side's application does; `send=payload:N` is [`payload`]`(side, N)`, `send=hex:…` anything else |
 //! | `run SIDE STATE TURN` | a side took a turn and ended in engine state `STATE` ([`HandshakeState::short`]) with `TURN`: `want-read:N`, `want-write`, `want-client-hello`, `idle`, `closed` or `failed` (a `#` comment after it gives the error) |
 //! | `c>s OFFSET HEX`, `s>c OFFSET HEX` | bytes taken from the sender's write BIO and delivered into the receiver's read BIO; `OFFSET` counts the sender's bytes in that direction from 0 |
 //! | `inject DIR HEX` | bytes delivered that the sender never wrote; they take no sender offset |
@@ -203,7 +203,16 @@ impl fmt::Display for Transcript {
                 Close::HalfClose => "half",
             };
             let reads = if script.reads { "yes" } else { "no" };
-            writeln!(f, "script {side} send={send} close={close} reads={reads}")?;
+            // Written only when set, so transcripts without it read as before.
+            let key_update = if script.key_update {
+                " key_update=yes"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "script {side} send={send} close={close} reads={reads}{key_update}"
+            )?;
         }
         for entry in &self.entries {
             match entry {
@@ -525,6 +534,13 @@ fn parse_script<'a>(side: Side, words: impl Iterator<Item = &'a str>) -> Result<
                     "yes" => true,
                     "no" => false,
                     _ => return Err(format!("reads must be yes or no, found {value:?}")),
+                }
+            }
+            "key_update" => {
+                script.key_update = match value {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(format!("key_update must be yes or no, found {value:?}")),
                 }
             }
             _ => return Err(format!("unknown script key {key:?}")),

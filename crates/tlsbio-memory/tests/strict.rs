@@ -202,3 +202,112 @@ fn strict_record_behind_a_staged_one() {
         assert_clean(&h.run(), &format!("{kind:?}"));
     }
 }
+
+#[test]
+fn strict_key_update_both_ways_through_small_and_large_bios() {
+    for kind in BioKind::ALL {
+        for size in [1, 6, 300, 65_536] {
+            let (client, server) = endpoints(7, TLS13);
+            let mut h = tlsbio_memory::Harness::builder(client, server)
+                .schedule(Schedule::lockstep().with_capacities(Capacities::uniform(size)))
+                .client_script(Script::sending(Side::Client, 5_000).key_update())
+                .server_script(Script::sending(Side::Server, 7_000).key_update())
+                .bios(kind)
+                .strict()
+                .deliver_exact_minimum()
+                .build()
+                .unwrap();
+            assert_clean(&h.run(), &format!("{kind:?} key update, capacity {size}"));
+        }
+    }
+}
+
+#[test]
+fn strict_resumption_on_the_second_connection() {
+    for v in VERSIONS {
+        for kind in BioKind::ALL {
+            let (client, server) = endpoints(8, v);
+            for round in 0..2 {
+                let mut h = tlsbio_memory::Harness::builder(client.clone(), server.clone())
+                    .schedule(Schedule::seeded(80 + round))
+                    .client_script(Script::sending(Side::Client, 1_000))
+                    .server_script(Script::sending(Side::Server, 1_000))
+                    .bios(kind)
+                    .strict()
+                    .build()
+                    .unwrap();
+                let what = label(v, kind, &format!("resumption round {round}"));
+                assert_clean(&h.run(), &what);
+                assert_eq!(
+                    h.engine(Side::Client).is_resumed(),
+                    round == 1,
+                    "{what}: resumed only the second time"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn strict_paused_server_chooses_and_completes() {
+    for v in VERSIONS {
+        for kind in BioKind::ALL {
+            for size in [1, 5, 4096, 65_536] {
+                let (client, server) = endpoints(9, v);
+                let tlsbio_memory::Endpoint::Server(config) = server else {
+                    unreachable!("endpoints() gives a fixed server")
+                };
+                let mut h = tlsbio_memory::Harness::builder(
+                    client,
+                    tlsbio_memory::Endpoint::PausedServer(config),
+                )
+                .schedule(Schedule::lockstep().with_capacities(Capacities::uniform(size)))
+                .client_script(Script::sending(Side::Client, 2_000))
+                .server_script(Script::sending(Side::Server, 2_000))
+                .bios(kind)
+                .strict()
+                .deliver_exact_minimum()
+                .build()
+                .unwrap();
+                let r = h.run();
+                let what = label(v, kind, &format!("paused server, capacity {size}"));
+                assert_clean(&r, &what);
+                assert_eq!(
+                    h.engine(Side::Server).server_name(),
+                    Some("localhost"),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+/// A link cut (a TCP reset) or a truncation: under the strict driver both
+/// sides still end, with an error, instead of waiting for each other.
+#[test]
+fn strict_cuts_end_both_sides() {
+    for v in VERSIONS {
+        for kind in BioKind::ALL {
+            for at in [0u64, 3, 100, 700, 2_000] {
+                for dir in [
+                    tlsbio_memory::Dir::ClientToServer,
+                    tlsbio_memory::Dir::ServerToClient,
+                ] {
+                    let mut h = pair(10, v, Schedule::seeded(at), 3_000, 3_000)
+                        .fault(tlsbio_memory::Fault::Cut { dir, at })
+                        .bios(kind)
+                        .strict()
+                        .build()
+                        .unwrap();
+                    let r = h.run();
+                    let what = label(v, kind, &format!("cut {dir:?} at {at}"));
+                    assert_eq!(r.end, End::Finished, "{what}: a side was left waiting\n{r}");
+                    assert!(
+                        r.client.error.is_some() || r.server.error.is_some() || r.is_clean(),
+                        "{what}\n{r}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -46,9 +46,9 @@ impl fmt::Display for Want {
                 "want read: write at least {at_least} more ciphertext bytes into the read bio"
             ),
             Self::Write => f.write_str("want write: send pending output, then call again"),
-            Self::ClientHello => f.write_str(
-                "want client hello: take engine.accepted() and choose a server context",
-            ),
+            Self::ClientHello => {
+                f.write_str("want client hello: take engine.accepted() and choose a server context")
+            }
         }
     }
 }

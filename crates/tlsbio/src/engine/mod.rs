@@ -92,6 +92,8 @@ pub struct Engine<R, W> {
     fatal: Option<Error>,
     peer_closed: bool,
     close: CloseState,
+    /// A KeyUpdate was requested and is not in the output yet.
+    key_update_queued: bool,
     started: bool,
     state: HandshakeState,
     events: VecDeque<Event>,
@@ -142,6 +144,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             fatal: None,
             peer_closed: false,
             close: CloseState::Open,
+            key_update_queued: false,
             started: false,
             state: HandshakeState::Before,
             events: VecDeque::new(),
@@ -223,7 +226,10 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     /// Sends a TLS 1.3 KeyUpdate, asking the peer to update its keys too
-    /// (RFC 8446 section 4.6.3).
+    /// (RFC 8446 section 4.6.3). `Ok(())` once it is in the output.
+    ///
+    /// Safe to retry after a want: the retry finishes the same KeyUpdate
+    /// rather than asking for a second one.
     pub fn key_update(&mut self) -> Result<(), Error> {
         let result = self.key_update_inner();
         self.update_state();
@@ -389,9 +395,15 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         if self.close != CloseState::Open {
             return Err(Usage::WriteAfterShutdown.into());
         }
-        self.send(Send::KeyUpdate)?;
+        // A retry after a want must not ask rustls for a second KeyUpdate:
+        // the first is queued inside it until the output takes it.
+        if !self.key_update_queued {
+            self.send(Send::KeyUpdate)?;
+            self.key_update_queued = true;
+        }
         // The KeyUpdate message is encoded on the next write-side step.
         self.send(Send::Data(&[]))?;
+        self.key_update_queued = false;
         Ok(())
     }
 
