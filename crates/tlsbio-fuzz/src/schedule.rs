@@ -59,12 +59,17 @@ enum Step {
 /// cross per move), scripts (how much each side sends, half-close, a side
 /// that never reads) and at most one link fault, run to the end.
 ///
+/// The pair runs under the harness's strict driver (a side is called only
+/// when its want is met), with exact-minimum delivery when the seed's low
+/// bit is set.
+///
 /// Properties: the run ends (finished, or a reported stall; never the
-/// action limit); without a fault no side fails, and if both sides read,
-/// the handshake completes and both close with the data byte-identical;
-/// with a fault, a side that closed cleanly got exactly what its peer
-/// sent (truncation and corruption are never a clean close) and every
-/// error is fatal.
+/// action limit); no want-read ever asks for more than its read BIO can
+/// take; without a fault no side fails, and if both sides read, the
+/// handshake completes and both close with the data byte-identical (so a
+/// lost wake-up, which stalls a strict pair, is a failure); with a fault,
+/// a side that closed cleanly got exactly what its peer sent (truncation
+/// and corruption are never a clean close) and every error is fatal.
 pub fn schedule(data: &[u8]) {
     let Ok(plan) = Plan::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
@@ -81,7 +86,11 @@ pub fn schedule(data: &[u8]) {
         }))
         .client_script(plan.client.script(Side::Client))
         .server_script(plan.server.script(Side::Server))
-        .max_actions(MAX_ACTIONS);
+        .max_actions(MAX_ACTIONS)
+        .strict();
+    if plan.seed & 1 == 1 {
+        builder = builder.deliver_exact_minimum();
+    }
     let faulty = plan.fault.is_some();
     if let Some(fault) = plan.fault {
         builder = builder.fault(fault.into_fault());
@@ -100,6 +109,7 @@ pub fn schedule(data: &[u8]) {
 
 fn check(r: &Report, faulty: bool, a_side_never_reads: bool) {
     assert_ne!(r.end, End::LimitReached, "the run spun\n{r}");
+    assert_eq!(r.violation, None, "the want-read contract broke\n{r}");
     for (me, peer_sent) in [(&r.client, &r.server_sent), (&r.server, &r.client_sent)] {
         if me.closed {
             assert_eq!(

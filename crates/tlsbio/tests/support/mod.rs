@@ -155,24 +155,72 @@ pub struct Outcome {
     pub server: Result<(), Error>,
 }
 
+/// What a side waits for after a want, as a strict driver sees it.
+#[derive(Clone, Copy, Debug)]
+enum Wait {
+    /// Never called, or done with its last want: call it.
+    Ready,
+    /// Call it once its read BIO holds this many bytes (or ended).
+    Read(usize),
+    /// Call it once less than this much output is pending.
+    Write(usize),
+}
+
+impl Wait {
+    fn after<R: Bio, W: Bio>(result: &Result<(), Error>, engine: &Engine<R, W>) -> Self {
+        match result {
+            Err(Error::Want(Want::Read { at_least })) => {
+                Self::Read(engine.rbio().pending() + at_least)
+            }
+            Err(Error::Want(Want::Write)) => Self::Write(engine.pending_output()),
+            _ => Self::Ready,
+        }
+    }
+
+    fn met<R: Bio, W: Bio>(self, engine: &Engine<R, W>) -> bool {
+        match self {
+            Self::Ready => true,
+            Self::Read(until) => engine.rbio().pending() >= until || engine.rbio().is_shutdown_wr(),
+            Self::Write(below) => engine.pending_output() < below,
+        }
+    }
+}
+
 /// Drives a handshake between two engines, moving at most `chunk` bytes per
-/// step each way, doing only what the engines ask. Stops when both are done,
-/// one fails, or nothing moves any more (a stall); never loops forever.
+/// step each way, as a *strict* driver: a side is called only when the want
+/// it last returned is met (the bytes it asked for arrived, or some of its
+/// output was taken), never once more. A correct engine needs nothing
+/// else, so a lost wake-up shows as a stall. Stops when both are done, one
+/// fails, or nothing moves any more; never loops forever.
 pub fn handshake<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
     client: &mut Engine<R1, W1>,
     server: &mut Engine<R2, W2>,
     chunk: usize,
 ) -> Outcome {
     let mut steps = 0;
+    let (mut c, mut s): (Result<(), Error>, Result<(), Error>) = (
+        Err(Want::Read { at_least: 1 }.into()),
+        Err(Want::Read { at_least: 1 }.into()),
+    );
+    let (mut c_wait, mut s_wait) = (Wait::Ready, Wait::Ready);
     loop {
         steps += 1;
-        let c = step_handshake(client);
-        let s = step_handshake(server);
+        let mut called = false;
+        if c_wait.met(client) {
+            c = step_handshake(client);
+            c_wait = Wait::after(&c, client);
+            called = true;
+        }
+        if s_wait.met(server) {
+            s = step_handshake(server);
+            s_wait = Wait::after(&s, server);
+            called = true;
+        }
         let moved = carry(client, server, chunk, chunk) + carry(server, client, chunk, chunk);
         let done = c.is_ok() && s.is_ok();
         let fatal = matches!(&c, Err(e) if e.want().is_none())
             || matches!(&s, Err(e) if e.want().is_none());
-        if done || fatal || (moved == 0 && steps > 1) || steps > 1_000_000 {
+        if done || fatal || (moved == 0 && !called) || steps > 1_000_000 {
             return Outcome {
                 steps,
                 client: c,
