@@ -248,13 +248,136 @@ impl ProtocolError {
 }
 
 impl fmt::Display for ProtocolError {
+    /// One sentence: what went wrong, in words a user can act on where
+    /// there is something to do (certificate failures name the cause and
+    /// the fix), then the alert we sent. The rustls error stays the
+    /// [`source`](std::error::Error::source).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tls protocol error: {}", self.error)?;
+        match explain(&self.error) {
+            Some(why) => f.write_str(&why)?,
+            None => write!(f, "tls protocol error: {}", self.error)?,
+        }
         match self.alert {
             AlertSent::None => Ok(()),
             AlertSent::Plaintext(a) => write!(f, " (sent alert {a:?})"),
             AlertSent::Encrypted => f.write_str(" (sent an encrypted fatal alert)"),
         }
+    }
+}
+
+/// A sentence for the rustls errors users meet most, naming the cause and
+/// what to do; `None` for the rest (rustls' own message is used).
+fn explain(error: &rustls::Error) -> Option<String> {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    let sentence = match error {
+        E::InvalidCertificate(cert) => match cert {
+            C::NotValidForNameContext {
+                expected,
+                presented,
+            } => format!(
+                "the peer's certificate is not valid for {:?} (it is for {}): connect by one of \
+                 those names, or get a certificate for this one",
+                expected.to_str(),
+                if presented.is_empty() {
+                    "no names at all".to_string()
+                } else {
+                    presented
+                        .iter()
+                        .map(|name| unquote(name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            C::NotValidForName => "the peer's certificate is not valid for the name we \
+                                   connected to: connect by a name it has"
+                .into(),
+            C::Expired | C::ExpiredContext { .. } => "the peer's certificate has expired: \
+                 renew it (or check this machine's clock)"
+                .into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "the peer's certificate is not \
+                 valid yet: check this machine's clock (or the certificate's start date)"
+                .into(),
+            C::UnknownIssuer => "the peer's certificate was issued by a ca we do not trust: \
+                 add that ca to the trusted roots (or, for a self-signed certificate, the \
+                 certificate itself)"
+                .into(),
+            C::BadSignature => "the peer's certificate chain has a bad signature".into(),
+            C::Revoked => "the peer's certificate has been revoked".into(),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "the peer's certificate is \
+                 not for this use (its extended key usage does not allow it)"
+                .into(),
+            C::Other(other) => {
+                // webpki's error is behind a trait object; its variant name
+                // is the stable part of its Debug form.
+                let inner = format!("{other:?}");
+                if inner.contains("CaUsedAsEndEntity") {
+                    "the peer's certificate is a ca certificate (basicConstraints ca:true) \
+                     used as a server certificate: issue a leaf certificate (with openssl, \
+                     add -addext basicConstraints=critical,CA:FALSE)"
+                        .into()
+                } else if inner.contains("EndEntityUsedAsCa") {
+                    "a certificate in the peer's chain is used as a ca but is not one \
+                     (basicConstraints ca:false): fix the chain"
+                        .into()
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        },
+        E::NoCertificatesPresented => {
+            "the peer sent no certificate, and one is required: configure a client \
+             certificate"
+                .into()
+        }
+        E::NoApplicationProtocol => {
+            "the peer offered no alpn protocol we support: check both sides' alpn lists".into()
+        }
+        E::DecryptError => "a record from the peer did not decrypt: the data was corrupted \
+                            or tampered with on the way"
+            .into(),
+        E::AlertReceived(alert) => match alert {
+            A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateUnknown
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::UnknownCA => format!(
+                "the peer rejected our certificate (it sent {alert:?}): check that it trusts \
+                 our certificate's issuer and that the name and dates are right"
+            ),
+            A::CertificateRequired => "the peer requires a client certificate and we sent \
+                                       none: configure one"
+                .into(),
+            A::HandshakeFailure | A::InsufficientSecurity => format!(
+                "the peer found nothing in common with our offer (it sent {alert:?}): check \
+                 protocol versions, cipher suites and key-exchange groups on both sides"
+            ),
+            A::ProtocolVersion => "the peer supports none of our protocol versions (it sent \
+                                   ProtocolVersion)"
+                .into(),
+            A::NoApplicationProtocol => "the peer supports none of our alpn protocols (it \
+                                         sent NoApplicationProtocol)"
+                .into(),
+            other => format!("the peer aborted the connection with the alert {other:?}"),
+        },
+        _ => return None,
+    };
+    Some(sentence)
+}
+
+/// `DnsName("example.com")` and `IpAddress(127.0.0.1)` (how rustls lists
+/// presented names) as `example.com` and `127.0.0.1`; anything else as it
+/// is.
+fn unquote(name: &str) -> &str {
+    if let (Some(start), Some(end)) = (name.find('"'), name.rfind('"')) {
+        if end > start {
+            return &name[start + 1..end];
+        }
+    }
+    match (name.find('('), name.strip_suffix(')')) {
+        (Some(open), Some(inner)) => &inner[open + 1..],
+        _ => name,
     }
 }
 
@@ -333,5 +456,30 @@ impl std::error::Error for ConfigError {
             Self::Rustls(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presented_names_lose_their_debug_wrapping() {
+        assert_eq!(unquote("DnsName(\"example.com\")"), "example.com");
+        assert_eq!(unquote("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(unquote("plain"), "plain");
+    }
+
+    #[test]
+    fn limits_and_config_errors_say_what_to_do() {
+        let limit = Error::Limit(Limit::StagedInput { limit: 10 });
+        assert!(limit.is_fatal());
+        assert!(limit.to_string().contains("more than 10 bytes"));
+        let steps = Error::Limit(Limit::Steps { limit: 7 }).to_string();
+        assert!(steps.contains("please report it"), "{steps}");
+        let config = Error::from(ConfigError::EarlyDataUnsupported).to_string();
+        assert!(config.contains("max_early_data_size = 0"), "{config}");
+        let name = ConfigError::InvalidServerName("a b".into()).to_string();
+        assert!(name.contains("\"a b\" is not a dns name"), "{name}");
     }
 }
