@@ -2,7 +2,6 @@
 //! mio driver. Echo by default; `--http` answers one HTTP/1.1 request so
 //! that curl and browsers work.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,11 +15,11 @@ use tlsbio::rustls::server::WebPkiClientVerifier;
 use tlsbio::rustls::ServerConfig;
 use tlsbio::ServerContext;
 use tlsbio_mio::mio::{Events, Poll, Token};
-use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
+use tlsbio_mio::{Capacities, Closed, Connection, Expiry, Limits, Server};
 
 use crate::{pem, summary, Result};
 
-/// How often the loop looks at the stop flag and the idle clocks.
+/// How often the loop looks at the stop flag (deadlines are the server's).
 const TICK: Duration = Duration::from_millis(200);
 
 /// A connection that completes no handshake in this long is dropped.
@@ -63,9 +62,40 @@ pub(crate) struct ServerArgs {
     /// instead of echoing.
     #[arg(long)]
     http: bool,
-    /// The most connections served at once; more are refused.
-    #[arg(long, default_value_t = 64)]
-    max_connections: usize,
+    /// The most connections served at once; more are refused. Default:
+    /// what the file-descriptor limit allows (the soft limit is raised to
+    /// the hard one first), less a reserve.
+    #[arg(long)]
+    max_connections: Option<usize>,
+}
+
+/// Descriptors kept back from connections: the listener, the poller,
+/// stdio, files the process opens.
+const RESERVED_FDS: u64 = 32;
+
+/// Without a `--max-connections`, as many as the descriptor limit allows:
+/// one event loop holds every connection at once, so a fixed small number
+/// (a thread-per-connection habit) refuses clients for no reason.
+fn default_max_connections() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let raised = match (limit.current, limit.maximum) {
+        (Some(current), Some(maximum)) if current < maximum => {
+            let want = Rlimit {
+                current: Some(maximum),
+                maximum: Some(maximum),
+            };
+            if setrlimit(Resource::Nofile, want).is_ok() {
+                Some(maximum)
+            } else {
+                Some(current)
+            }
+        }
+        (current, None) => current.or(Some(1 << 20)),
+        (current, _) => current,
+    };
+    let fds = raised.unwrap_or(1024).min(1 << 20);
+    usize::try_from(fds.saturating_sub(RESERVED_FDS).max(1)).unwrap_or(usize::MAX)
 }
 
 pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
@@ -79,13 +109,16 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let config = ServerContext::new(Arc::new(config(args, local.port())?))
         .map_err(|e| format!("cannot use the server configuration: {e}"))?;
-    let limits = Limits {
-        capacities: Capacities::default(),
-        handshake_timeout: HANDSHAKE_TIMEOUT,
-        max_connections: args.max_connections,
-    };
-    let mut server = Server::from_std(listener, config, limits, poll.registry(), LISTENER)
-        .map_err(|e| format!("cannot listen on {local}: {e}"))?;
+    let max_connections = args.max_connections.unwrap_or_else(default_max_connections);
+    let limits = Limits::default()
+        .capacities(Capacities::default())
+        .handshake_timeout(HANDSHAKE_TIMEOUT)
+        .idle_timeout(Some(IDLE_TIMEOUT))
+        .release_memory_after(Some(QUIET))
+        .max_connections(max_connections);
+    let mut server: Server<Session> =
+        Server::from_std(listener, config, limits, poll.registry(), LISTENER)
+            .map_err(|e| format!("cannot listen on {local}: {e}"))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -94,10 +127,9 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
 
     println!("listening  {local}");
     println!("mode       {}", if args.http { "http" } else { "echo" });
+    println!("max conns  {max_connections}");
     // Tests and scripts wait for these lines.
     io::stdout().flush().ok();
-
-    let mut sessions: HashMap<Token, Session> = HashMap::new();
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 16 * 1024];
     while !stop.load(Ordering::SeqCst) {
@@ -110,80 +142,44 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
         for event in &events {
             let token = event.token();
             if token == LISTENER {
-                let refused = server.refused();
-                let accepted = server
-                    .accept(poll.registry(), now)
-                    .map_err(|e| format!("accept failed: {e}"))?;
-                for token in accepted {
-                    if let Some(conn) = server.get_mut(token) {
-                        let session = Session::new(conn, args.http, now);
-                        sessions.insert(token, session);
-                    }
-                }
-                for _ in refused..server.refused() {
-                    eprintln!("refused: {} connections already", args.max_connections);
-                }
+                accept(&mut server, &poll, args, max_connections, now)?;
                 continue;
             }
-            let (Some(conn), Some(session)) = (server.get_mut(token), sessions.get_mut(&token))
-            else {
+            let Some((conn, session)) = server.entry_mut(token) else {
                 continue;
             };
             conn.ready(event);
-            match session.step(conn, &mut buf, now) {
-                Some(note) => {
-                    eprintln!("{} {note}", session.peer);
-                    sessions.remove(&token);
-                    server.remove(poll.registry(), token);
-                }
-                None => {
-                    if let Err(e) = conn.reregister(poll.registry()) {
-                        eprintln!("{} failed: {e}", session.peer);
-                        sessions.remove(&token);
-                        server.remove(poll.registry(), token);
-                    }
-                }
+            let end = match session.step(conn, &mut buf) {
+                Some(note) => Some(format!("{} {note}", session.peer)),
+                None => conn
+                    .reregister(poll.registry())
+                    .err()
+                    .map(|e| format!("{} failed: {e}", session.peer)),
+            };
+            if let Some(line) = end {
+                eprintln!("{line}");
+                server.remove(poll.registry(), token);
             }
         }
-        for conn in server.expire(poll.registry(), now) {
-            if let Some(session) = sessions.remove(&conn.token()) {
-                eprintln!(
-                    "{} failed: no handshake in {HANDSHAKE_TIMEOUT:?}; closing",
-                    session.peer
-                );
-            }
+        if server.accept_due(now) {
+            accept(&mut server, &poll, args, max_connections, now)?;
         }
-        // Quiet for a second: give the buffers back (thousands of idle
-        // connections then cost a few KiB each, docs/benchmarks.md).
-        for (token, session) in &mut sessions {
-            if !session.released && now.duration_since(session.last_progress) > QUIET {
-                if let Some(conn) = server.get_mut(*token) {
-                    conn.release_memory();
-                    session.released = true;
+        for ended in server.expire(poll.registry(), now) {
+            let (mut conn, session) = (ended.connection, ended.state);
+            let why = match ended.reason {
+                Expiry::Handshake => format!("no handshake in {HANDSHAKE_TIMEOUT:?}"),
+                Expiry::Idle => {
+                    let _ = conn.shutdown();
+                    format!("no progress for {IDLE_TIMEOUT:?}")
                 }
-            }
-        }
-        let idle: Vec<Token> = sessions
-            .iter()
-            .filter(|(_, s)| now.duration_since(s.last_progress) > IDLE_TIMEOUT)
-            .map(|(t, _)| *t)
-            .collect();
-        for token in idle {
-            if let (Some(session), Some(mut conn)) = (
-                sessions.remove(&token),
-                server.remove(poll.registry(), token),
-            ) {
-                let _ = conn.shutdown();
-                eprintln!(
-                    "{} failed: no progress for {IDLE_TIMEOUT:?}; closing",
-                    session.peer
-                );
-            }
+            };
+            eprintln!("{} failed: {why}; closing", session.peer);
         }
     }
-    eprintln!("stopping: closing {} connection(s)", sessions.len());
-    for (token, session) in sessions {
-        if let Some(mut conn) = server.remove(poll.registry(), token) {
+    eprintln!("stopping: closing {} connection(s)", server.len());
+    let tokens: Vec<Token> = server.tokens().collect();
+    for token in tokens {
+        if let Some((mut conn, session)) = server.remove(poll.registry(), token) {
             // Tell the peer we are going (close_notify), then go.
             let _ = conn.shutdown();
             eprintln!("{} server stopping; sent close_notify", session.peer);
@@ -191,6 +187,27 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
     }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Accepts what is waiting, each connection with its session.
+fn accept(
+    server: &mut Server<Session>,
+    poll: &Poll,
+    args: &ServerArgs,
+    max_connections: usize,
+    now: Instant,
+) -> Result<()> {
+    let (refused, errors) = (server.refused(), server.accept_errors());
+    server
+        .accept_with(poll.registry(), now, |conn| Session::new(conn, args.http))
+        .map_err(|e| format!("accept failed: {e}"))?;
+    for _ in refused..server.refused() {
+        eprintln!("refused: {max_connections} connections already");
+    }
+    if server.accept_errors() > errors {
+        eprintln!("accept paused: out of file descriptors; retrying shortly");
+    }
+    Ok(())
 }
 
 fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
@@ -241,14 +258,10 @@ struct Session {
     /// Set once our close_notify is queued: the line to log when it has
     /// left.
     closing: Option<String>,
-    last_progress: Instant,
-    moved: (u64, u64),
-    /// Whether its buffers were given back since it last moved bytes.
-    released: bool,
 }
 
 impl Session {
-    fn new(conn: &Connection, http: bool, now: Instant) -> Self {
+    fn new(conn: &Connection, http: bool) -> Self {
         let peer = conn
             .socket()
             .peer_addr()
@@ -262,23 +275,13 @@ impl Session {
             handshake_logged: false,
             then_close: None,
             closing: None,
-            last_progress: now,
-            moved: (0, 0),
-            released: false,
         }
     }
 
     /// Does what can be done now; the log line once the connection is
     /// finished with.
-    fn step(&mut self, conn: &mut Connection, buf: &mut [u8], now: Instant) -> Option<String> {
-        let result = self.run(conn, buf);
-        let stats = conn.stats();
-        if (stats.bytes_in, stats.bytes_out) != self.moved {
-            self.moved = (stats.bytes_in, stats.bytes_out);
-            self.last_progress = now;
-            self.released = false;
-        }
-        match result {
+    fn step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Option<String> {
+        match self.run(conn, buf) {
             Ok(None) => None,
             Ok(Some(note)) => Some(note),
             // Some clients (Python's ssl, curl on abort) close without

@@ -167,7 +167,7 @@ impl Running {
 fn mio_server(listener: std::net::TcpListener, config: Arc<ServerConfig>, stop: &AtomicBool) {
     const LISTENER: Token = Token(0);
     let mut poll = Poll::new().unwrap();
-    let mut server = Server::from_std(
+    let mut server: common::EchoServer = Server::from_std(
         listener,
         tlsbio::ServerContext::new(config).unwrap(),
         Limits::default(),
@@ -175,15 +175,15 @@ fn mio_server(listener: std::net::TcpListener, config: Arc<ServerConfig>, stop: 
         LISTENER,
     )
     .unwrap();
-    let mut unsent: HashMap<Token, Vec<u8>> = HashMap::new();
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; READ_SIZE];
     while !stop.load(Ordering::SeqCst) {
         poll.poll(&mut events, Some(Duration::from_millis(50)))
             .unwrap();
         for event in &events {
-            common::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf).unwrap();
+            common::on_event(&mut server, poll.registry(), event, &mut buf).unwrap();
         }
+        common::retry_accept(&mut server, poll.registry(), std::time::Instant::now()).unwrap();
     }
 }
 

@@ -12,7 +12,6 @@
 #[path = "common/echo.rs"]
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_single_cert(vec![cert.cert.der().clone()], key)?;
 
     let mut poll = Poll::new()?;
-    let mut server = Server::bind(
+    let mut server: common::EchoServer = Server::bind(
         addr,
         ServerContext::new(Arc::new(config))?,
         Limits::default(),
@@ -48,8 +47,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     println!("certificate {}", cert_path.display());
 
-    // Per connection: what was read and not yet written back.
-    let mut unsent: HashMap<Token, Vec<u8>> = HashMap::new();
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -58,16 +55,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|d| d.saturating_duration_since(Instant::now()));
         poll.poll(&mut events, timeout)?;
         for event in &events {
-            match common::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf)? {
+            match common::on_event(&mut server, poll.registry(), event, &mut buf)? {
                 common::Outcome::Ended(conn, how) => {
                     eprintln!("{:?}: closed ({:?}, {how:?})", conn.token(), conn.closed());
                 }
                 common::Outcome::Accepted | common::Outcome::Open(_) | common::Outcome::Stale => {}
             }
         }
-        for conn in server.expire(poll.registry(), Instant::now()) {
-            eprintln!("{:?}: no handshake in time, dropped", conn.token());
-            unsent.remove(&conn.token());
+        let now = Instant::now();
+        common::retry_accept(&mut server, poll.registry(), now)?;
+        for ended in server.expire(poll.registry(), now) {
+            eprintln!(
+                "{:?}: {:?} deadline passed, dropped",
+                ended.connection.token(),
+                ended.reason
+            );
         }
     }
 }

@@ -7,9 +7,10 @@
 //!   are plaintext, `WouldBlock` when nothing can move;
 //!   [`reregister`](Connection::reregister) keeps the registered
 //!   `Interest` in step with what the connection waits for.
-//! - [`Server`]: a listener, its connection table, an accept loop and
-//!   per-connection handshake deadlines (you pass `Instant`s in; nothing
-//!   here reads a clock).
+//! - [`Server`]: a listener, its connection table with each connection's
+//!   application state, an accept loop that survives running out of file
+//!   descriptors, and per-connection handshake and idle deadlines (you
+//!   pass `Instant`s in; nothing here reads a clock).
 //!
 //! The driver is thin: it moves bytes between the engine's BIOs and the
 //! socket and maps readiness to wants. What it guarantees:
@@ -37,7 +38,7 @@ mod connection;
 mod server;
 
 pub use connection::{AbortReason, Capacities, Closed, Connection, ConnectionStats};
-pub use server::{Limits, Server};
+pub use server::{Expired, Expiry, Limits, Server};
 
 pub use mio;
 pub use tlsbio;

@@ -1,4 +1,5 @@
-//! A listener and its connection table.
+//! A listener, its connection table with each connection's application
+//! state, and the deadlines that end connections.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -12,36 +13,127 @@ use tlsbio::ServerContext;
 
 use crate::{Capacities, Connection};
 
+/// How long accepting waits after the process ran out of file descriptors
+/// (or memory) before it tries again. Short: other connections closing
+/// free descriptors at any time.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// A server's bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Each connection's BIO capacities.
     pub capacities: Capacities,
     /// How long a client has from accept to a finished handshake;
-    /// [`Server::expire`] drops it after that. A slow-loris client that
-    /// trickles its ClientHello is dropped here.
+    /// [`Server::expire`] ends it after that ([`Expiry::Handshake`]). A
+    /// slow-loris client that trickles its ClientHello ends here.
     pub handshake_timeout: Duration,
+    /// How long a connection may move no bytes at all before
+    /// [`Server::expire`] ends it ([`Expiry::Idle`]); `None` never. The
+    /// server notices movement when it checks, so a connection ends after
+    /// between one and two of these without traffic.
+    pub idle_timeout: Option<Duration>,
+    /// How long a connection may move no bytes before its buffers are
+    /// given back ([`Connection::release_memory`]); `None` never. Thousands
+    /// of mostly idle connections then cost a few KiB each.
+    pub release_memory_after: Option<Duration>,
     /// The most connections at once; more are accepted and closed at once
     /// (so they see a close, not a hang in the backlog).
     pub max_connections: usize,
 }
 
+impl Limits {
+    /// Sets [`Limits::capacities`].
+    pub fn capacities(mut self, capacities: Capacities) -> Self {
+        self.capacities = capacities;
+        self
+    }
+
+    /// Sets [`Limits::handshake_timeout`].
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Limits::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Limits::release_memory_after`].
+    pub fn release_memory_after(mut self, quiet: Option<Duration>) -> Self {
+        self.release_memory_after = quiet;
+        self
+    }
+
+    /// Sets [`Limits::max_connections`].
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+}
+
 impl Default for Limits {
-    /// Default capacities, 10 s to handshake, 1024 connections.
+    /// Default capacities, 10 s to handshake, no idle limit, buffers given
+    /// back after 1 s of quiet, 1024 connections.
     fn default() -> Self {
         Self {
             capacities: Capacities::default(),
             handshake_timeout: Duration::from_secs(10),
+            idle_timeout: None,
+            release_memory_after: Some(Duration::from_secs(1)),
             max_connections: 1024,
         }
     }
 }
 
-/// A TLS listener and the table of its connections, for a mio event loop.
+/// Why [`Server::expire`] ended a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// The handshake was not done by [`Limits::handshake_timeout`].
+    Handshake,
+    /// No bytes moved for [`Limits::idle_timeout`].
+    Idle,
+}
+
+/// A connection [`Server::expire`] ended, with its application state.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Expired<T> {
+    /// The connection, deregistered; its socket closes when this is
+    /// dropped. Call [`Connection::shutdown`] first to send close_notify.
+    pub connection: Connection,
+    /// Its application state.
+    pub state: T,
+    /// Why it ended.
+    pub reason: Expiry,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Handshake,
+    /// Look whether the connection moved bytes since the last look.
+    Quiet,
+}
+
+#[derive(Debug)]
+struct Entry<T> {
+    conn: Connection,
+    state: T,
+    /// (bytes in, bytes out) at the last quiet check, and when that was.
+    seen: (u64, u64),
+    quiet_since: Instant,
+    released: bool,
+}
+
+/// A TLS listener and the table of its connections, each with the
+/// application's state `T`, for a mio event loop.
 ///
-/// The loop owns the `Poll`; the server owns the sockets. On the
-/// listener's token call [`accept`](Self::accept); on a connection's token
-/// call [`Connection::ready`] (through [`get_mut`](Self::get_mut)), let the
+/// The loop owns the `Poll`; the server owns the sockets and the state.
+/// On the listener's token (and whenever [`accept_due`](Self::accept_due)
+/// says so) call [`accept`](Self::accept); on a connection's token call
+/// [`Connection::ready`] through [`entry_mut`](Self::entry_mut), let the
 /// application read and write, and call [`Connection::reregister`]; before
 /// each poll, call [`expire`](Self::expire) with the time and poll with a
 /// timeout up to [`next_deadline`](Self::next_deadline). The server never
@@ -49,20 +141,24 @@ impl Default for Limits {
 ///
 /// `examples/echo_server.rs` is a complete loop.
 #[derive(Debug)]
-pub struct Server {
+pub struct Server<T = ()> {
     listener: TcpListener,
     token: Token,
     context: ServerContext,
     limits: Limits,
-    connections: HashMap<Token, Connection>,
-    /// Handshake deadlines, earliest first. Entries for connections that
-    /// finished their handshake or left are dropped when they surface.
-    deadlines: BinaryHeap<Reverse<(Instant, Token)>>,
+    connections: HashMap<Token, Entry<T>>,
+    /// Deadlines, earliest first. Entries that no longer apply (the
+    /// handshake finished, the connection left, the token was reused) are
+    /// dropped when they surface.
+    timers: BinaryHeap<Reverse<(Instant, Token, Timer)>>,
     next_token: usize,
     refused: u64,
+    accept_errors: u64,
+    /// Accepting stopped on a transient error; try again at this time.
+    accept_retry: Option<Instant>,
 }
 
-impl Server {
+impl<T> Server<T> {
     /// Binds a listener and registers it under `token`. Connections get the
     /// tokens after it.
     pub fn bind(
@@ -94,9 +190,11 @@ impl Server {
             context,
             limits,
             connections: HashMap::new(),
-            deadlines: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
             next_token: token.0.wrapping_add(1),
             refused: 0,
+            accept_errors: 0,
+            accept_retry: None,
         })
     }
 
@@ -111,10 +209,24 @@ impl Server {
     }
 
     /// Accepts every pending connection (until `WouldBlock`: the listener
-    /// is edge-triggered too), registers each with a handshake deadline of
-    /// `now` plus the limit, and returns their tokens. Accepted sockets
-    /// have `TCP_NODELAY` set.
-    pub fn accept(&mut self, registry: &Registry, now: Instant) -> io::Result<Vec<Token>> {
+    /// is edge-triggered), gives each the state `make` returns, registers
+    /// it with a handshake deadline of `now` plus the limit, and returns
+    /// their tokens. Accepted sockets have `TCP_NODELAY` set.
+    ///
+    /// Running out of file descriptors or memory (`EMFILE`, `ENFILE`,
+    /// `ENOBUFS`, `ENOMEM`) is not an error: accepting stops, the
+    /// connections wait in the backlog, and [`accept_due`](Self::accept_due)
+    /// turns true after a short back-off (part of
+    /// [`next_deadline`](Self::next_deadline)); call `accept` again then,
+    /// since no new readiness event may come for connections already
+    /// queued. Other errors are returned.
+    pub fn accept_with(
+        &mut self,
+        registry: &Registry,
+        now: Instant,
+        mut make: impl FnMut(&Connection) -> T,
+    ) -> io::Result<Vec<Token>> {
+        self.accept_retry = None;
         let mut accepted = Vec::new();
         loop {
             let (socket, _) = match self.listener.accept() {
@@ -123,6 +235,11 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // The client gave up before we got to it.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Err(e) if is_resource_exhaustion(&e) => {
+                    self.accept_errors += 1;
+                    self.accept_retry = Some(now + ACCEPT_BACKOFF);
+                    return Ok(accepted);
+                }
                 Err(e) => return Err(e),
             };
             if self.connections.len() >= self.limits.max_connections {
@@ -142,63 +259,154 @@ impl Server {
             let mut conn = Connection::server(&self.context, socket, token, self.limits.capacities);
             let deadline = now + self.limits.handshake_timeout;
             conn.set_handshake_deadline(Some(deadline));
-            self.deadlines.push(Reverse((deadline, token)));
+            self.timers
+                .push(Reverse((deadline, token, Timer::Handshake)));
+            if let Some(every) = self.quiet_interval() {
+                self.timers
+                    .push(Reverse((now + every, token, Timer::Quiet)));
+            }
             conn.register(registry)?;
-            self.connections.insert(token, conn);
+            let state = make(&conn);
+            self.connections.insert(
+                token,
+                Entry {
+                    conn,
+                    state,
+                    seen: (0, 0),
+                    quiet_since: now,
+                    released: false,
+                },
+            );
             accepted.push(token);
         }
     }
 
+    /// Whether accepting stopped on a transient error and its back-off has
+    /// passed: call [`accept`](Self::accept) now.
+    pub fn accept_due(&self, now: Instant) -> bool {
+        self.accept_retry.is_some_and(|at| at <= now)
+    }
+
     /// The connection with `token`.
     pub fn get_mut(&mut self, token: Token) -> Option<&mut Connection> {
-        self.connections.get_mut(&token)
+        self.connections.get_mut(&token).map(|e| &mut e.conn)
+    }
+
+    /// The connection with `token` and its application state.
+    pub fn entry_mut(&mut self, token: Token) -> Option<(&mut Connection, &mut T)> {
+        self.connections
+            .get_mut(&token)
+            .map(|e| (&mut e.conn, &mut e.state))
     }
 
     /// Removes a connection (deregistered; the socket closes when the
-    /// returned value is dropped).
-    pub fn remove(&mut self, registry: &Registry, token: Token) -> Option<Connection> {
-        let mut conn = self.connections.remove(&token)?;
+    /// returned connection is dropped) with its state.
+    pub fn remove(&mut self, registry: &Registry, token: Token) -> Option<(Connection, T)> {
+        let mut entry = self.connections.remove(&token)?;
         // Deregistering a socket the peer already reset can fail; it is
         // being dropped either way.
-        let _ = conn.deregister(registry);
-        Some(conn)
+        let _ = entry.conn.deregister(registry);
+        Some((entry.conn, entry.state))
     }
 
-    /// Removes and returns every connection whose handshake deadline is at
-    /// or before `now`.
-    pub fn expire(&mut self, registry: &Registry, now: Instant) -> Vec<Connection> {
-        let mut late = Vec::new();
-        while let Some(&Reverse((deadline, token))) = self.deadlines.peek() {
-            if deadline > now {
+    /// Ends every connection whose handshake deadline is at or before
+    /// `now`, or that moved no bytes for the idle timeout, and returns
+    /// them; gives back the buffers of connections quiet for
+    /// [`Limits::release_memory_after`].
+    pub fn expire(&mut self, registry: &Registry, now: Instant) -> Vec<Expired<T>> {
+        let mut ended = Vec::new();
+        while let Some(&Reverse((at, token, timer))) = self.timers.peek() {
+            if at > now {
                 break;
             }
-            self.deadlines.pop();
-            if self.is_pending(deadline, token) {
-                late.extend(self.remove(registry, token));
+            self.timers.pop();
+            let reason = match timer {
+                Timer::Handshake if self.handshake_pending(at, token) => Some(Expiry::Handshake),
+                Timer::Handshake => None,
+                Timer::Quiet => self.quiet_check(token, now),
+            };
+            if let Some(reason) = reason {
+                if let Some((connection, state)) = self.remove(registry, token) {
+                    ended.push(Expired {
+                        connection,
+                        state,
+                        reason,
+                    });
+                }
             }
         }
-        late
+        ended
     }
 
-    /// The earliest handshake deadline still pending: poll with a timeout
-    /// no later than this. (Takes `&mut self` to drop deadlines that no
-    /// longer apply, so that they cause no early wake-ups.)
-    pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, token))) = self.deadlines.peek() {
-            if self.is_pending(deadline, token) {
-                return Some(deadline);
-            }
-            self.deadlines.pop();
+    /// Looks whether `token` moved bytes since the last look; releases its
+    /// buffers or ends it if it has been quiet long enough; re-arms.
+    fn quiet_check(&mut self, token: Token, now: Instant) -> Option<Expiry> {
+        let every = self.quiet_interval()?;
+        let limits = self.limits;
+        let entry = self.connections.get_mut(&token)?;
+        let stats = entry.conn.stats();
+        let moved = (stats.bytes_in, stats.bytes_out);
+        if moved != entry.seen {
+            entry.seen = moved;
+            entry.quiet_since = now;
+            entry.released = false;
         }
+        let quiet = now.saturating_duration_since(entry.quiet_since);
+        if limits.idle_timeout.is_some_and(|idle| quiet >= idle) {
+            return Some(Expiry::Idle);
+        }
+        if !entry.released
+            && limits
+                .release_memory_after
+                .is_some_and(|after| quiet >= after)
+        {
+            entry.conn.release_memory();
+            entry.released = true;
+        }
+        self.timers
+            .push(Reverse((now + every, token, Timer::Quiet)));
         None
+    }
+
+    /// How often connections are looked at for quiet: the shorter of the
+    /// two quiet limits.
+    fn quiet_interval(&self) -> Option<Duration> {
+        match (self.limits.idle_timeout, self.limits.release_memory_after) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| d.max(Duration::from_millis(1)))
+    }
+
+    /// The earliest deadline still pending (a handshake deadline, a quiet
+    /// check, an accept retry): poll with a timeout no later than this.
+    /// (Takes `&mut self` to drop deadlines that no longer apply, so that
+    /// they cause no early wake-ups.)
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        let mut next = None;
+        while let Some(&Reverse((at, token, timer))) = self.timers.peek() {
+            let live = match timer {
+                Timer::Handshake => self.handshake_pending(at, token),
+                Timer::Quiet => self.connections.contains_key(&token),
+            };
+            if live {
+                next = Some(at);
+                break;
+            }
+            self.timers.pop();
+        }
+        match (next, self.accept_retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether `token`'s connection is still handshaking under `deadline`
     /// (not finished, not gone, not a later connection reusing the token).
-    fn is_pending(&self, deadline: Instant, token: Token) -> bool {
+    fn handshake_pending(&self, deadline: Instant, token: Token) -> bool {
         self.connections
             .get(&token)
-            .and_then(Connection::handshake_deadline)
+            .and_then(|e| e.conn.handshake_deadline())
             == Some(deadline)
     }
 
@@ -222,6 +430,12 @@ impl Server {
         self.refused
     }
 
+    /// Accepts that stopped because the process ran out of file
+    /// descriptors or memory (each retried after a back-off).
+    pub fn accept_errors(&self) -> u64 {
+        self.accept_errors
+    }
+
     fn free_token(&mut self) -> Token {
         loop {
             let token = Token(self.next_token);
@@ -231,4 +445,24 @@ impl Server {
             }
         }
     }
+}
+
+impl<T: Default> Server<T> {
+    /// [`accept_with`](Self::accept_with), each connection's state
+    /// `T::default()`.
+    pub fn accept(&mut self, registry: &Registry, now: Instant) -> io::Result<Vec<Token>> {
+        self.accept_with(registry, now, |_| T::default())
+    }
+}
+
+/// The accept errors that mean "not now" rather than "never": the process
+/// or system is out of file descriptors, or the kernel out of memory.
+fn is_resource_exhaustion(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    let Some(code) = e.raw_os_error() else {
+        return false;
+    };
+    [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+        .iter()
+        .any(|errno| errno.raw_os_error() == code)
 }

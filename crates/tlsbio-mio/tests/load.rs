@@ -23,13 +23,7 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
     let capacities = Capacities::default();
     // Handshakes wait behind 200 MiB of echo (up to 1.4 s measured here in
     // a debug build): the default deadline, not a slow-loris one.
-    let server = EchoServer::start(
-        server_config,
-        Limits {
-            capacities,
-            ..Limits::default()
-        },
-    );
+    let server = EchoServer::start(server_config, Limits::default().capacities(capacities));
     let addr = server.addr;
 
     // A client that handshakes and sends, but never reads: the server's
@@ -134,13 +128,7 @@ fn tiny_buffers_everywhere_lose_no_wake_up() {
         read: 700,
         write: 300,
     };
-    let server = EchoServer::start(
-        server_config,
-        Limits {
-            capacities: tiny,
-            ..Limits::default()
-        },
-    );
+    let server = EchoServer::start(server_config, Limits::default().capacities(tiny));
     let done = run_echo_clients(
         server.addr,
         client_config,
@@ -161,10 +149,7 @@ fn a_slow_loris_is_dropped_at_its_deadline_while_others_proceed() {
     let (client_config, server_config) = configs();
     let server = EchoServer::start(
         server_config,
-        Limits {
-            handshake_timeout: Duration::from_secs(1),
-            ..Limits::default()
-        },
+        Limits::default().handshake_timeout(Duration::from_secs(1)),
     );
     let addr = server.addr;
     // A slow-loris: one byte of a ClientHello every 100 ms.

@@ -9,17 +9,16 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 use support::configs;
-use tlsbio_mio::{Limits, Server};
+use tlsbio_mio::{Expiry, Limits, Server};
 
 #[test]
 fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
     let (client_config, server_config) = configs();
     let mut poll = Poll::new().unwrap();
-    let limits = Limits {
-        handshake_timeout: Duration::from_secs(5),
-        ..Limits::default()
-    };
-    let mut server = Server::bind(
+    let limits = Limits::default()
+        .handshake_timeout(Duration::from_secs(5))
+        .release_memory_after(None);
+    let mut server: Server = Server::bind(
         "127.0.0.1:0".parse().unwrap(),
         server_config,
         limits,
@@ -74,11 +73,94 @@ fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
     // ...and at start + 5 s it goes, and the finished one stays.
     let late = server.expire(poll.registry(), start + Duration::from_secs(5));
     assert_eq!(late.len(), 1);
-    assert!(late[0].is_handshaking());
+    assert!(late[0].connection.is_handshaking());
+    assert_eq!(late[0].reason, Expiry::Handshake);
     assert_eq!(server.len(), 1);
     assert_eq!(
         server.next_deadline(),
         None,
         "a finished handshake has no deadline"
     );
+}
+
+/// Each connection carries the application's state; a connection that
+/// moves no bytes is first given its buffers back, then ended as idle, by
+/// the caller's clock.
+#[test]
+fn idle_connections_release_then_expire_with_their_state() {
+    let (client_config, server_config) = configs();
+    let mut poll = Poll::new().unwrap();
+    let limits = Limits::default()
+        .idle_timeout(Some(Duration::from_secs(3)))
+        .release_memory_after(Some(Duration::from_secs(1)));
+    let mut server: Server<String> = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        server_config,
+        limits,
+        poll.registry(),
+        Token(0),
+    )
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let start = Instant::now();
+    let tls = thread::spawn(move || {
+        let tcp = TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        tlsbio_blocking::Stream::connect(&client_config, "localhost", tcp).unwrap()
+    });
+    let mut events = Events::with_capacity(64);
+    let mut token = None;
+    let mut handshaken = false;
+    for _ in 0..200 {
+        poll.poll(&mut events, Some(Duration::from_millis(50)))
+            .unwrap();
+        for event in &events {
+            if event.token() == server.token() {
+                let accepted = server
+                    .accept_with(poll.registry(), start, |conn| format!("{:?}", conn.token()))
+                    .unwrap();
+                token = token.or(accepted.first().copied());
+            } else if let Some((conn, state)) = server.entry_mut(event.token()) {
+                assert_eq!(
+                    state,
+                    &format!("{:?}", event.token()),
+                    "the state follows its token"
+                );
+                conn.ready(event);
+                let _ = conn.read(&mut [0u8; 64]);
+                handshaken |= !conn.is_handshaking();
+                let _ = conn.reregister(poll.registry());
+            }
+        }
+        if handshaken {
+            break;
+        }
+    }
+    assert!(handshaken);
+    let token = token.unwrap();
+    let _client = tls.join().unwrap();
+
+    let at = |secs| start + Duration::from_secs(secs);
+    let allocated = |server: &mut Server<String>| {
+        let engine = server.get_mut(token).unwrap().engine();
+        engine.rbio().allocated() + engine.wbio().allocated()
+    };
+    // The first look sees the handshake's bytes: not quiet yet.
+    assert!(server.expire(poll.registry(), at(1)).is_empty());
+    assert!(allocated(&mut server) > 0, "the handshake grew the BIOs");
+    // One quiet second: buffers back, connection kept.
+    assert!(server.expire(poll.registry(), at(2)).is_empty());
+    assert_eq!(
+        allocated(&mut server),
+        0,
+        "a quiet connection's buffers were given back"
+    );
+    assert!(server.expire(poll.registry(), at(3)).is_empty());
+    // Three quiet seconds: ended as idle, with its state.
+    let ended = server.expire(poll.registry(), at(4));
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].reason, Expiry::Idle);
+    assert_eq!(ended[0].state, format!("{token:?}"));
+    assert!(server.is_empty());
+    assert_eq!(server.next_deadline(), None);
 }

@@ -3,7 +3,6 @@
 // Each of them includes this file and reads a different part of `Outcome`.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::io;
 use std::time::Instant;
 
@@ -24,14 +23,17 @@ pub(crate) enum Outcome {
     Stale,
 }
 
+/// An echo server: each connection's state is its read-but-unwritten
+/// bytes.
+pub(crate) type EchoServer = Server<Vec<u8>>;
+
 /// Handles one event on an echo server: accepts on the listener's token;
 /// otherwise moves the connection's bytes, echoes, and re-registers or
-/// removes it. `unsent` holds each connection's read-but-unwritten bytes.
+/// removes it.
 pub(crate) fn on_event(
-    server: &mut Server,
+    server: &mut EchoServer,
     registry: &Registry,
     event: &Event,
-    unsent: &mut HashMap<Token, Vec<u8>>,
     buf: &mut [u8],
 ) -> io::Result<Outcome> {
     let token = event.token();
@@ -39,22 +41,33 @@ pub(crate) fn on_event(
         server.accept(registry, Instant::now())?;
         return Ok(Outcome::Accepted);
     }
-    let Some(conn) = server.get_mut(token) else {
+    let Some((conn, unsent)) = server.entry_mut(token) else {
         return Ok(Outcome::Stale);
     };
     conn.ready(event);
-    let result = echo(conn, unsent.entry(token).or_default(), buf)
-        .and_then(|open| conn.reregister(registry).map(|()| open));
+    let result = echo(conn, unsent, buf).and_then(|open| conn.reregister(registry).map(|()| open));
     match result {
         Ok(true) => Ok(Outcome::Open(token)),
         ended => {
-            unsent.remove(&token);
-            let conn = server
+            let (conn, _) = server
                 .remove(registry, token)
                 .expect("the connection is in the table");
             Ok(Outcome::Ended(Box::new(conn), ended.map(drop)))
         }
     }
+}
+
+/// Accepts again if an earlier accept stopped on a transient error (out
+/// of file descriptors); the loop calls it once per round.
+pub(crate) fn retry_accept(
+    server: &mut EchoServer,
+    registry: &Registry,
+    now: Instant,
+) -> io::Result<()> {
+    if server.accept_due(now) {
+        server.accept(registry, now)?;
+    }
+    Ok(())
 }
 
 /// Echoes what it can without holding more than one read's worth (it stops

@@ -5,7 +5,7 @@
 #[path = "../../examples/common/echo.rs"]
 mod echo;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,12 +108,11 @@ const READ_SIZE: usize = 16 * 1024;
 
 fn serve(
     mut poll: Poll,
-    mut server: Server,
+    mut server: echo::EchoServer,
     stop: &AtomicBool,
     observed: &Mutex<Observed>,
 ) -> io::Result<()> {
     let mut events = Events::with_capacity(1024);
-    let mut unsent: HashMap<Token, Vec<u8>> = HashMap::new();
     let mut handshaken: HashSet<Token> = HashSet::new();
     let mut buf = vec![0u8; READ_SIZE];
     while !stop.load(Ordering::SeqCst) {
@@ -126,13 +125,12 @@ fn serve(
             });
         poll.poll(&mut events, Some(timeout))?;
         for event in &events {
-            let outcome =
-                echo::on_event(&mut server, poll.registry(), event, &mut unsent, &mut buf)?;
+            let outcome = echo::on_event(&mut server, poll.registry(), event, &mut buf)?;
             let mut seen = observed.lock().unwrap_or_else(PoisonError::into_inner);
             match outcome {
                 echo::Outcome::Open(token) => {
-                    let conn = server.get_mut(token).expect("open");
-                    let held = conn.buffered() + unsent.get(&token).map_or(0, Vec::len);
+                    let (conn, unsent) = server.entry_mut(token).expect("open");
+                    let held = conn.buffered() + unsent.len();
                     seen.max_held = seen.max_held.max(held);
                     if !conn.is_handshaking() && handshaken.insert(token) {
                         seen.handshakes += 1;
@@ -156,8 +154,9 @@ fn serve(
                 echo::Outcome::Accepted | echo::Outcome::Stale => {}
             }
         }
-        for conn in server.expire(poll.registry(), Instant::now()) {
-            unsent.remove(&conn.token());
+        let now = Instant::now();
+        echo::retry_accept(&mut server, poll.registry(), now)?;
+        for _ in server.expire(poll.registry(), now) {
             observed
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
