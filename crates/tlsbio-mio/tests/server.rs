@@ -11,14 +11,19 @@ use mio::{Events, Poll, Token};
 use support::configs;
 use tlsbio_mio::{Expiry, Limits, Server};
 
-#[test]
-fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
+/// A server with `limits` on 127.0.0.1, and a client thread that completes
+/// a handshake with it and then keeps the connection open.
+fn server_and_client<T>(
+    limits: Limits,
+) -> (
+    Poll,
+    Server<T>,
+    thread::JoinHandle<tlsbio_blocking::Stream<TcpStream>>,
+    std::net::SocketAddr,
+) {
     let (client_config, server_config) = configs();
-    let mut poll = Poll::new().unwrap();
-    let limits = Limits::default()
-        .handshake_timeout(Duration::from_secs(5))
-        .release_memory_after(None);
-    let mut server: Server = Server::bind(
+    let poll = Poll::new().unwrap();
+    let server = Server::bind(
         "127.0.0.1:0".parse().unwrap(),
         server_config,
         limits,
@@ -27,15 +32,23 @@ fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
     )
     .unwrap();
     let addr = server.local_addr().unwrap();
-    let start = Instant::now();
-
-    // A client that completes its handshake, and one that never sends.
     let tls = thread::spawn(move || {
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         // Handshaken, then kept open until the test ends.
         tlsbio_blocking::Stream::connect(&client_config, "localhost", tcp).unwrap()
     });
+    (poll, server, tls, addr)
+}
+
+#[test]
+fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
+    let limits = Limits::default()
+        .handshake_timeout(Duration::from_secs(5))
+        .release_memory_after(None);
+    let start = Instant::now();
+    // A client that completes its handshake, and one that never sends.
+    let (mut poll, mut server, tls, addr): (_, Server, _, _) = server_and_client(limits);
     let _silent = TcpStream::connect(addr).unwrap();
 
     let mut events = Events::with_capacity(64);
@@ -88,26 +101,11 @@ fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
 /// the caller's clock.
 #[test]
 fn idle_connections_release_then_expire_with_their_state() {
-    let (client_config, server_config) = configs();
-    let mut poll = Poll::new().unwrap();
     let limits = Limits::default()
         .idle_timeout(Some(Duration::from_secs(3)))
         .release_memory_after(Some(Duration::from_secs(1)));
-    let mut server: Server<String> = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        server_config,
-        limits,
-        poll.registry(),
-        Token(0),
-    )
-    .unwrap();
-    let addr = server.local_addr().unwrap();
     let start = Instant::now();
-    let tls = thread::spawn(move || {
-        let tcp = TcpStream::connect(addr).unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        tlsbio_blocking::Stream::connect(&client_config, "localhost", tcp).unwrap()
-    });
+    let (mut poll, mut server, tls, _): (_, Server<String>, _, _) = server_and_client(limits);
     let mut events = Events::with_capacity(64);
     let mut token = None;
     let mut handshaken = false;

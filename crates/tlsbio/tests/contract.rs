@@ -14,19 +14,6 @@ use tlsbio::{
 
 type VecEngine = Engine<VecBio, VecBio>;
 
-fn established(
-    versions: &'static [&'static rustls::SupportedProtocolVersion],
-) -> (VecEngine, VecEngine) {
-    let (cc, sc) = configs(versions);
-    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
-    let mut server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
-    let out = handshake(&mut client, &mut server, usize::MAX);
-    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
-    // Deliver anything still in flight (TLS 1.3 tickets).
-    carry(&mut server, &mut client, usize::MAX, usize::MAX);
-    (client, server)
-}
-
 fn flush(from: &mut VecEngine, to: &mut VecEngine) -> usize {
     carry(from, to, usize::MAX, usize::MAX)
 }

@@ -13,13 +13,16 @@ use tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
 use tlsbio::{Engine, Error};
 
-/// A client that trusts `root` against a server presenting `cert`.
-fn failure(
+type Pair = (Engine<VecBio, VecBio>, Engine<VecBio, VecBio>);
+
+/// A client for `name` that trusts `root`, against a server presenting
+/// `server_chain`, after the handshake was tried.
+fn attempt(
     server_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     root: rustls::pki_types::CertificateDer<'static>,
     name: &str,
-) -> Error {
+) -> (Pair, Result<(), Error>) {
     let mut roots = RootCertStore::empty();
     roots.add(root).unwrap();
     let cc = ClientConfig::builder()
@@ -38,7 +41,19 @@ fn failure(
     .unwrap();
     let mut server = Engine::server(&sctx(Arc::new(sc)), VecBio::new(), VecBio::new());
     let out = handshake(&mut client, &mut server, usize::MAX);
-    out.client.expect_err("the client must refuse")
+    ((client, server), out.client)
+}
+
+/// The client's error from [`attempt`].
+fn failure(
+    server_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    root: rustls::pki_types::CertificateDer<'static>,
+    name: &str,
+) -> Error {
+    attempt(server_chain, key, root, name)
+        .1
+        .expect_err("the client must refuse")
 }
 
 #[test]
@@ -101,20 +116,9 @@ fn an_unknown_issuer_says_to_add_the_ca() {
 fn the_server_side_of_a_refused_certificate_reads_the_alert() {
     let pki = Pki::new();
     let (chain, key) = stranger();
-    let mut roots = RootCertStore::empty();
-    roots.add(pki.ca.cert.der().clone()).unwrap();
-    let cc = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let sc = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    let mut client =
-        Engine::client(&cctx(Arc::new(cc)), name(), VecBio::new(), VecBio::new()).unwrap();
-    let mut server = Engine::server(&sctx(Arc::new(sc)), VecBio::new(), VecBio::new());
-    let out = handshake(&mut client, &mut server, usize::MAX);
-    assert!(out.client.is_err());
+    let ((mut client, mut server), result) =
+        attempt(chain, key, pki.ca.cert.der().clone(), "localhost");
+    assert!(result.is_err());
     // The client's alert reaches the server on the next exchange.
     carry(&mut client, &mut server, usize::MAX, usize::MAX);
     let e = server.accept().unwrap_err();

@@ -8,8 +8,6 @@ use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::rustls;
 use tlsbio::{Engine, Error, Want};
 
-type VecEngine = Engine<VecBio, VecBio>;
-
 /// A handshake under a strict driver that delivers exactly what each
 /// want-read asks for and calls a side only once that has arrived. Every
 /// `at_least` must fit the read BIO; the handshake must complete.
@@ -94,19 +92,9 @@ fn exact_minimum_delivery_completes_through_every_read_bio_size() {
     }
 }
 
-fn established() -> (VecEngine, VecEngine) {
-    let (cc, sc) = configs(TLS13);
-    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
-    let mut server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
-    let out = handshake(&mut client, &mut server, usize::MAX);
-    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
-    carry(&mut server, &mut client, usize::MAX, usize::MAX);
-    (client, server)
-}
-
 #[test]
 fn has_unprocessed_input_is_true_only_when_a_call_can_progress() {
-    let (mut client, mut server) = established();
+    let (mut client, mut server) = established(TLS13);
     let mut buf = [0u8; 64];
     assert!(matches!(
         server.read(&mut buf),

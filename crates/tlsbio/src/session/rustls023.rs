@@ -402,9 +402,8 @@ fn handle<Data, W: Bio>(
                 None => Event::Progress,
             },
         },
-        Ok(ConnectionState::EncodeTlsData(mut encode)) => {
-            let required = encode_required(&mut encode);
-            out.append_with(required, |buf| encode.encode(buf).unwrap_or(0));
+        Ok(ConnectionState::EncodeTlsData(encode)) => {
+            append_encoded(encode, out);
             Event::Progress
         }
         Ok(ConnectionState::TransmitTlsData(transmit)) => {
@@ -482,11 +481,8 @@ fn write_step<Data, W: Bio>(
                 Err(e) => Step::NotReady(Sent::Fatal(rustls::Error::General(e.to_string()))),
             }
         }
-        Ok(ConnectionState::EncodeTlsData(mut encode)) => {
-            // Dropping `encode` would lose the message: append it (into the
-            // staging if the write BIO has no room); it drains first.
-            let required = encode_required(&mut encode);
-            out.append_with(required, |buf| encode.encode(buf).unwrap_or(0));
+        Ok(ConnectionState::EncodeTlsData(encode)) => {
+            append_encoded(encode, out);
             Step::Progress
         }
         Ok(ConnectionState::TransmitTlsData(transmit)) => {
@@ -519,15 +515,20 @@ fn early_data_error() -> rustls::Error {
     rustls::Error::General("0-rtt early data is not supported by tlsbio".into())
 }
 
-/// How many bytes the queued message needs.
-fn encode_required<Data>(encode: &mut rustls::unbuffered::EncodeTlsData<'_, Data>) -> usize {
-    match encode.encode(&mut []) {
-        Ok(_) => 0,
+/// Appends a queued handshake message or alert to the output: in place if
+/// the write BIO has room, into the staging otherwise. Dropping `encode`
+/// unencoded would lose the message.
+fn append_encoded<Data, W: Bio>(
+    mut encode: rustls::unbuffered::EncodeTlsData<'_, Data>,
+    out: &mut Output<W>,
+) {
+    let required = match encode.encode(&mut []) {
+        Ok(_) | Err(EncodeError::AlreadyEncoded) => 0,
         Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
             required_size
         }
-        Err(EncodeError::AlreadyEncoded) => 0,
-    }
+    };
+    out.append_with(required, |buf| encode.encode(buf).unwrap_or(0));
 }
 
 /// Feeds the not-yet-seen part of the first flight to the acceptor.

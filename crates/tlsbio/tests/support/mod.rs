@@ -306,3 +306,22 @@ pub fn payload(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A client and a server with VecBios, handshake done and the server's
+/// tickets delivered.
+pub fn established(
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+) -> (
+    Engine<tlsbio::bio::VecBio, tlsbio::bio::VecBio>,
+    Engine<tlsbio::bio::VecBio, tlsbio::bio::VecBio>,
+) {
+    use tlsbio::bio::VecBio;
+    let (cc, sc) = configs(versions);
+    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    // Deliver anything still in flight (TLS 1.3 tickets).
+    carry(&mut server, &mut client, usize::MAX, usize::MAX);
+    (client, server)
+}
