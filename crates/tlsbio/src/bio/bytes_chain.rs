@@ -40,8 +40,13 @@ pub struct BytesBio {
 }
 
 impl BytesBio {
-    /// Scratch grows in steps of this many bytes: a few maximum-size records.
+    /// Scratch grows in steps of this many bytes once the queue has carried
+    /// bulk data: a few maximum-size records.
     const SCRATCH_STEP: usize = 64 * 1024;
+
+    /// Until then, one maximum-size record's worth: a handshake or a quiet
+    /// connection need no more, and a fresh scratch is zeroed in full.
+    const FIRST_SCRATCH: usize = 16 * 1024 + 2048 + 5;
 
     /// An empty queue that never holds more than `limit` bytes.
     pub fn with_limit(limit: usize) -> Self {
@@ -158,7 +163,12 @@ impl Bio for BytesBio {
             return None;
         }
         if self.scratch.len() < min {
-            let want = min.max(Self::SCRATCH_STEP).min(room.max(min));
+            let step = if self.stats.high_water > Self::FIRST_SCRATCH {
+                Self::SCRATCH_STEP
+            } else {
+                Self::FIRST_SCRATCH
+            };
+            let want = min.max(step).min(room.max(min));
             self.scratch.resize(want, 0);
         }
         let len = self.scratch.len().min(room);
