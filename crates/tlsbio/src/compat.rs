@@ -135,6 +135,13 @@ impl<R: Bio, W: Bio> Ssl<R, W> {
         self.count(r)
     }
 
+    /// `SSL_peek`: as [`read`](Self::read), but the bytes stay for the
+    /// next read.
+    pub fn peek(&mut self, buf: &mut [u8]) -> i32 {
+        let r = self.engine.peek(clamp_len(buf.len(), buf));
+        self.count(r)
+    }
+
     /// `SSL_write`: bytes written (> 0), or -1 with
     /// [`get_error`](Self::get_error) telling why. Partial writes happen, as
     /// with `SSL_MODE_ENABLE_PARTIAL_WRITE`.

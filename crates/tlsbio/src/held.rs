@@ -37,6 +37,15 @@ impl Held {
         n
     }
 
+    /// Copies waiting plaintext into `out` without taking it; returns how
+    /// much.
+    pub(crate) fn peek(&self, out: &mut [u8]) -> usize {
+        let held = &self.buf[self.pos..];
+        let n = held.len().min(out.len());
+        out[..n].copy_from_slice(&held[..n]);
+        n
+    }
+
     /// Drops everything waiting; returns how much that was.
     pub(crate) fn clear(&mut self) -> usize {
         let dropped = self.pending();
@@ -70,8 +79,12 @@ mod tests {
         let n = held.take(&mut rest);
         assert_eq!(&rest[..n], b"o world!");
         assert_eq!(held.pending(), 0);
-        held.push(b"xy");
-        assert_eq!(held.clear(), 2);
+        held.push(b"xyz");
+        let mut two = [0u8; 2];
+        assert_eq!(held.peek(&mut two), 2);
+        assert_eq!(&two, b"xy");
+        assert_eq!(held.pending(), 3, "peek takes nothing");
+        assert_eq!(held.clear(), 3);
         assert_eq!(held.pending(), 0);
     }
 }

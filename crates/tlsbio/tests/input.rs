@@ -310,3 +310,41 @@ fn an_oversized_client_hello_fails_as_it_does_with_raw_rustls() {
     let ours = tlsbio_server(sc, &wire, 16_389);
     assert_eq!(ours, raw);
 }
+
+/// `SSL_peek`: plaintext can be looked at without being consumed; a peek
+/// sees at most one record, and the reads after it see every byte once.
+#[test]
+fn peek_looks_without_consuming() {
+    let (mut client, mut server) = established(TLS13);
+    let mut buf = [0u8; 64];
+    assert!(matches!(
+        server.peek(&mut buf),
+        Err(Error::Want(Want::Read { .. }))
+    ));
+    client.write(b"GET / HTTP/1.1\r\n").unwrap();
+    client.write(b"second record").unwrap();
+    carry(&mut client, &mut server, usize::MAX, usize::MAX);
+    let mut head = [0u8; 4];
+    assert_eq!(server.peek(&mut head), Ok(4));
+    assert_eq!(&head, b"GET ");
+    assert_eq!(server.pending(), 16, "the record is held, not consumed");
+    // Peeking again gives the same bytes; a bigger buffer sees the whole
+    // record but not the next one.
+    assert_eq!(server.peek(&mut buf), Ok(16));
+    assert_eq!(&buf[..16], b"GET / HTTP/1.1\r\n");
+    assert_eq!(server.read(&mut buf), Ok(16));
+    assert_eq!(&buf[..16], b"GET / HTTP/1.1\r\n");
+    assert_eq!(server.peek(&mut buf[..6]), Ok(6));
+    assert_eq!(&buf[..6], b"second");
+    let mut rest = Vec::new();
+    while rest.len() < 13 {
+        let n = server.read(&mut buf[..5]).unwrap();
+        rest.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(rest, b"second record");
+    assert_eq!(server.peek(&mut []), Ok(0));
+    // After the peer's close_notify, peek says so too.
+    client.shutdown().unwrap();
+    carry(&mut client, &mut server, usize::MAX, usize::MAX);
+    assert_eq!(server.peek(&mut buf), Err(Error::ZeroReturn));
+}

@@ -192,6 +192,28 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         result
     }
 
+    /// Copies plaintext into `buf` without consuming it (`SSL_peek`): the
+    /// next [`read`](Self::read) returns the same bytes. Like `read`, it
+    /// drives the handshake first and answers wants, [`Error::ZeroReturn`]
+    /// and errors; when nothing is waiting it decrypts one record into the
+    /// engine's hold buffer ([`pending`](Self::pending)), so a peek sees at
+    /// most one record.
+    ///
+    /// ```
+    /// # fn demo(engine: &mut tlsbio::Engine<tlsbio::bio::VecBio, tlsbio::bio::VecBio>) -> Result<(), tlsbio::Error> {
+    /// let mut head = [0u8; 4];
+    /// let n = engine.peek(&mut head)?;
+    /// if &head[..n] == b"GET " {
+    ///     // The request is still there for `read`.
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let result = self.peek_inner(buf);
+        self.update_state();
+        result
+    }
+
     /// Encrypts plaintext from `buf` into the output (`SSL_write`),
     /// driving the handshake first if it is not complete.
     ///
@@ -283,22 +305,49 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         if self.held.pending() > 0 {
             return Ok(self.held.take(buf));
         }
+        if !self.may_read(buf)? {
+            return Ok(0);
+        }
+        self.read_record(buf)
+    }
+
+    fn peek_inner(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.held.pending() == 0 {
+            if !self.may_read(buf)? {
+                return Ok(0);
+            }
+            // The whole record goes to the hold buffer, where the next read
+            // finds it.
+            self.read_record(&mut [])?;
+        }
+        Ok(self.held.peek(buf))
+    }
+
+    /// Whether a read into `buf` should look for a record: not for an
+    /// empty buffer; the sticky error, or the end of data, instead.
+    fn may_read(&mut self, buf: &[u8]) -> Result<bool, Error> {
         self.check()?;
         if buf.is_empty() {
-            return Ok(0);
+            return Ok(false);
         }
         if self.peer_closed {
             return Err(Error::ZeroReturn);
         }
+        Ok(true)
+    }
+
+    /// Decrypts the next non-empty record: as much as fits into `buf`, the
+    /// rest into the hold buffer. Returns the bytes put into `buf`.
+    fn read_record(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         for _ in 0..MAX_STEPS {
             let mut held = std::mem::take(&mut self.held);
-            let mut got = 0;
+            let (mut got, mut record) = (0, 0);
             let step = {
                 let mut deliver = |payload: &[u8]| {
                     let n = payload.len().min(buf.len());
                     buf[..n].copy_from_slice(&payload[..n]);
                     held.push(&payload[n..]);
-                    got = n;
+                    (got, record) = (n, payload.len());
                 };
                 self.step(Data::Take(&mut deliver))
             };
@@ -307,7 +356,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             match step? {
                 // An empty record (allowed, RFC 8446 section 5.1) is not
                 // the end of the stream: go on.
-                Step::Data if got > 0 => return Ok(got),
+                Step::Data if record > 0 => return Ok(got),
                 Step::Data | Step::Progress | Step::DataReady => {}
                 Step::NeedInput => self.need_input()?,
                 Step::PeerClosed => return Err(Error::ZeroReturn),
