@@ -98,7 +98,11 @@
 //!   [`Error::UnexpectedEof`], never a clean close, unless
 //!   [`Options::ignore_unexpected_eof`] is set.
 //! - **Fatal errors are sticky, and their alert is sent.** The alert is in
-//!   the write BIO when the error is returned.
+//!   the output when the error is returned; the engine's own limits
+//!   ([`Error::Limit`]) send none and say so.
+//! - **Contexts and typestates.** A [`ClientContext`] / [`ServerContext`]
+//!   checks a rustls config once and is cloned per connection; a server
+//!   paused at its ClientHello continues only through [`Accepted`].
 //! - **Two-step shutdown and half-close**, like `SSL_shutdown`.
 //! - **No `unsafe`**, and no panic, hang or unbounded allocation on any
 //!   input.
@@ -135,5 +139,7 @@ pub use state::{Event, HandshakeState};
 pub use want::Want;
 
 /// Re-exported so that users name the same rustls the engine was built
-/// with.
+/// with (0.23 today). The rustls types in tlsbio's API (configs, names,
+/// certificates, errors) are this crate's, so a rustls minor version bump
+/// is a tlsbio breaking change.
 pub use rustls;
