@@ -47,7 +47,9 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
         })
     };
 
-    // A client that sends garbage gets an alert, and the server carries on.
+    // A client that speaks plain HTTP gets no TLS alert (it could not read
+    // one; the engine hands its bytes back as Error::NotTls): its
+    // connection is closed, and the server carries on.
     let garbage = thread::spawn(move || {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -72,10 +74,9 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
     );
 
     let reply = garbage.join().unwrap();
-    assert_eq!(
-        reply.first(),
-        Some(&21),
-        "garbage gets an alert: {reply:02x?}"
+    assert!(
+        reply.is_empty(),
+        "plain http gets a close, not tls bytes: {reply:02x?}"
     );
     let blocked_after = never_reads.join().unwrap();
     let written = blocked_after.expect("a client that never reads is pushed back");

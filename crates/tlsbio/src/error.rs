@@ -15,6 +15,7 @@ use crate::Want;
 /// | [`UnexpectedEof`](Error::UnexpectedEof) | `SSL_ERROR_SYSCALL` (EOF) | yes |
 /// | [`Protocol`](Error::Protocol) | `SSL_ERROR_SSL` | yes |
 /// | [`Limit`](Error::Limit) | `SSL_ERROR_SSL` | yes |
+/// | [`NotTls`](Error::NotTls) | `SSL_ERROR_SSL` (`SSL_R_HTTP_REQUEST`, `SSL_R_WRONG_VERSION_NUMBER`) | yes |
 /// | [`Usage`](Error::Usage) | `SSL_ERROR_SSL` (API misuse) | no |
 /// | [`Config`](Error::Config) | `SSL_ERROR_SSL` (no connection was made) | — |
 ///
@@ -45,6 +46,12 @@ pub enum Error {
     /// The TLS protocol failed: the peer misbehaved, sent an alert, or a
     /// certificate was rejected.
     Protocol(ProtocolError),
+    /// A server's first bytes are not a TLS handshake: plain HTTP on a TLS
+    /// port, a PROXY protocol header, anything else. Nothing was consumed
+    /// and no alert was sent: the bytes are still in the read BIO
+    /// (`engine.rbio_mut()`), so the application can answer in the
+    /// peer's protocol (an HTTP 400 that says to use https, say).
+    NotTls(NotTls),
     /// A bound the engine keeps on memory or work was reached. No alert is
     /// sent (rustls offers no way to send one of our choosing); close the
     /// transport.
@@ -63,7 +70,7 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Self::UnexpectedEof { .. } | Self::Protocol(_) | Self::Limit(_)
+            Self::UnexpectedEof { .. } | Self::Protocol(_) | Self::Limit(_) | Self::NotTls(_)
         )
     }
 
@@ -100,6 +107,11 @@ impl fmt::Display for Error {
             ),
             Self::Protocol(e) => e.fmt(f),
             Self::Limit(l) => l.fmt(f),
+            Self::NotTls(kind) => write!(
+                f,
+                "the peer did not start a tls handshake ({kind}); its bytes are still in the \
+                 read bio, to answer in its own protocol"
+            ),
             Self::Usage(u) => u.fmt(f),
             Self::Config(c) => c.fmt(f),
         }
@@ -134,7 +146,9 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match &error {
             Error::UnexpectedEof { .. } => ErrorKind::UnexpectedEof,
-            Error::Protocol(_) | Error::Limit(Limit::StagedInput { .. }) => ErrorKind::InvalidData,
+            Error::Protocol(_) | Error::Limit(Limit::StagedInput { .. }) | Error::NotTls(_) => {
+                ErrorKind::InvalidData
+            }
             Error::Limit(_) => ErrorKind::Other,
             Error::Usage(Usage::WriteAfterShutdown) => ErrorKind::BrokenPipe,
             Error::Usage(_) | Error::Config(_) => ErrorKind::InvalidInput,
@@ -179,6 +193,33 @@ impl From<ConfigError> for Error {
 impl From<Usage> for Error {
     fn from(u: Usage) -> Self {
         Self::Usage(u)
+    }
+}
+
+/// What a server's first bytes look like when they are not TLS
+/// ([`Error::NotTls`]), judged on the bytes that had arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotTls {
+    /// An HTTP/1 request line (`GET `, `POST`, ...): plain HTTP on a TLS
+    /// port.
+    Http,
+    /// A PROXY protocol v1 header (`PROXY ...`).
+    ProxyV1,
+    /// A PROXY protocol v2 header (its 12-byte signature).
+    ProxyV2,
+    /// Anything else that is not a TLS handshake record.
+    Other,
+}
+
+impl fmt::Display for NotTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Http => "it sent what looks like plain http",
+            Self::ProxyV1 => "it sent a proxy protocol v1 header",
+            Self::ProxyV2 => "it sent a proxy protocol v2 header",
+            Self::Other => "its first bytes are not a tls record",
+        })
     }
 }
 

@@ -191,6 +191,24 @@ impl<R: Bio> Input<R> {
         }
     }
 
+    /// What the front of the input is if it is not the start of a TLS
+    /// record (see [`record::not_tls`]). Looks at a few bytes, takes none.
+    pub(crate) fn not_tls(&mut self) -> Option<crate::NotTls> {
+        let staged = &self.staged;
+        self.rbio.read_in_place(|bytes| {
+            let mut front = [0u8; 16];
+            let have = (staged.len() + bytes.len()).min(front.len());
+            for (i, byte) in front[..have].iter_mut().enumerate() {
+                *byte = if i < staged.len() {
+                    staged[i]
+                } else {
+                    bytes[i - staged.len()]
+                };
+            }
+            (0, record::not_tls(&front[..have]))
+        })
+    }
+
     /// Whether a complete record is waiting that the session has not been
     /// offered, or a full read BIO that the next call will stage.
     pub(crate) fn has_unseen_record(&mut self) -> bool {

@@ -133,7 +133,7 @@ pub use accepted::Accepted;
 pub use close::Shutdown;
 pub use context::{ClientContext, ServerContext};
 pub use engine::{Engine, EngineStats, Options};
-pub use error::{AlertSent, ConfigError, Error, Limit, ProtocolError, Usage};
+pub use error::{AlertSent, ConfigError, Error, Limit, NotTls, ProtocolError, Usage};
 pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};
 pub use want::Want;

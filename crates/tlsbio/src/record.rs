@@ -64,6 +64,30 @@ impl Scanner {
     }
 }
 
+/// What a server's first bytes are, when they are not the start of a TLS
+/// record (a handshake record, major version 3); `None` while they may be.
+/// Decided on the first byte (or the first two), classified on what has
+/// arrived.
+pub(crate) fn not_tls(front: &[u8]) -> Option<crate::NotTls> {
+    use crate::NotTls;
+    match front {
+        [] | [22] | [22, 3, ..] => return None,
+        _ => {}
+    }
+    const HTTP: [&[u8]; 9] = [
+        b"GET ", b"POST", b"HEAD", b"PUT ", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC",
+    ];
+    Some(if front.starts_with(b"PROXY ") {
+        NotTls::ProxyV1
+    } else if front.starts_with(b"\r\n\r\n\0\r\nQUIT\n") {
+        NotTls::ProxyV2
+    } else if HTTP.iter().any(|method| front.starts_with(method)) {
+        NotTls::Http
+    } else {
+        NotTls::Other
+    })
+}
+
 /// Whether the input, `a` followed by `b`, starts with a complete record.
 pub(crate) fn front_record_complete(a: &[u8], b: &[u8]) -> bool {
     let mut header = [0u8; HEADER_LEN];
@@ -116,6 +140,28 @@ mod tests {
         }
         assert!(!front_record_complete(&rec[..7], &[]));
         assert!(!front_record_complete(&[], &rec[..4]));
+    }
+
+    #[test]
+    fn not_tls_is_decided_on_the_first_bytes() {
+        use crate::NotTls;
+        assert_eq!(not_tls(b""), None);
+        assert_eq!(not_tls(&[22]), None);
+        assert_eq!(not_tls(&[22, 3, 1, 0]), None);
+        assert_eq!(not_tls(&[22, 4]), Some(NotTls::Other));
+        assert_eq!(not_tls(b"GET / HTTP/1.1\r\n"), Some(NotTls::Http));
+        assert_eq!(not_tls(b"PROXY TCP4 1.2.3.4"), Some(NotTls::ProxyV1));
+        assert_eq!(not_tls(b"\r\n\r\n\0\r\nQUIT\n!"), Some(NotTls::ProxyV2));
+        assert_eq!(
+            not_tls(b"G"),
+            Some(NotTls::Other),
+            "classified on what arrived"
+        );
+        assert_eq!(
+            not_tls(&[0x80, 0x2e]),
+            Some(NotTls::Other),
+            "an SSLv2 hello"
+        );
     }
 
     #[test]

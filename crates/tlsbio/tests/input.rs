@@ -348,3 +348,63 @@ fn peek_looks_without_consuming() {
     carry(&mut client, &mut server, usize::MAX, usize::MAX);
     assert_eq!(server.peek(&mut buf), Err(Error::ZeroReturn));
 }
+
+/// Plain HTTP on a TLS port, a PROXY header, or junk: the server says it is
+/// not TLS, sends no alert, and leaves every byte in the read BIO for the
+/// application to answer in the peer's own protocol.
+#[test]
+fn a_server_hands_back_first_bytes_that_are_not_tls() {
+    let (_, sc) = configs(TLS13);
+    let context = sctx(sc);
+    for (first, kind) in [
+        (
+            &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            tlsbio::NotTls::Http,
+        ),
+        (
+            b"PROXY TCP4 192.0.2.1 192.0.2.2 5000 443\r\n",
+            tlsbio::NotTls::ProxyV1,
+        ),
+        (
+            b"\r\n\r\n\0\r\nQUIT\n\x21\x11\0\x0c",
+            tlsbio::NotTls::ProxyV2,
+        ),
+        (&[22, 9, 9, 0, 1, 0], tlsbio::NotTls::Other),
+        (&[0x80, 0x2e, 0x01, 0x03, 0x01], tlsbio::NotTls::Other),
+    ] {
+        for call in 0..2 {
+            let mut server = Engine::server(&context, VecBio::new(), VecBio::new());
+            server.rbio_mut().write(first);
+            let result = if call == 0 {
+                server.accept().map(|()| 0)
+            } else {
+                server.read(&mut [0u8; 16])
+            };
+            assert_eq!(result, Err(Error::NotTls(kind)), "{first:?}");
+            assert!(result.unwrap_err().is_fatal());
+            assert_eq!(
+                server.pending_output(),
+                0,
+                "no alert to a peer that is not tls"
+            );
+            assert_eq!(server.rbio().pending(), first.len(), "nothing consumed");
+            // Sticky, and the bytes come back whole.
+            assert_eq!(server.accept(), Err(Error::NotTls(kind)));
+            let mut back = vec![0u8; first.len()];
+            assert_eq!(server.rbio_mut().read(&mut back), first.len());
+            assert_eq!(back, first);
+        }
+    }
+    // A real ClientHello arriving a byte at a time is never taken for one.
+    let (cc, _) = configs(TLS13);
+    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let _ = client.connect();
+    let hello = client.pop_output().unwrap();
+    let mut server = Engine::server(&context, VecBio::new(), VecBio::new());
+    for b in hello.iter() {
+        server.rbio_mut().write(&[*b]);
+        let r = server.accept();
+        assert!(matches!(r, Err(Error::Want(_))), "{r:?}");
+    }
+    assert!(server.pending_output() > 0, "the server answered");
+}

@@ -458,10 +458,19 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     // ---- the machinery ----
 
-    /// The sticky error, after one more try at moving queued output.
+    /// The sticky error, after one more try at moving queued output; on a
+    /// server that has not read its ClientHello, whether the peer speaks
+    /// TLS at all. Every call starts here.
     fn check(&mut self) -> Result<(), Error> {
         self.started = true;
         self.output.flush();
+        if self.fatal.is_none() && self.session.is_reading_client_hello() {
+            // Nothing is consumed while the ClientHello is read: the front
+            // of the input is the connection's first byte.
+            if let Some(kind) = self.input.not_tls() {
+                self.fatal = Some(Error::NotTls(kind));
+            }
+        }
         match &self.fatal {
             Some(e) => Err(e.clone()),
             None => Ok(()),
