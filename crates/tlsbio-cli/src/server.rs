@@ -292,6 +292,13 @@ impl Session {
                     self.echoed
                 ))
             }
+            Err(e) if is_plain_http(&e) => {
+                // Like nginx's 497: say, in the client's own protocol, to
+                // use https. One short write on a fresh socket; if even
+                // that does not fit, the client just sees the close.
+                let _ = (&mut conn.socket()).write(PLAIN_HTTP_ANSWER);
+                Some("failed: plain http on the tls port; answered 400 (use https)".into())
+            }
             Err(e) => Some(describe(&e)),
         }
     }
@@ -377,6 +384,19 @@ impl Session {
 }
 
 /// One line for a failed connection, with the alert if TLS failed.
+/// What a plain-HTTP client on the TLS port gets instead of a TLS alert it
+/// could not read.
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\
+    Content-Length: 45\r\nConnection: close\r\n\r\n\
+    this is a tls port: use https:// instead.\r\n\r\n";
+
+fn is_plain_http(e: &io::Error) -> bool {
+    matches!(
+        tlsbio::Error::from_io(e),
+        Some(tlsbio::Error::NotTls(tlsbio::NotTls::Http))
+    )
+}
+
 fn describe(e: &io::Error) -> String {
     match tlsbio::Error::from_io(e) {
         Some(tls) => format!("failed: {tls}"),

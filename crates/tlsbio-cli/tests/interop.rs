@@ -340,6 +340,28 @@ fn curl_to_tlsbio_server_http_tls13_and_tls12() {
     server.expect("answered \"GET /hello HTTP/1.1\"; sent close_notify");
 }
 
+/// Plain HTTP on the TLS port gets a readable 400 that says to use https,
+/// not a TLS alert (the engine's `Error::NotTls`).
+#[test]
+fn curl_over_plain_http_to_the_tls_port_is_told_to_use_https() {
+    if !have("curl") {
+        return;
+    }
+    let pki = Pki::new();
+    let (server, port) = tlsbio_server(&pki, &[]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut curl = Proc::spawn("curl", &["-sS", "-i", "--max-time", "10", &url]);
+    curl.finish();
+    let out = curl.stdout();
+    assert!(
+        out.starts_with("HTTP/1.1 400 Bad Request"),
+        "{}",
+        curl.output()
+    );
+    assert!(out.contains("use https://"), "{out}");
+    server.expect("plain http on the tls port; answered 400");
+}
+
 // ---- GnuTLS ----
 
 #[test]
