@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 use support::configs;
-use tlsbio_mio::{Expiry, Limits, Server};
+use tlsbio_mio::{Connection, Expiry, Limits, Server};
 
 /// A server with `limits` on 127.0.0.1, and a client thread that completes
 /// a handshake with it and then keeps the connection open.
@@ -41,6 +41,42 @@ fn server_and_client<T>(
     (poll, server, tls, addr)
 }
 
+/// Polls (bounded) until `enough(accepted, handshaken)`: accepts with
+/// `make` at `now`, moves each connection's bytes, and shows `check` each
+/// connection's token and state. Returns the accepted tokens and whether
+/// a handshake finished.
+fn serve_until<T>(
+    poll: &mut Poll,
+    server: &mut Server<T>,
+    now: Instant,
+    mut make: impl FnMut(&Connection) -> T,
+    mut check: impl FnMut(Token, &T),
+    enough: impl Fn(usize, bool) -> bool,
+) -> (Vec<Token>, bool) {
+    let mut events = Events::with_capacity(64);
+    let mut accepted = Vec::new();
+    let mut handshaken = false;
+    for _ in 0..200 {
+        poll.poll(&mut events, Some(Duration::from_millis(50)))
+            .unwrap();
+        for event in &events {
+            if event.token() == server.token() {
+                accepted.extend(server.accept_with(poll.registry(), now, &mut make).unwrap());
+            } else if let Some((conn, state)) = server.entry_mut(event.token()) {
+                check(event.token(), state);
+                conn.ready(event);
+                let _ = conn.read(&mut [0u8; 64]);
+                handshaken |= !conn.is_handshaking();
+                let _ = conn.reregister(poll.registry());
+            }
+        }
+        if enough(accepted.len(), handshaken) {
+            break;
+        }
+    }
+    (accepted, handshaken)
+}
+
 #[test]
 fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
     let limits = Limits::default()
@@ -50,29 +86,14 @@ fn deadlines_follow_the_callers_clock_and_end_with_the_handshake() {
     // A client that completes its handshake, and one that never sends.
     let (mut poll, mut server, tls, addr): (_, Server, _, _) = server_and_client(limits);
     let _silent = TcpStream::connect(addr).unwrap();
-
-    let mut events = Events::with_capacity(64);
-    let mut accepted = Vec::new();
-    let mut handshaken = false;
-    for _ in 0..200 {
-        poll.poll(&mut events, Some(Duration::from_millis(50)))
-            .unwrap();
-        for event in &events {
-            if event.token() == server.token() {
-                accepted.extend(server.accept(poll.registry(), start).unwrap());
-            } else if let Some(conn) = server.get_mut(event.token()) {
-                conn.ready(event);
-                let _ = conn.read(&mut [0u8; 64]);
-                if !conn.is_handshaking() {
-                    handshaken = true;
-                }
-                let _ = conn.reregister(poll.registry());
-            }
-        }
-        if handshaken && accepted.len() == 2 {
-            break;
-        }
-    }
+    let (accepted, handshaken) = serve_until(
+        &mut poll,
+        &mut server,
+        start,
+        |_| (),
+        |_, _| {},
+        |accepted, handshaken| handshaken && accepted == 2,
+    );
     assert!(handshaken && accepted.len() == 2, "{accepted:?}");
     let _client = tls.join().unwrap();
 
@@ -106,34 +127,15 @@ fn idle_connections_release_then_expire_with_their_state() {
         .release_memory_after(Some(Duration::from_secs(1)));
     let start = Instant::now();
     let (mut poll, mut server, tls, _): (_, Server<String>, _, _) = server_and_client(limits);
-    let mut events = Events::with_capacity(64);
-    let mut token = None;
-    let mut handshaken = false;
-    for _ in 0..200 {
-        poll.poll(&mut events, Some(Duration::from_millis(50)))
-            .unwrap();
-        for event in &events {
-            if event.token() == server.token() {
-                let accepted = server
-                    .accept_with(poll.registry(), start, |conn| format!("{:?}", conn.token()))
-                    .unwrap();
-                token = token.or(accepted.first().copied());
-            } else if let Some((conn, state)) = server.entry_mut(event.token()) {
-                assert_eq!(
-                    state,
-                    &format!("{:?}", event.token()),
-                    "the state follows its token"
-                );
-                conn.ready(event);
-                let _ = conn.read(&mut [0u8; 64]);
-                handshaken |= !conn.is_handshaking();
-                let _ = conn.reregister(poll.registry());
-            }
-        }
-        if handshaken {
-            break;
-        }
-    }
+    let (accepted, handshaken) = serve_until(
+        &mut poll,
+        &mut server,
+        start,
+        |conn| format!("{:?}", conn.token()),
+        |token, state| assert_eq!(state, &format!("{token:?}"), "the state follows its token"),
+        |_, handshaken| handshaken,
+    );
+    let token = accepted.first().copied();
     assert!(handshaken);
     let token = token.unwrap();
     let _client = tls.join().unwrap();
