@@ -684,6 +684,7 @@ pub unsafe extern "C" fn tlsbio_bio_consume_out(conn: *mut tlsbio_conn, n: usize
 }
 
 #[cfg(test)]
+#[allow(clippy::multiple_unsafe_ops_per_block)] // many calls on one live connection
 mod tests {
     use super::*;
 

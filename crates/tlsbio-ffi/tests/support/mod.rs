@@ -79,7 +79,11 @@ pub fn compile(name: &str, sources: &[&str], out: &Path, mode: Mode) -> PathBuf 
     let krate = Path::new(env!("CARGO_MANIFEST_DIR"));
     // The copy cargo built for this test run sits beside the test binary;
     // `target/<profile>/libtlsbio_ffi.a` is only refreshed by `cargo build`.
-    let exe_dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let exe_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let lib = exe_dir.join("libtlsbio_ffi.a");
     assert!(lib.is_file(), "{} was not built", lib.display());
     let exe = out.join(name);
