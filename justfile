@@ -28,6 +28,15 @@ serve *ARGS:
 interop:
     TLSBIO_REQUIRE_PEERS=1 cargo test -p tlsbio-cli --test interop
 
+# The C API's tests: C programs plain, under ASan + UBSan and under
+# valgrind; the C examples against openssl and Python; the header check.
+c-test:
+    TLSBIO_REQUIRE_PEERS=1 cargo test -p tlsbio-ffi
+
+# Rewrite crates/tlsbio-ffi/include/tlsbio.h after changing the C API.
+c-header:
+    TLSBIO_BLESS=1 cargo test -p tlsbio-ffi --test header
+
 # Exactly what CI runs.
 ci:
     bash .ci/run
@@ -45,7 +54,7 @@ fuzz TARGET SECONDS='600':
 
 # Every target in turn, SECONDS each.
 fuzz-all SECONDS='600':
-    for t in server_flight client_flight mutated_transcript schedule bio_model compat; do just fuzz $t {{SECONDS}} || exit 1; done
+    for t in server_flight client_flight mutated_transcript schedule bio_model compat ffi_server; do just fuzz $t {{SECONDS}} || exit 1; done
 
 # The same under AddressSanitizer, for the C underneath (aws-lc, built
 # instrumented through CFLAGS); ASan needs nightly flags, which

@@ -45,20 +45,22 @@ fn last_error() -> String {
 
 /// Runs one input: byte 0 picks how ciphertext leaves (bit 0: zero-copy
 /// lending, else copies; bit 1: consume lent output in halves), byte 1 the
-/// size of each write into the read buffer (0: all that fits), the rest is
-/// the client's bytes.
-pub fn server_flights(data: &[u8]) {
+/// size of each write into the read buffer (0: all that fits), byte 2 is
+/// unused, the rest is the client's bytes. The layout is the
+/// `server_flight` target's, so its corpus seeds this one.
+pub fn server_flights(data: &[u8]) -> Flights {
     let flags = data.first().copied().unwrap_or(0);
     let chunk = match data.get(1).copied().unwrap_or(0) {
         0 => usize::MAX,
         n => usize::from(n),
     };
-    let peer = data.get(2..).unwrap_or_default();
+    let peer = data.get(3..).unwrap_or_default();
 
     // SAFETY: a live context.
     let conn = unsafe { tlsbio_new_server(server_ctx()) };
     assert!(!conn.is_null(), "server connection: {}", last_error());
     let mut failed = false;
+    let mut sent = 0;
     let mut rest = peer;
     loop {
         // Write what fits, in the input's chunk size.
@@ -74,7 +76,7 @@ pub fn server_flights(data: &[u8]) {
             unsafe { tlsbio_bio_shutdown_wr(conn) };
         }
         let code = step(conn, &mut failed);
-        drain(conn, flags);
+        sent += drain(conn, flags);
         if rest.is_empty() {
             // Past the end of the input nothing can arrive: the engine must
             // not wait for input.
@@ -101,6 +103,17 @@ pub fn server_flights(data: &[u8]) {
     queries(conn);
     // SAFETY: `conn` is live and not used again.
     unsafe { tlsbio_free(conn) };
+    Flights { sent, failed }
+}
+
+/// What one input did, for tests that check the target reaches the
+/// handshake.
+#[derive(Debug)]
+pub struct Flights {
+    /// Ciphertext bytes the server sent.
+    pub sent: usize,
+    /// Whether it failed with `TLSBIO_ERROR_SSL`.
+    pub failed: bool,
 }
 
 /// One call: the handshake, then reads. Returns its error code and checks
@@ -140,13 +153,15 @@ fn step(conn: *mut tlsbio_conn, failed: &mut bool) -> i32 {
 }
 
 /// Takes every byte of output, lent or copied as `flags` says; checks that
-/// the pending count falls to zero and that lending is stable.
-fn drain(conn: *mut tlsbio_conn, flags: u8) {
+/// the pending count falls to zero and that lending is stable. Returns the
+/// bytes taken.
+fn drain(conn: *mut tlsbio_conn, flags: u8) -> usize {
+    let mut taken = 0;
     for _ in 0..DRAIN_ROUNDS {
         // SAFETY: `conn` is live.
         let pending = unsafe { tlsbio_bio_ctrl_pending(conn) };
         if pending == 0 {
-            return;
+            return taken;
         }
         if flags & 1 != 0 {
             let mut data = std::ptr::null();
@@ -163,6 +178,7 @@ fn drain(conn: *mut tlsbio_conn, flags: u8) {
             let take = if flags & 2 != 0 { n.div_ceil(2) } else { n };
             // SAFETY: `conn` is live.
             assert_eq!(unsafe { tlsbio_bio_consume_out(conn, take) }, 1);
+            taken += take;
             // SAFETY: as above; consuming more than lent is refused.
             assert_eq!(unsafe { tlsbio_bio_consume_out(conn, usize::MAX) }, -1);
         } else {
@@ -170,6 +186,7 @@ fn drain(conn: *mut tlsbio_conn, flags: u8) {
             // SAFETY: `conn` is live; `buf` is writable.
             let n = unsafe { tlsbio_bio_read(conn, buf.as_mut_ptr(), buf.len()) };
             assert!(n > 0, "pending {pending} but nothing read");
+            taken += n as usize;
         }
     }
     panic!("output never drained");

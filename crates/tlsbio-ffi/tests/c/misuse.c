@@ -201,10 +201,48 @@ static void lifetimes_and_buffers(void) {
     printf("ok: contexts freed mid-handshake, zero-length and 1-byte buffers, lent output\n");
 }
 
+/* The system store, pointed at our CA through SSL_CERT_FILE, then at
+ * nothing. */
+static void system_roots(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ca.pem", dir);
+    CHECK_EQ(unsetenv("SSL_CERT_DIR"), 0);
+    CHECK_EQ(setenv("SSL_CERT_FILE", path, 1), 0);
+    tlsbio_ctx *cctx = tlsbio_ctx_new_client_system_roots();
+    if (!cctx) fprintf(stderr, "%s\n", tlsbio_last_error());
+    CHECK(cctx != NULL);
+    /* It verifies our server. */
+    struct file chain = read_file(dir, "server.pem"), key = read_file(dir, "server.key");
+    tlsbio_ctx *sctx = tlsbio_ctx_new_server(chain.data, chain.len, key.data, key.len);
+    tlsbio_conn *client = tlsbio_new_client(cctx, "127.0.0.1");
+    tlsbio_conn *server = tlsbio_new_server(sctx);
+    int done = 0;
+    for (int i = 0; i < 20 && done != 2; i++) {
+        done = tlsbio_connect(client) == 1;
+        pump(client, server, 0);
+        done += tlsbio_accept(server) == 1;
+        pump(server, client, 0);
+    }
+    CHECK_EQ(done, 2);
+    tlsbio_free(client);
+    tlsbio_free(server);
+    tlsbio_ctx_free(sctx);
+    tlsbio_ctx_free(cctx);
+    free(chain.data);
+    free(key.data);
+
+    CHECK_EQ(setenv("SSL_CERT_FILE", "/nonexistent/ca.pem", 1), 0);
+    CHECK(tlsbio_ctx_new_client_system_roots() == NULL);
+    CHECK(strstr(tlsbio_last_error(), "no usable CA certificate") != NULL);
+    printf("ok: system roots from SSL_CERT_FILE; none: %s\n", tlsbio_last_error());
+    unsetenv("SSL_CERT_FILE");
+}
+
 int main(int argc, char **argv) {
     CHECK(argc == 2);
     dir = argv[1];
     nulls();
+    system_roots();
     bad_configuration();
     lifetimes_and_buffers();
     printf("all C misuse tests passed\n");
