@@ -12,6 +12,7 @@ pub(crate) fn handshake<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "protocol   {}", version(engine));
     let _ = writeln!(out, "suite      {}", suite(engine));
+    let _ = writeln!(out, "group      {}", group(engine));
     let _ = writeln!(out, "alpn       {}", alpn(engine));
     let _ = writeln!(
         out,
@@ -28,9 +29,10 @@ pub(crate) fn handshake<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {
 /// One line for a server's log.
 pub(crate) fn line<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {
     format!(
-        "{} {} alpn={} sni={} resumed={} client-cert={}",
+        "{} {} group={} alpn={} sni={} resumed={} client-cert={}",
         version(engine),
         suite(engine),
+        group(engine),
         alpn(engine),
         engine.server_name().unwrap_or("-"),
         if engine.is_resumed() { "yes" } else { "no" },
@@ -51,6 +53,12 @@ fn suite<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {
     engine
         .cipher_suite()
         .map_or("-".into(), |s| format!("{:?}", s.suite()))
+}
+
+fn group<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {
+    engine
+        .key_exchange_group()
+        .map_or("-".into(), |g| format!("{g:?}"))
 }
 
 fn alpn<R: Bio, W: Bio>(engine: &Engine<R, W>) -> String {

@@ -54,6 +54,31 @@ fn openssl_s_client_to_tlsbio_server_tls13_with_alpn() {
 }
 
 #[test]
+fn the_negotiated_group_is_reported_on_both_sides() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    for (openssl, rustls) in [("P-256", "secp256r1"), ("X25519", "X25519")] {
+        // The tlsbio server's log line names the group s_client insisted on.
+        let (server, port) = tlsbio_server(&pki, &[]);
+        let mut client = s_client_echo(port, &pki, &["-groups", openssl]);
+        client.finish();
+        server.expect(&format!("group={rustls} "));
+        // The tlsbio client's summary names the group s_server insisted on.
+        let (s_server, port) = s_server(&pki, &["-groups", openssl]);
+        let mut client = tlsbio_client(port, &pki, &[], "group?\n");
+        s_server.expect("group?");
+        assert!(client.finish(), "{}", client.output());
+        let out = client.stderr();
+        assert!(
+            out.contains(&format!("group      {rustls}\n")),
+            "{openssl}: {out}"
+        );
+    }
+}
+
+#[test]
 fn openssl_s_client_to_tlsbio_server_tls12() {
     if !have("openssl") {
         return;

@@ -462,6 +462,16 @@ const char *tlsbio_get_version(const tlsbio_conn *conn);
 // `conn` is NULL or a live connection not mutated by another thread.
 const char *tlsbio_get_cipher_name(const tlsbio_conn *conn);
 
+// The negotiated key exchange group's name (`SSL_get_negotiated_group`
+// + `SSL_group_to_name`), as rustls names it (e.g. `"X25519"`,
+// `"secp256r1"`, `"X25519MLKEM768"`), or NULL before it is negotiated and
+// for a TLS 1.2 resumption. Valid until [`tlsbio_free`].
+//
+// # Safety
+//
+// `conn` is NULL or a live connection not mutated by another thread.
+const char *tlsbio_get_group_name(const tlsbio_conn *conn);
+
 // The negotiated ALPN protocol (`SSL_get0_alpn_selected`): 1 with
 // `*data` / `*len` set (valid until the next call on `conn`), or 0 with
 // NULL / 0 when none was negotiated. `data` and `len` may be NULL.

@@ -44,6 +44,7 @@ pub(crate) struct Strings {
     pub(crate) server_name: Option<CString>,
     pub(crate) hello_server_name: Option<CString>,
     pub(crate) cipher: Option<CString>,
+    pub(crate) group: Option<CString>,
 }
 
 /// Room the read buffer and the write buffer each have, as `VecBio`'s

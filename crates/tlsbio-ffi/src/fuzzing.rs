@@ -208,6 +208,7 @@ fn queries(conn: *mut tlsbio_conn) {
         }
         for s in [
             tlsbio_get_cipher_name(conn),
+            tlsbio_get_group_name(conn),
             tlsbio_get_servername(conn),
             tlsbio_client_hello_server_name(conn),
         ] {

@@ -78,6 +78,24 @@ pub unsafe extern "C" fn tlsbio_get_cipher_name(conn: *const tlsbio_conn) -> *co
     kept(&mut c.strings.borrow_mut().cipher, name)
 }
 
+/// The negotiated key exchange group's name (`SSL_get_negotiated_group`
+/// + `SSL_group_to_name`), as rustls names it (e.g. `"X25519"`,
+/// `"secp256r1"`, `"X25519MLKEM768"`), or NULL before it is negotiated and
+/// for a TLS 1.2 resumption. Valid until [`tlsbio_free`].
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection not mutated by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_get_group_name(conn: *const tlsbio_conn) -> *const c_char {
+    // SAFETY: the caller's promise.
+    let Some(c) = (unsafe { conn_ref(conn) }) else {
+        return std::ptr::null();
+    };
+    let name = c.engine.key_exchange_group().map(|g| format!("{g:?}"));
+    kept(&mut c.strings.borrow_mut().group, name.as_deref())
+}
+
 /// The negotiated ALPN protocol (`SSL_get0_alpn_selected`): 1 with
 /// `*data` / `*len` set (valid until the next call on `conn`), or 0 with
 /// NULL / 0 when none was negotiated. `data` and `len` may be NULL.

@@ -19,6 +19,12 @@ fn exchange<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(
     assert_eq!(server.protocol_version(), Some(version));
     assert_eq!(client.state(), HandshakeState::Established);
     assert_eq!(server.server_name(), Some("localhost"));
+    let group = client.key_exchange_group();
+    assert!(
+        group.is_some(),
+        "no key exchange group after a full handshake"
+    );
+    assert_eq!(group, server.key_exchange_group());
     let up = payload(100_000, 1);
     assert_eq!(send(&mut client, &mut server, &up, chunk), up);
     let down = payload(70_001, 2);

@@ -140,6 +140,8 @@ static void full_session(int version, int lend) {
     CHECK(strcmp(tlsbio_get_version(server), want) == 0);
     CHECK(tlsbio_get_cipher_name(client) != NULL);
     CHECK(strcmp(tlsbio_get_cipher_name(client), tlsbio_get_cipher_name(server)) == 0);
+    CHECK(tlsbio_get_group_name(client) != NULL);
+    CHECK(strcmp(tlsbio_get_group_name(client), tlsbio_get_group_name(server)) == 0);
     CHECK(strcmp(tlsbio_get_servername(server), "localhost") == 0);
     const uint8_t *proto = NULL;
     size_t proto_len = 0;
@@ -160,6 +162,9 @@ static void full_session(int version, int lend) {
     transfer(client, server, 100000, 333, lend);
     transfer(server, client, 50000, 1, lend);
     transfer(client, server, 1, 4096, lend);
+    char suite[64], group[64];
+    snprintf(suite, sizeof suite, "%s", tlsbio_get_cipher_name(client));
+    snprintf(group, sizeof group, "%s", tlsbio_get_group_name(client));
     shutdown_both(client, server);
     tlsbio_free(client);
     tlsbio_free(server);
@@ -174,8 +179,8 @@ static void full_session(int version, int lend) {
     tlsbio_free(server);
     tlsbio_ctx_free(cctx);
     tlsbio_ctx_free(sctx);
-    printf("ok: %s handshake, data both ways, two-step shutdown, resumption (%s output)\n",
-           want, lend ? "lent" : "copied");
+    printf("ok: %s handshake (%s, %s), data both ways, two-step shutdown, resumption (%s output)\n",
+           want, suite, group, lend ? "lent" : "copied");
 }
 
 /* A flipped byte in an application-data record: the reader fails with

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use rustls::pki_types::CertificateDer;
-use rustls::{HandshakeKind, ProtocolVersion, SupportedCipherSuite};
+use rustls::{HandshakeKind, NamedGroup, ProtocolVersion, SupportedCipherSuite};
 
 use super::{Engine, EngineStats, Options};
 use crate::accepted::Accepted;
@@ -93,6 +93,13 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// The negotiated ALPN protocol, if any.
     pub fn alpn_protocol(&self) -> Option<&[u8]> {
         self.session.alpn_protocol()
+    }
+
+    /// The key exchange group negotiated (`SSL_get_negotiated_group`), e.g.
+    /// `X25519` or `X25519MLKEM768`, once the peer's share is in; `None`
+    /// for a TLS 1.2 resumption, which has no key exchange.
+    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+        self.session.key_exchange_group()
     }
 
     /// On a server, the SNI name the client sent.

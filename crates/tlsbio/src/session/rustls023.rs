@@ -18,7 +18,9 @@ use rustls::server::{Acceptor, UnbufferedServerConnection};
 use rustls::unbuffered::{
     ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus,
 };
-use rustls::{ClientConfig, HandshakeKind, ProtocolVersion, ServerConfig, SupportedCipherSuite};
+use rustls::{
+    ClientConfig, HandshakeKind, NamedGroup, ProtocolVersion, ServerConfig, SupportedCipherSuite,
+};
 
 use super::{Data, Event, Output, Send, Sent};
 use crate::bio::Bio;
@@ -333,6 +335,10 @@ impl Session {
 
     pub(crate) fn alpn_protocol(&self) -> Option<&[u8]> {
         self.common()?.alpn_protocol()
+    }
+
+    pub(crate) fn key_exchange_group(&self) -> Option<NamedGroup> {
+        Some(self.common()?.negotiated_key_exchange_group()?.name())
     }
 
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
