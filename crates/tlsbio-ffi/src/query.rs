@@ -79,7 +79,7 @@ pub unsafe extern "C" fn tlsbio_get_cipher_name(conn: *const tlsbio_conn) -> *co
 }
 
 /// The negotiated key exchange group's name (`SSL_get_negotiated_group`
-/// + `SSL_group_to_name`), as rustls names it (e.g. `"X25519"`,
+/// and `SSL_group_to_name`), as rustls names it (e.g. `"X25519"`,
 /// `"secp256r1"`, `"X25519MLKEM768"`), or NULL before it is negotiated and
 /// for a TLS 1.2 resumption. Valid until [`tlsbio_free`].
 ///
