@@ -15,6 +15,7 @@ use tlsbio::rustls::ClientConfig;
 use tlsbio::{ClientContext, Shutdown};
 use tlsbio_blocking::{tls_error, Stream};
 
+use crate::trust::CaFileVerifier;
 use crate::{pem, summary, Result};
 
 /// Connecting and the handshake must finish in this long.
@@ -60,12 +61,13 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
         .ok_or_else(|| format!("{:?}: expected HOST:PORT", args.address))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = args.sni.clone().unwrap_or_else(|| host.to_string());
-    let config = ClientContext::new(Arc::new(config(args)?)).map_err(|e| e.to_string())?;
+    let (config, verifier) = config(args)?;
+    let config = ClientContext::new(Arc::new(config)).map_err(|e| e.to_string())?;
 
-    let mut tls = connect(args, &config, &name)?;
+    let mut tls = connect(args, &config, &name, verifier.as_deref())?;
     if args.reconnect {
         close(&mut tls)?;
-        tls = connect(args, &config, &name)?;
+        tls = connect(args, &config, &name, verifier.as_deref())?;
     }
     if args.key_update {
         tls.engine_mut()
@@ -77,13 +79,21 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
     pipe(tls)
 }
 
-fn config(args: &ClientArgs) -> Result<ClientConfig> {
-    let roots = match &args.ca {
-        Some(path) => pem::roots(path)?,
-        None => pem::system_roots()?,
+/// The config, and the `--ca` verifier when there is one (it can say
+/// whether it trusted a server's certificate as its own anchor).
+fn config(args: &ClientArgs) -> Result<(ClientConfig, Option<Arc<CaFileVerifier>>)> {
+    let builder = ClientConfig::builder_with_protocol_versions(args.negotiation.versions());
+    let (builder, verifier) = match &args.ca {
+        Some(path) => {
+            let verifier = CaFileVerifier::new(pem::roots(path)?, pem::certs(path)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let builder = builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone());
+            (builder, Some(verifier))
+        }
+        None => (builder.with_root_certificates(pem::system_roots()?), None),
     };
-    let builder = ClientConfig::builder_with_protocol_versions(args.negotiation.versions())
-        .with_root_certificates(roots);
     let mut config = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => builder
             .with_client_auth_cert(pem::certs(cert)?, pem::key(key)?)
@@ -91,11 +101,16 @@ fn config(args: &ClientArgs) -> Result<ClientConfig> {
         _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = args.negotiation.alpn();
-    Ok(config)
+    Ok((config, verifier))
 }
 
 /// TCP connect and TLS handshake, then the summary on stderr.
-fn connect(args: &ClientArgs, config: &ClientContext, name: &str) -> Result<Stream<TcpStream>> {
+fn connect(
+    args: &ClientArgs,
+    config: &ClientContext,
+    name: &str,
+    verifier: Option<&CaFileVerifier>,
+) -> Result<Stream<TcpStream>> {
     let address = &args.address;
     let addr = address
         .to_socket_addrs()
@@ -112,6 +127,12 @@ fn connect(args: &ClientArgs, config: &ClientContext, name: &str) -> Result<Stre
         .map_err(|e| failure(&format!("handshake with {address}"), &e))?;
     eprintln!("connected to {address} (sni {name})");
     eprint!("{}", summary::handshake(tls.engine()));
+    if verifier.is_some_and(CaFileVerifier::pinned_used) {
+        eprintln!(
+            "trust      the server's own certificate, from --ca (self-signed with CA:TRUE, \
+             as openssl req -x509 makes it): accepted as its own trust anchor, name and dates checked"
+        );
+    }
     Ok(tls)
 }
 

@@ -25,6 +25,7 @@ mod pem;
 mod server;
 mod simulate;
 mod summary;
+mod trust;
 
 /// A sans-IO TLS engine's command line: in-memory simulations, transcript
 /// replay, and a server and client for interop with real peers.

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -212,7 +212,10 @@ fn accept(
 
 fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
     let (chain, key) = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => (pem::certs(cert)?, pem::key(key)?),
+        (Some(cert), Some(key)) => (
+            pem::certs(cert).map_err(|e| format!("--cert: {e}"))?,
+            pem::key(key).map_err(|e| format!("--key: {e}"))?,
+        ),
         _ => {
             let out = args
                 .cert_out
@@ -229,16 +232,23 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
     let builder = ServerConfig::builder_with_protocol_versions(args.negotiation.versions());
     let builder = match &args.client_ca {
         Some(path) => {
-            let verifier = WebPkiClientVerifier::builder(Arc::new(pem::roots(path)?))
+            let roots = pem::roots(path).map_err(|e| format!("--client-ca: {e}"))?;
+            let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
                 .build()
                 .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
     };
-    let mut config = builder
-        .with_single_cert(chain, key)
-        .map_err(|e| format!("certificate and key are not usable together: {e}"))?;
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| match e {
+        tlsbio::rustls::Error::InconsistentKeys(_) => format!(
+            "--key {} is not the private key of the first certificate in --cert {}: \
+             give the key that belongs to the leaf (the chain's first certificate)",
+            args.key.as_deref().unwrap_or(Path::new("-")).display(),
+            args.cert.as_deref().unwrap_or(Path::new("-")).display(),
+        ),
+        e => format!("certificate and key are not usable together: {e}"),
+    })?;
     config.alpn_protocols = args.negotiation.alpn();
     Ok(config)
 }

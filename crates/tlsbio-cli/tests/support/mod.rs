@@ -229,15 +229,19 @@ fn collect(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 /// `tlsbio server` on a free port with the PKI's server certificate;
 /// returns the process and its port once it listens.
 pub fn tlsbio_server(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
-    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    tlsbio_server_with(&pki.path("server.pem"), &pki.path("server.key"), extra)
+}
+
+/// `tlsbio server` on a free port with the given certificate and key.
+pub fn tlsbio_server_with(cert: &str, key: &str, extra: &[&str]) -> (Proc, u16) {
     let mut args = vec![
         "server",
         "--listen",
         "127.0.0.1:0",
         "--cert",
-        &cert,
+        cert,
         "--key",
-        &key,
+        key,
     ];
     args.extend_from_slice(extra);
     let server = Proc::spawn(TLSBIO, &args);
