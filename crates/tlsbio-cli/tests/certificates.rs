@@ -11,6 +11,9 @@ use rcgen::{
 };
 use support::*;
 
+/// A validity period: not before, not after (year, month, day).
+type Dates = ((i32, u8, u8), (i32, u8, u8));
+
 /// Writes a certificate for `names` (self-signed if `issuer` is `None`)
 /// as `<file>.pem` / `<file>.key`, returning their paths.
 fn issue(
@@ -18,7 +21,7 @@ fn issue(
     file: &str,
     names: &[&str],
     ca: bool,
-    dates: Option<((i32, u8, u8), (i32, u8, u8))>,
+    dates: Option<Dates>,
     issuer: Option<(&Certificate, &KeyPair)>,
 ) -> (String, String, Certificate, KeyPair) {
     let mut params =
