@@ -67,6 +67,11 @@ pub(crate) struct ServerArgs {
     /// the hard one first), less a reserve.
     #[arg(long)]
     max_connections: Option<usize>,
+    /// Every connection starts with a PROXY protocol header (v1 or v2),
+    /// as a load balancer sends it; the client address it carries is the
+    /// one logged.
+    #[arg(long)]
+    proxy_protocol: bool,
 }
 
 /// Descriptors kept back from connections: the listener, the poller,
@@ -115,7 +120,8 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
         .handshake_timeout(HANDSHAKE_TIMEOUT)
         .idle_timeout(Some(IDLE_TIMEOUT))
         .release_memory_after(Some(QUIET))
-        .max_connections(max_connections);
+        .max_connections(max_connections)
+        .proxy_protocol(args.proxy_protocol);
     let mut server: Server<Session> =
         Server::from_std(listener, config, limits, poll.registry(), LISTENER)
             .map_err(|e| format!("cannot listen on {local}: {e}"))?;
@@ -263,6 +269,7 @@ struct Session {
     head: Vec<u8>,
     echoed: u64,
     handshake_logged: bool,
+    proxy_logged: bool,
     /// A response is queued: close with this line once it is written.
     then_close: Option<String>,
     /// Set once our close_notify is queued: the line to log when it has
@@ -283,6 +290,7 @@ impl Session {
             head: Vec::new(),
             echoed: 0,
             handshake_logged: false,
+            proxy_logged: false,
             then_close: None,
             closing: None,
         }
@@ -309,12 +317,25 @@ impl Session {
                 let _ = (&mut conn.socket()).write(PLAIN_HTTP_ANSWER);
                 Some("failed: plain http on the tls port; answered 400 (use https)".into())
             }
+            Err(e) if is_proxy_header(&e) => Some(
+                "failed: the client sent a PROXY protocol header, but --proxy-protocol is off \
+                 (turn it on when a load balancer that sends one is in front)"
+                    .into(),
+            ),
             Err(e) => Some(describe(&e)),
         }
     }
 
     fn run(&mut self, conn: &mut Connection, buf: &mut [u8]) -> io::Result<Option<String>> {
         loop {
+            if let (false, Some(header)) = (self.proxy_logged, conn.proxy_header()) {
+                self.proxy_logged = true;
+                eprintln!("{} {header}", self.peer);
+                // From here on the log names the client, not the proxy.
+                if let Some(client) = header.source() {
+                    self.peer = client;
+                }
+            }
             if !self.handshake_logged && !conn.is_handshaking() && conn.closed().is_none() {
                 self.handshake_logged = true;
                 eprintln!("{} handshake {}", self.peer, summary::line(conn.engine()));
@@ -404,6 +425,15 @@ fn is_plain_http(e: &io::Error) -> bool {
     matches!(
         tlsbio::Error::from_io(e),
         Some(tlsbio::Error::NotTls(tlsbio::NotTls::Http))
+    )
+}
+
+fn is_proxy_header(e: &io::Error) -> bool {
+    matches!(
+        tlsbio::Error::from_io(e),
+        Some(tlsbio::Error::NotTls(
+            tlsbio::NotTls::ProxyV1 | tlsbio::NotTls::ProxyV2
+        ))
     )
 }
 

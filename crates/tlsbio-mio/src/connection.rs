@@ -9,7 +9,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
-use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
+use tlsbio::{proxy, ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
 
 /// The contiguous room a socket read asks the read BIO for: a whole
 /// record, so that one syscall can bring one in (a smaller tail would mean
@@ -52,6 +52,9 @@ pub enum Closed {
     Abortive(AbortReason),
     /// TLS failed; any alert was sent.
     Failed(Error),
+    /// A connection that had to start with a PROXY protocol header
+    /// ([`Connection::expect_proxy_header`]) did not; TLS never started.
+    Proxy(proxy::Error),
 }
 
 /// Why a connection ended abortively.
@@ -126,7 +129,19 @@ pub struct Connection<R = VecBio, W = VecBio> {
     /// When the handshake must be done by, on the caller's clock; it
     /// stops mattering once the handshake is done.
     deadline: Option<Instant>,
+    proxy: ProxyState,
     stats: ConnectionStats,
+}
+
+/// Where a connection is with its PROXY protocol header.
+#[derive(Debug)]
+enum ProxyState {
+    /// None expected: TLS from the first byte.
+    Off,
+    /// Expected, not yet whole: the engine is not called until it is.
+    Awaiting,
+    /// Received and stripped.
+    Received(proxy::Header),
 }
 
 /// Counters for tests and benchmarks.
@@ -207,7 +222,64 @@ impl<R: Bio, W: Bio> Connection<R, W> {
             registered: None,
             closed: None,
             deadline: None,
+            proxy: ProxyState::Off,
             stats: ConnectionStats::default(),
+        }
+    }
+
+    /// Makes the connection read a PROXY protocol header (v1 or v2, as a
+    /// load balancer sends it) before TLS: the engine sees only what
+    /// follows it, and [`proxy_header`](Self::proxy_header) has the
+    /// client's real address. A connection that does not start with a
+    /// whole, valid header ends with [`Closed::Proxy`]; the handshake
+    /// deadline covers the wait for it. Call it before the first event.
+    pub fn expect_proxy_header(mut self) -> Self {
+        self.proxy = ProxyState::Awaiting;
+        self
+    }
+
+    /// The PROXY protocol header, once received.
+    pub fn proxy_header(&self) -> Option<&proxy::Header> {
+        match &self.proxy {
+            ProxyState::Received(header) => Some(header),
+            _ => None,
+        }
+    }
+
+    /// Strips the PROXY header from the read BIO once it is whole; whether
+    /// it is done with (received, or failed). Until then the engine must
+    /// not see the bytes: it would call them not TLS.
+    fn proxy_done(&mut self) -> bool {
+        if !matches!(self.proxy, ProxyState::Awaiting) {
+            return true;
+        }
+        match proxy::strip(self.engine.rbio_mut()) {
+            Ok(Some(header)) => {
+                self.proxy = ProxyState::Received(header);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                self.may_read = false;
+                self.closed = Some(Closed::Proxy(e));
+                false
+            }
+        }
+    }
+
+    /// While the PROXY header is awaited, or after it failed: the error an
+    /// application call returns instead of reaching the engine.
+    fn proxy_pending(&mut self) -> Option<io::Error> {
+        if !matches!(self.proxy, ProxyState::Awaiting) {
+            return None;
+        }
+        self.pump();
+        match (&self.proxy, &self.closed) {
+            (ProxyState::Awaiting, Some(Closed::Proxy(e))) => {
+                Some(io::Error::new(io::ErrorKind::InvalidData, e.clone()))
+            }
+            (ProxyState::Awaiting, _) => Some(self.socket_error().unwrap_or_else(would_block)),
+            _ => None,
         }
     }
 
@@ -277,6 +349,9 @@ impl<R: Bio, W: Bio> Connection<R, W> {
     /// stream is an `UnexpectedEof` error, a TLS failure `InvalidData`,
     /// with the [`tlsbio::Error`] inside ([`Error::from_io`]).
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.proxy_pending() {
+            return Err(e);
+        }
         loop {
             let result = self.engine.read(buf);
             // Reading may have freed room in the read BIO, or produced
@@ -298,6 +373,9 @@ impl<R: Bio, W: Bio> Connection<R, W> {
     /// handshake is not done yet, or the write BIO is full until the socket
     /// takes more: try again after the next event.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(e) = self.proxy_pending() {
+            return Err(e);
+        }
         loop {
             let result = self.engine.write(buf);
             let moved = self.pump();
@@ -313,6 +391,9 @@ impl<R: Bio, W: Bio> Connection<R, W> {
     /// Sends close_notify (`SSL_shutdown`): `Sent` at first, `Complete`
     /// once the peer's close_notify has been read.
     pub fn shutdown(&mut self) -> io::Result<Shutdown> {
+        if let Some(e) = self.proxy_pending() {
+            return Err(e);
+        }
         let result = self.engine.shutdown();
         self.pump();
         match result {
@@ -393,6 +474,11 @@ impl<R: Bio, W: Bio> Connection<R, W> {
         loop {
             let mut moved = self.send();
             moved |= self.receive();
+            let awaiting = matches!(self.proxy, ProxyState::Awaiting);
+            if !self.proxy_done() {
+                break;
+            }
+            moved |= awaiting;
             if self.engine.is_handshaking() && self.closed.is_none() {
                 moved |= self.handshake_step();
             }

@@ -40,6 +40,10 @@ pub struct Limits {
     /// The most connections at once; more are accepted and closed at once
     /// (so they see a close, not a hang in the backlog).
     pub max_connections: usize,
+    /// Whether every connection starts with a PROXY protocol header
+    /// ([`Connection::expect_proxy_header`]): for a server behind a load
+    /// balancer that sends one. Off by default.
+    pub proxy_protocol: bool,
 }
 
 impl Limits {
@@ -67,6 +71,12 @@ impl Limits {
         self
     }
 
+    /// Sets [`Limits::proxy_protocol`].
+    pub fn proxy_protocol(mut self, on: bool) -> Self {
+        self.proxy_protocol = on;
+        self
+    }
+
     /// Sets [`Limits::max_connections`].
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max;
@@ -84,6 +94,7 @@ impl Default for Limits {
             idle_timeout: None,
             release_memory_after: Some(Duration::from_secs(1)),
             max_connections: 1024,
+            proxy_protocol: false,
         }
     }
 }
@@ -257,6 +268,9 @@ impl<T> Server<T> {
             }
             let token = self.free_token();
             let mut conn = Connection::server(&self.context, socket, token, self.limits.capacities);
+            if self.limits.proxy_protocol {
+                conn = conn.expect_proxy_header();
+            }
             let deadline = now + self.limits.handshake_timeout;
             conn.set_handshake_deadline(Some(deadline));
             self.timers

@@ -124,6 +124,7 @@ mod held;
 mod hello;
 mod input;
 mod output;
+pub mod proxy;
 mod record;
 mod session;
 mod state;

@@ -147,7 +147,7 @@ fn serve(
                     seen.ends.push(conn.closed().cloned());
                     match conn.closed() {
                         Some(Closed::Graceful) | None => seen.graceful += 1,
-                        Some(Closed::Failed(_)) => seen.failed += 1,
+                        Some(Closed::Failed(_) | Closed::Proxy(_)) => seen.failed += 1,
                         Some(Closed::Abortive(_)) => seen.abortive += 1,
                     }
                 }
