@@ -33,8 +33,10 @@ pub struct ClientContext {
 }
 
 impl ClientContext {
-    /// Checks `config` once: 0-RTT must be off (tlsbio does not support
-    /// early data yet).
+    /// Checks `config` once: 0-RTT must be off. On rustls 0.23 a client
+    /// cannot learn whether its early data was accepted, so tlsbio does
+    /// not offer client early data there
+    /// ([`ConfigError::EarlyDataUnsupported`]); servers can accept it.
     ///
     /// rustls itself checks a client config only when a connection starts,
     /// because starting one is writing its ClientHello (which draws
@@ -79,11 +81,16 @@ pub struct ServerContext {
 }
 
 impl ServerContext {
-    /// Checks `config` once: rustls must accept it, and 0-RTT must be off
-    /// (`max_early_data_size` 0; tlsbio does not support early data yet).
+    /// Checks `config` once: rustls must accept it, and if it allows 0-RTT
+    /// (`max_early_data_size` > 0; off by default) it must resume from
+    /// server-side session storage, not tickets: rustls accepts early data
+    /// only then ([`ConfigError::EarlyDataNeedsStatefulResumption`]). The
+    /// early data is read with
+    /// [`Engine::read_early_data`](crate::Engine::read_early_data); see
+    /// there for what it means to accept it.
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, ConfigError> {
-        if config.max_early_data_size != 0 {
-            return Err(ConfigError::EarlyDataUnsupported);
+        if config.max_early_data_size != 0 && config.ticketer.enabled() {
+            return Err(ConfigError::EarlyDataNeedsStatefulResumption);
         }
         Session::check_server_config(&config).map_err(ConfigError::Rustls)?;
         Ok(Self {

@@ -445,6 +445,8 @@ pub enum Usage {
     HandshakeNotComplete,
     /// Key update is a TLS 1.3 feature.
     KeyUpdateNeedsTls13,
+    /// Only a server reads 0-RTT early data.
+    EarlyDataOnClient,
 }
 
 impl fmt::Display for Usage {
@@ -459,6 +461,9 @@ impl fmt::Display for Usage {
             Self::KeyUpdateNeedsTls13 => {
                 f.write_str("key update needs tls 1.3; this connection negotiated tls 1.2")
             }
+            Self::EarlyDataOnClient => f.write_str(
+                "read_early_data is for servers: a client's early data goes the other way",
+            ),
         }
     }
 }
@@ -469,8 +474,14 @@ impl fmt::Display for Usage {
 pub enum ConfigError {
     /// rustls rejected the configuration.
     Rustls(rustls::Error),
-    /// 0-RTT early data is not supported yet.
+    /// A client config enables 0-RTT, which this rustls backend cannot
+    /// offer safely (see the Display text).
     EarlyDataUnsupported,
+    /// A server config allows 0-RTT (`max_early_data_size` > 0) with a
+    /// ticketer: rustls then never accepts early data, because only
+    /// single-use, server-side session state stops a ticket from being
+    /// replayed.
+    EarlyDataNeedsStatefulResumption,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName(String),
 }
@@ -480,8 +491,14 @@ impl fmt::Display for ConfigError {
         match self {
             Self::Rustls(e) => write!(f, "rustls rejected the configuration: {e}"),
             Self::EarlyDataUnsupported => f.write_str(
-                "0-rtt early data is not supported yet: set max_early_data_size = 0 (server) \
-                 or enable_early_data = false (client)",
+                "client 0-rtt is not offered on rustls 0.23: its unbuffered client does not say \
+                 whether the server accepted the early data, so rejected data could not be \
+                 resent; set enable_early_data = false (servers can accept 0-rtt)",
+            ),
+            Self::EarlyDataNeedsStatefulResumption => f.write_str(
+                "0-rtt needs stateful resumption: rustls accepts early data only with server-side \
+                 session storage (single-use tickets), so remove the ticketer \
+                 (config.ticketer) or set max_early_data_size = 0",
             ),
             Self::InvalidServerName(name) => write!(
                 f,
@@ -519,7 +536,7 @@ mod tests {
         let steps = Error::Limit(Limit::Steps { limit: 7 }).to_string();
         assert!(steps.contains("please report it"), "{steps}");
         let config = Error::from(ConfigError::EarlyDataUnsupported).to_string();
-        assert!(config.contains("max_early_data_size = 0"), "{config}");
+        assert!(config.contains("enable_early_data = false"), "{config}");
         let name = ConfigError::InvalidServerName("a b".into()).to_string();
         assert!(name.contains("\"a b\" is not a dns name"), "{name}");
     }

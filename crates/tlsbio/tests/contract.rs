@@ -7,10 +7,7 @@ use std::sync::Arc;
 use support::*;
 use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::rustls::{self, AlertDescription, ServerConfig};
-use tlsbio::{
-    AlertSent, ClientContext, ConfigError, Engine, Error, Event, HandshakeState, ServerContext,
-    Shutdown, Usage, Want,
-};
+use tlsbio::{AlertSent, Engine, Error, Event, HandshakeState, Shutdown, Usage, Want};
 
 type VecEngine = Engine<VecBio, VecBio>;
 
@@ -466,23 +463,6 @@ fn write_retry_after_want_write_may_use_any_buffer() {
     }
     assert_eq!(&got[..n], &first[..n]);
     assert_eq!(&got[n..], other);
-}
-
-#[test]
-fn early_data_configs_are_refused_up_front() {
-    let (cc, sc) = configs(TLS13);
-    let mut sc = (*sc).clone();
-    sc.max_early_data_size = 1024;
-    assert_eq!(
-        ServerContext::new(Arc::new(sc)).unwrap_err(),
-        ConfigError::EarlyDataUnsupported
-    );
-    let mut cc = (*cc).clone();
-    cc.enable_early_data = true;
-    assert_eq!(
-        ClientContext::new(Arc::new(cc)).unwrap_err(),
-        ConfigError::EarlyDataUnsupported
-    );
 }
 
 #[test]

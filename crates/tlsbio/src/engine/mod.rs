@@ -192,6 +192,53 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         result
     }
 
+    /// On a server, reads 0-RTT early data (`SSL_read_early_data`),
+    /// driving the handshake to get it.
+    ///
+    /// Returns `Ok(n)` with `n > 0` bytes of early data; `Ok(0)` once there
+    /// is no more (the handshake is complete and every early byte was
+    /// read: the client sent none, or rustls rejected it, or it was all
+    /// read), after which [`read`](Self::read) has the ordinary data; a
+    /// want while the handshake waits for input (call again). Early data is
+    /// its own stream: `read` never returns it, and what the application
+    /// does not read stays here (bounded by `max_early_data_size`).
+    ///
+    /// **Early data can be replayed.** An attacker who recorded the
+    /// client's first flight can send it again, and the server sees the
+    /// same early data twice unless something stops it. rustls accepts
+    /// early data only on a resumption from server-side session storage
+    /// whose `take` removes the session, so within one server process
+    /// (with the default `ServerSessionMemoryCache`) a ticket works once;
+    /// across processes or machines nothing does. Act on early data only
+    /// when doing it twice is harmless (an idempotent GET), or deduplicate
+    /// it yourself; otherwise wait for the handshake and use `read`.
+    ///
+    /// The server allows it with `max_early_data_size` in its config (off
+    /// by default; see [`ServerContext::new`](crate::ServerContext::new)).
+    pub fn read_early_data(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let result = self.read_early_inner(buf);
+        self.update_state();
+        result
+    }
+
+    fn read_early_inner(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if !self.session.is_server() {
+            return Err(Usage::EarlyDataOnClient.into());
+        }
+        if self.session.early_pending() == 0 && self.session.is_handshaking() {
+            match self.handshake() {
+                Ok(()) => {}
+                Err(Error::Want(Want::Read { .. })) if self.session.early_pending() > 0 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let early = self.session.early_data();
+        let n = buf.len().min(early.len());
+        buf[..n].copy_from_slice(&early[..n]);
+        early.drain(..n);
+        Ok(n)
+    }
+
     /// Copies plaintext into `buf` without consuming it (`SSL_peek`): the
     /// next [`read`](Self::read) returns the same bytes. Like `read`, it
     /// drives the handshake first and answers wants, [`Error::ZeroReturn`]

@@ -203,7 +203,10 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// Bytes held inside the engine: staged input and output, and
     /// undelivered plaintext. The BIOs' contents are not included.
     pub fn buffered(&self) -> usize {
-        self.input.staged() + self.output.staged() + self.held.pending()
+        self.input.staged()
+            + self.output.staged()
+            + self.held.pending()
+            + self.session.early_pending()
     }
 
     /// Frees the buffers an idle connection does not need: the engine's

@@ -12,11 +12,12 @@
 
 use std::sync::Arc;
 
-use rustls::client::UnbufferedClientConnection;
+use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::server::{Acceptor, UnbufferedServerConnection};
+use rustls::server::{Acceptor, ServerConnectionData, UnbufferedServerConnection};
 use rustls::unbuffered::{
-    ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus,
+    ConnectionState, EncodeError, EncryptError, InsufficientSizeError, ReadEarlyData,
+    UnbufferedStatus,
 };
 use rustls::{
     ClientConfig, HandshakeKind, NamedGroup, ProtocolVersion, ServerConfig, SupportedCipherSuite,
@@ -51,6 +52,10 @@ pub(crate) struct Session {
     /// rustls reported the peer's close_notify (once, possibly on a write
     /// step); the engine collects it with [`Session::take_peer_closed`].
     peer_closed: bool,
+    /// 0-RTT data a server decrypted, until the application reads it
+    /// ([`Engine::read_early_data`](crate::Engine::read_early_data)).
+    /// rustls bounds it by `max_early_data_size`.
+    early: Vec<u8>,
 }
 
 enum Conn {
@@ -92,6 +97,7 @@ impl Session {
             conn,
             settled: true,
             peer_closed: false,
+            early: Vec::new(),
         }
     }
 
@@ -121,8 +127,8 @@ impl Session {
         data: Data<'_>,
     ) -> (usize, Event) {
         let (discard, event) = match &mut self.conn {
-            Conn::Client(c) => handle(c.process_tls_records(input), data, out),
-            Conn::Server(s, _) => handle(s.process_tls_records(input), data, out),
+            Conn::Client(c) => handle(c.process_tls_records(input), data, out, &mut self.early),
+            Conn::Server(s, _) => handle(s.process_tls_records(input), data, out, &mut self.early),
             Conn::Accepting {
                 acceptor,
                 fed,
@@ -185,8 +191,18 @@ impl Session {
                 return;
             }
             let _ = match &mut self.conn {
-                Conn::Client(c) => handle(c.process_tls_records(&mut []), Data::Leave, out),
-                Conn::Server(s, _) => handle(s.process_tls_records(&mut []), Data::Leave, out),
+                Conn::Client(c) => handle(
+                    c.process_tls_records(&mut []),
+                    Data::Leave,
+                    out,
+                    &mut self.early,
+                ),
+                Conn::Server(s, _) => handle(
+                    s.process_tls_records(&mut []),
+                    Data::Leave,
+                    out,
+                    &mut self.early,
+                ),
                 _ => return,
             };
         }
@@ -272,8 +288,22 @@ impl Session {
         region: Region,
     ) -> Step {
         let step = match &mut self.conn {
-            Conn::Client(c) => write_step(c.process_tls_records(&mut []), op, out, held, region),
-            Conn::Server(s, _) => write_step(s.process_tls_records(&mut []), op, out, held, region),
+            Conn::Client(c) => write_step(
+                c.process_tls_records(&mut []),
+                op,
+                out,
+                held,
+                &mut self.early,
+                region,
+            ),
+            Conn::Server(s, _) => write_step(
+                s.process_tls_records(&mut []),
+                op,
+                out,
+                held,
+                &mut self.early,
+                region,
+            ),
             Conn::Accepting { .. } | Conn::Paused(_) => return Step::NotReady(Sent::Handshaking),
         };
         match step {
@@ -289,6 +319,16 @@ impl Session {
             }
             other => other,
         }
+    }
+
+    /// 0-RTT data decrypted and not yet read by the application.
+    pub(crate) fn early_data(&mut self) -> &mut Vec<u8> {
+        &mut self.early
+    }
+
+    /// Bytes of 0-RTT data held.
+    pub(crate) fn early_pending(&self) -> usize {
+        self.early.len()
     }
 
     /// The engine dropped the input (everything after the peer's
@@ -389,10 +429,11 @@ enum Step {
     NotReady(Sent),
 }
 
-fn handle<Data, W: Bio>(
+fn handle<Data: Side, W: Bio>(
     status: UnbufferedStatus<'_, '_, Data>,
     data: super::Data<'_>,
     out: &mut Output<W>,
+    early: &mut Vec<u8>,
 ) -> (usize, Event) {
     let UnbufferedStatus { discard, state } = status;
     let event = match state {
@@ -421,7 +462,12 @@ fn handle<Data, W: Bio>(
             Event::NeedInput
         }
         Ok(ConnectionState::PeerClosed) | Ok(ConnectionState::Closed) => Event::PeerClosed,
-        Ok(ConnectionState::ReadEarlyData(_)) => Event::Fatal(early_data_error()),
+        Ok(ConnectionState::ReadEarlyData(mut records)) => {
+            match Data::take_early(&mut records, early) {
+                Ok(()) => Event::Progress,
+                Err(e) => Event::Fatal(e),
+            }
+        }
         Ok(_) => Event::Fatal(rustls::Error::General(
             "rustls returned a connection state this version of tlsbio does not know".into(),
         )),
@@ -429,11 +475,12 @@ fn handle<Data, W: Bio>(
     (discard, event)
 }
 
-fn write_step<Data, W: Bio>(
+fn write_step<Data: Side, W: Bio>(
     status: UnbufferedStatus<'_, '_, Data>,
     op: Send<'_>,
     out: &mut Output<W>,
     held: &mut dyn FnMut(&[u8]),
+    early: &mut Vec<u8>,
     region: Region,
 ) -> Step {
     let UnbufferedStatus { state, .. } = status;
@@ -512,13 +559,49 @@ fn write_step<Data, W: Bio>(
         // too-small attempt and is on its way: the op is done.
         Ok(ConnectionState::Closed) if matches!(op, Send::CloseNotify) => Step::Done(0),
         Ok(ConnectionState::Closed) => Step::NotReady(Sent::Closed),
-        Ok(ConnectionState::ReadEarlyData(_)) => Step::NotReady(Sent::Fatal(early_data_error())),
+        Ok(ConnectionState::ReadEarlyData(mut records)) => {
+            match Data::take_early(&mut records, early) {
+                Ok(()) => Step::Progress,
+                Err(e) => Step::NotReady(Sent::Fatal(e)),
+            }
+        }
         Ok(_) => Step::NotReady(Sent::Handshaking),
     }
 }
 
-fn early_data_error() -> rustls::Error {
-    rustls::Error::General("0-rtt early data is not supported by tlsbio".into())
+/// What differs between a client's and a server's steps: only a server
+/// has 0-RTT records to read.
+trait Side: Sized {
+    /// Moves every 0-RTT record rustls has decrypted into `early`. rustls
+    /// refuses early data beyond the config's `max_early_data_size`, which
+    /// bounds `early`.
+    fn take_early(
+        records: &mut ReadEarlyData<'_, '_, Self>,
+        early: &mut Vec<u8>,
+    ) -> Result<(), rustls::Error>;
+}
+
+impl Side for ServerConnectionData {
+    fn take_early(
+        records: &mut ReadEarlyData<'_, '_, Self>,
+        early: &mut Vec<u8>,
+    ) -> Result<(), rustls::Error> {
+        while let Some(record) = records.next_record() {
+            early.extend_from_slice(record?.payload);
+        }
+        Ok(())
+    }
+}
+
+impl Side for ClientConnectionData {
+    fn take_early(
+        _: &mut ReadEarlyData<'_, '_, Self>,
+        _: &mut Vec<u8>,
+    ) -> Result<(), rustls::Error> {
+        Err(rustls::Error::General(
+            "rustls offered 0-rtt data to read on a client".into(),
+        ))
+    }
 }
 
 /// Appends a queued handshake message or alert to the output: in place if
