@@ -72,6 +72,11 @@ pub(crate) struct ServerArgs {
     /// one logged.
     #[arg(long)]
     proxy_protocol: bool,
+    /// Accept up to this many bytes of TLS 1.3 0-RTT early data from
+    /// resuming clients (echoed, or read as the request, like any data;
+    /// logged as replayable). Off by default.
+    #[arg(long, value_name = "BYTES")]
+    early_data: Option<u32>,
 }
 
 /// Descriptors kept back from connections: the listener, the poller,
@@ -256,6 +261,7 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
         e => format!("certificate and key are not usable together: {e}"),
     })?;
     config.alpn_protocols = args.negotiation.alpn();
+    config.max_early_data_size = args.early_data.unwrap_or(0);
     Ok(config)
 }
 
@@ -270,6 +276,10 @@ struct Session {
     echoed: u64,
     handshake_logged: bool,
     proxy_logged: bool,
+    /// 0-RTT bytes read, once early data is finished with (`None`
+    /// before).
+    early: Option<u64>,
+    early_bytes: u64,
     /// A response is queued: close with this line once it is written.
     then_close: Option<String>,
     /// Set once our close_notify is queued: the line to log when it has
@@ -291,6 +301,8 @@ impl Session {
             echoed: 0,
             handshake_logged: false,
             proxy_logged: false,
+            early: None,
+            early_bytes: 0,
             then_close: None,
             closing: None,
         }
@@ -336,6 +348,9 @@ impl Session {
                     self.peer = client;
                 }
             }
+            if self.early.is_none() && !self.read_early(conn, buf)? {
+                return Ok(None);
+            }
             if !self.handshake_logged && !conn.is_handshaking() && conn.closed().is_none() {
                 self.handshake_logged = true;
                 eprintln!("{} handshake {}", self.peer, summary::line(conn.engine()));
@@ -373,6 +388,43 @@ impl Session {
             } else {
                 self.out.extend_from_slice(&buf[..n]);
                 self.echoed += n as u64;
+            }
+        }
+    }
+
+    /// Reads 0-RTT data as if it were ordinary data (the echo and the
+    /// HTTP responder are idempotent), logging it as replayable; whether
+    /// early data is finished with.
+    fn read_early(&mut self, conn: &mut Connection, buf: &mut [u8]) -> io::Result<bool> {
+        loop {
+            match conn.read_early_data(buf) {
+                Ok(0) => {
+                    if self.early_bytes > 0 {
+                        eprintln!(
+                            "{} early data: {} bytes accepted (0-RTT: replayable)",
+                            self.peer, self.early_bytes
+                        );
+                    }
+                    self.early = Some(self.early_bytes);
+                    if self.http && !self.head.is_empty() {
+                        // A request that came whole in 0-RTT: answer it
+                        // now, not after data that may never come.
+                        let head = std::mem::take(&mut self.head);
+                        self.http(conn, &head)?;
+                    }
+                    return Ok(true);
+                }
+                Ok(n) => {
+                    self.early_bytes += n as u64;
+                    if self.http {
+                        self.head.extend_from_slice(&buf[..n]);
+                    } else {
+                        self.out.extend_from_slice(&buf[..n]);
+                        self.echoed += n as u64;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
             }
         }
     }

@@ -369,6 +369,26 @@ impl<R: Bio, W: Bio> Connection<R, W> {
         }
     }
 
+    /// On a server, reads 0-RTT early data ([`Engine::read_early_data`]):
+    /// `Ok(n)` with `n > 0` early bytes, `Ok(0)` once there is no more (or
+    /// `buf` is empty), `WouldBlock` while the handshake waits for the
+    /// client. Early data is replayable: see the engine's docs.
+    pub fn read_early_data(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.proxy_pending() {
+            return Err(e);
+        }
+        loop {
+            let result = self.engine.read_early_data(buf);
+            let moved = self.pump();
+            match result {
+                Ok(n) => return Ok(n),
+                Err(Error::Want(Want::Read { .. })) if moved => continue,
+                Err(Error::Want(_)) => return Err(self.socket_error().unwrap_or_else(would_block)),
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
     /// Writes plaintext. Partial writes happen; `WouldBlock` means the
     /// handshake is not done yet, or the write BIO is full until the socket
     /// takes more: try again after the next event.
