@@ -56,6 +56,17 @@
 // synchronously).
 #define TLSBIO_ERROR_WANT_RETRY_VERIFY 12
 
+// `SSL_READ_EARLY_DATA_ERROR`: [`tlsbio_get_error`] says why (a want, or
+// a failure).
+#define TLSBIO_READ_EARLY_DATA_ERROR 0
+
+// `SSL_READ_EARLY_DATA_SUCCESS`: early data was read.
+#define TLSBIO_READ_EARLY_DATA_SUCCESS 1
+
+// `SSL_READ_EARLY_DATA_FINISH`: there is no (more) early data; use
+// `tlsbio_read` from here on.
+#define TLSBIO_READ_EARLY_DATA_FINISH 2
+
 // `TLS1_2_VERSION`, for [`tlsbio_ctx_set_min_proto_version`].
 #define TLSBIO_TLS1_2_VERSION 771
 
@@ -177,6 +188,21 @@ int tlsbio_read(tlsbio_conn *conn, uint8_t *buf, size_t len);
 //
 // As [`tlsbio_read`].
 int tlsbio_peek(tlsbio_conn *conn, uint8_t *buf, size_t len);
+
+// On a server, reads TLS 1.3 0-RTT early data (`SSL_read_early_data`),
+// driving the handshake to get it: `TLSBIO_READ_EARLY_DATA_SUCCESS` with
+// `*readbytes` set, `TLSBIO_READ_EARLY_DATA_FINISH` once there is no more
+// (then use [`tlsbio_read`]), or `TLSBIO_READ_EARLY_DATA_ERROR` with
+// [`tlsbio_get_error`] saying why (`TLSBIO_ERROR_WANT_READ`: write more
+// ciphertext in and call again). Early data can be replayed by an
+// attacker: act on it only where doing so twice is harmless. The context
+// allows it with [`tlsbio_ctx_set_max_early_data`](crate::tlsbio_ctx_set_max_early_data).
+//
+// # Safety
+//
+// `conn` is NULL or a live connection not used by another thread;
+// `buf[..len]` is writable (or NULL); `readbytes` is NULL or writable.
+int tlsbio_read_early_data(tlsbio_conn *conn, uint8_t *buf, size_t len, size_t *readbytes);
 
 // Writes plaintext (`SSL_write`, with `SSL_MODE_ENABLE_PARTIAL_WRITE`):
 // the number of bytes taken (> 0; may be fewer than `len` when the output
@@ -422,6 +448,19 @@ int tlsbio_ctx_use_client_certificate(const tlsbio_ctx *ctx, const uint8_t *chai
 //
 // `ctx` is NULL or a live context.
 int tlsbio_ctx_set_client_hello_pause(const tlsbio_ctx *ctx, int on);
+
+// On a server context, how many bytes of TLS 1.3 0-RTT early data a
+// resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
+// default) refuses early data. Read it with
+// [`tlsbio_read_early_data`](crate::tlsbio_read_early_data). Sessions
+// resume from the context's own session store, whose entries are single
+// use, so within one process a session's early data is accepted once;
+// across processes nothing stops a replay. 1 on success, 0 on failure.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context.
+int tlsbio_ctx_set_max_early_data(const tlsbio_ctx *ctx, uint32_t bytes);
 
 // Calls `cb(line, userdata)` with each secret of connections made from now
 // on, in the NSS key log format (`SSL_CTX_set_keylog_callback`), for

@@ -363,6 +363,61 @@ fn read_or_peek(c: &mut tlsbio_conn, buf: Option<&mut [u8]>, peek: bool) -> c_in
     c.count(r)
 }
 
+/// On a server, reads TLS 1.3 0-RTT early data (`SSL_read_early_data`),
+/// driving the handshake to get it: `TLSBIO_READ_EARLY_DATA_SUCCESS` with
+/// `*readbytes` set, `TLSBIO_READ_EARLY_DATA_FINISH` once there is no more
+/// (then use [`tlsbio_read`]), or `TLSBIO_READ_EARLY_DATA_ERROR` with
+/// [`tlsbio_get_error`] saying why (`TLSBIO_ERROR_WANT_READ`: write more
+/// ciphertext in and call again). Early data can be replayed by an
+/// attacker: act on it only where doing so twice is harmless. The context
+/// allows it with [`tlsbio_ctx_set_max_early_data`](crate::tlsbio_ctx_set_max_early_data).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection not used by another thread;
+/// `buf[..len]` is writable (or NULL); `readbytes` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_read_early_data(
+    conn: *mut tlsbio_conn,
+    buf: *mut u8,
+    len: usize,
+    readbytes: *mut usize,
+) -> c_int {
+    // SAFETY: the caller's promise about `buf`.
+    let buf = unsafe { bytes_mut(buf, len) };
+    // SAFETY: the caller's promise about `conn`.
+    let (ret, n) = unsafe {
+        with_conn(conn, (crate::TLSBIO_READ_EARLY_DATA_ERROR, 0), |c| {
+            let Some(buf) = buf.filter(|b| !b.is_empty()) else {
+                c.fail(
+                    TLSBIO_ERROR_SSL,
+                    "tlsbio_read_early_data: the buffer is NULL or empty".into(),
+                );
+                return (crate::TLSBIO_READ_EARLY_DATA_ERROR, 0);
+            };
+            match c.engine.read_early_data(buf) {
+                Ok(0) => {
+                    c.ok();
+                    (crate::TLSBIO_READ_EARLY_DATA_FINISH, 0)
+                }
+                Ok(n) => {
+                    c.ok();
+                    (crate::TLSBIO_READ_EARLY_DATA_SUCCESS, n)
+                }
+                Err(e) => {
+                    c.record(&e);
+                    (crate::TLSBIO_READ_EARLY_DATA_ERROR, 0)
+                }
+            }
+        })
+    };
+    if !readbytes.is_null() {
+        // SAFETY: non-NULL and writable (the caller's promise).
+        unsafe { readbytes.write(n) };
+    }
+    ret
+}
+
 /// Writes plaintext (`SSL_write`, with `SSL_MODE_ENABLE_PARTIAL_WRITE`):
 /// the number of bytes taken (> 0; may be fewer than `len` when the output
 /// buffer fills: take output, then write the rest), 0 when `len` is 0, -1

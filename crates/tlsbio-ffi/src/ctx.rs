@@ -58,6 +58,7 @@ struct Settings {
     max: c_int,
     pause: bool,
     keylog: Option<Arc<CKeyLog>>,
+    max_early_data: u32,
 }
 
 #[derive(Clone)]
@@ -95,6 +96,7 @@ impl tlsbio_ctx {
             max: 0,
             pause: false,
             keylog: None,
+            max_early_data: 0,
         };
         let built = settings.build()?;
         Ok(Box::new(Self {
@@ -160,6 +162,7 @@ impl Settings {
                         e => format!("the certificate and key do not make a server: {e}"),
                     })?;
                 config.alpn_protocols = alpn;
+                config.max_early_data_size = self.max_early_data;
                 if let Some(keylog) = &self.keylog {
                     config.key_log = keylog.clone();
                 }
@@ -637,6 +640,38 @@ pub unsafe extern "C" fn tlsbio_ctx_set_client_hello_pause(
     }
 }
 
+/// On a server context, how many bytes of TLS 1.3 0-RTT early data a
+/// resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
+/// default) refuses early data. Read it with
+/// [`tlsbio_read_early_data`](crate::tlsbio_read_early_data). Sessions
+/// resume from the context's own session store, whose entries are single
+/// use, so within one process a session's early data is accepted once;
+/// across processes nothing stops a replay. 1 on success, 0 on failure.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_ctx_set_max_early_data(
+    ctx: *const tlsbio_ctx,
+    bytes: u32,
+) -> c_int {
+    // SAFETY: the caller's promise about `ctx`.
+    unsafe {
+        set(ctx, |s| match s.side {
+            Side::Server { .. } => {
+                s.max_early_data = bytes;
+                Ok(())
+            }
+            Side::Client { .. } => Err(
+                "early data on a client context: tlsbio clients do not send 0-rtt on rustls 0.23 \
+                 (they could not tell whether the server accepted it)"
+                    .into(),
+            ),
+        })
+    }
+}
+
 /// Calls `cb(line, userdata)` with each secret of connections made from now
 /// on, in the NSS key log format (`SSL_CTX_set_keylog_callback`), for
 /// Wireshark and debugging. NULL `cb` turns it off. 1 on success.
@@ -751,6 +786,7 @@ mod tests {
             max,
             pause: false,
             keylog: None,
+            max_early_data: 0,
         };
         assert_eq!(s(0, 0).versions().unwrap().len(), 2);
         assert_eq!(s(TLSBIO_TLS1_3_VERSION, 0).versions().unwrap().len(), 1);

@@ -96,6 +96,15 @@ pub const TLSBIO_ERROR_WANT_CLIENT_HELLO_CB: c_int = 11;
 /// synchronously).
 pub const TLSBIO_ERROR_WANT_RETRY_VERIFY: c_int = 12;
 
+/// `SSL_READ_EARLY_DATA_ERROR`: [`tlsbio_get_error`] says why (a want, or
+/// a failure).
+pub const TLSBIO_READ_EARLY_DATA_ERROR: c_int = 0;
+/// `SSL_READ_EARLY_DATA_SUCCESS`: early data was read.
+pub const TLSBIO_READ_EARLY_DATA_SUCCESS: c_int = 1;
+/// `SSL_READ_EARLY_DATA_FINISH`: there is no (more) early data; use
+/// `tlsbio_read` from here on.
+pub const TLSBIO_READ_EARLY_DATA_FINISH: c_int = 2;
+
 /// `TLS1_2_VERSION`, for [`tlsbio_ctx_set_min_proto_version`].
 pub const TLSBIO_TLS1_2_VERSION: c_int = 0x0303;
 /// `TLS1_3_VERSION`, for [`tlsbio_ctx_set_max_proto_version`].

@@ -75,6 +75,13 @@ pub const SSL_ERROR_WANT_CLIENT_HELLO_CB: i32 = 11;
 /// `SSL_ERROR_WANT_RETRY_VERIFY`: never returned.
 pub const SSL_ERROR_WANT_RETRY_VERIFY: i32 = 12;
 
+/// `SSL_READ_EARLY_DATA_ERROR`: see [`Ssl::get_error`].
+pub const SSL_READ_EARLY_DATA_ERROR: i32 = 0;
+/// `SSL_READ_EARLY_DATA_SUCCESS`: early data was read.
+pub const SSL_READ_EARLY_DATA_SUCCESS: i32 = 1;
+/// `SSL_READ_EARLY_DATA_FINISH`: there is no (more) early data.
+pub const SSL_READ_EARLY_DATA_FINISH: i32 = 2;
+
 /// The `SSL_ERROR_*` code for an error.
 pub fn error_code(error: &Error) -> i32 {
     match error {
@@ -140,6 +147,28 @@ impl<R: Bio, W: Bio> Ssl<R, W> {
     pub fn peek(&mut self, buf: &mut [u8]) -> i32 {
         let r = self.engine.peek(clamp_len(buf.len(), buf));
         self.count(r)
+    }
+
+    /// `SSL_read_early_data`: on a server, [`SSL_READ_EARLY_DATA_SUCCESS`]
+    /// with the bytes read, [`SSL_READ_EARLY_DATA_FINISH`] once there is no
+    /// more early data, or [`SSL_READ_EARLY_DATA_ERROR`] with
+    /// [`get_error`](Self::get_error) (called with that value) telling why
+    /// ([`Engine::read_early_data`]).
+    pub fn read_early_data(&mut self, buf: &mut [u8]) -> (i32, usize) {
+        match self.engine.read_early_data(buf) {
+            Ok(0) if !buf.is_empty() => {
+                self.last = None;
+                (SSL_READ_EARLY_DATA_FINISH, 0)
+            }
+            Ok(n) => {
+                self.last = None;
+                (SSL_READ_EARLY_DATA_SUCCESS, n)
+            }
+            Err(e) => {
+                self.last = Some(e);
+                (SSL_READ_EARLY_DATA_ERROR, 0)
+            }
+        }
     }
 
     /// `SSL_write`: bytes written (> 0), or -1 with

@@ -212,3 +212,37 @@ fn configs_that_cannot_work_are_refused_with_the_reason() {
         Err(Error::Usage(Usage::EarlyDataOnClient))
     );
 }
+
+#[test]
+fn compat_read_early_data_returns_openssls_codes() {
+    use tlsbio::compat::{
+        Ssl, SSL_ERROR_WANT_READ, SSL_READ_EARLY_DATA_ERROR, SSL_READ_EARLY_DATA_FINISH,
+        SSL_READ_EARLY_DATA_SUCCESS,
+    };
+    let (client, server) = early_configs(1024);
+    let server = ServerContext::new(server).unwrap();
+    first_connection(&client, &server);
+    let mut c = ClientConnection::new(client, name()).unwrap();
+    let mut ssl = Ssl::new(Engine::server(&server, VecBio::new(), VecBio::new()));
+    assert_eq!(c.early_data().unwrap().write(b"hi").unwrap(), 2);
+    let (mut got, mut buf, mut finished) = (Vec::new(), [0u8; 64], false);
+    for _ in 0..20 {
+        pump(&mut c, ssl.engine());
+        match ssl.read_early_data(&mut buf) {
+            (SSL_READ_EARLY_DATA_SUCCESS, n) => got.extend_from_slice(&buf[..n]),
+            (SSL_READ_EARLY_DATA_ERROR, 0) => {
+                assert_eq!(
+                    ssl.get_error(SSL_READ_EARLY_DATA_ERROR),
+                    SSL_ERROR_WANT_READ
+                )
+            }
+            (SSL_READ_EARLY_DATA_FINISH, 0) => {
+                finished = true;
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(finished, "never FINISH");
+    assert_eq!(got, b"hi");
+}
