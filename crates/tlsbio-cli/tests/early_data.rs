@@ -7,22 +7,11 @@ mod support;
 
 use support::*;
 
-/// `openssl s_client` against the tlsbio server on `port`.
-fn s_client(port: u16, pki: &Pki, extra: &[&str]) -> Proc {
-    let connect = format!("127.0.0.1:{port}");
-    let ca = pki.path("ca.pem");
-    let mut args = vec![
-        "s_client",
-        "-connect",
-        &connect,
-        "-servername",
-        "localhost",
-        "-CAfile",
-        &ca,
-        "-tls1_3",
-    ];
+/// `openssl s_client` over TLS 1.3 (0-RTT is a TLS 1.3 feature).
+fn s_client13(port: u16, pki: &Pki, extra: &[&str]) -> Proc {
+    let mut args = vec!["-tls1_3"];
     args.extend_from_slice(extra);
-    Proc::spawn("openssl", &args)
+    s_client(port, pki, &args)
 }
 
 #[test]
@@ -39,14 +28,14 @@ fn openssl_early_data_is_accepted_once_and_a_replay_is_rejected() {
     let early = early.to_str().unwrap();
 
     // A full handshake that saves the session (its ticket allows 0-RTT).
-    let mut first = s_client(port, &pki, &["-sess_out", session]);
+    let mut first = s_client13(port, &pki, &["-sess_out", session]);
     first.send("first\n");
     first.expect("\nfirst\n");
     first.finish();
     server.expect("resumed=no");
 
     // Resumed with early data: accepted, and echoed like any data.
-    let mut second = s_client(port, &pki, &["-sess_in", session, "-early_data", early]);
+    let mut second = s_client13(port, &pki, &["-sess_in", session, "-early_data", early]);
     second.expect("Early data was accepted");
     second.expect("\nearly hello\n");
     second.finish();
@@ -55,7 +44,7 @@ fn openssl_early_data_is_accepted_once_and_a_replay_is_rejected() {
 
     // The same session again, as an attacker replaying it would: the
     // server has consumed it, so no resumption and no early data.
-    let mut replay = s_client(port, &pki, &["-sess_in", session, "-early_data", early]);
+    let mut replay = s_client13(port, &pki, &["-sess_in", session, "-early_data", early]);
     replay.expect("Early data was rejected");
     replay.finish();
     server.expect("resumed=no");
@@ -78,14 +67,14 @@ fn without_the_flag_early_data_is_not_offered_and_the_session_still_resumes() {
     let session = session.to_str().unwrap();
     let early = scratch(&pki, "early.txt");
     std::fs::write(&early, "early hello\n").unwrap();
-    let mut first = s_client(port, &pki, &["-sess_out", session]);
+    let mut first = s_client13(port, &pki, &["-sess_out", session]);
     first.send("first\n");
     first.expect("\nfirst\n");
     first.finish();
     // The ticket does not allow 0-RTT, so OpenSSL does not send it, and
     // the data goes after the handshake instead.
     let early = early.to_str().unwrap();
-    let mut second = s_client(port, &pki, &["-sess_in", session, "-early_data", early]);
+    let mut second = s_client13(port, &pki, &["-sess_in", session, "-early_data", early]);
     second.expect("Early data was not sent");
     second.finish();
     server.expect("resumed=yes");
@@ -110,11 +99,11 @@ fn an_http_request_in_early_data_is_answered() {
     let request = scratch(&pki, "request.txt");
     std::fs::write(&request, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     let request = request.to_str().unwrap();
-    let mut first = s_client(port, &pki, &["-sess_out", session, "-ign_eof"]);
+    let mut first = s_client13(port, &pki, &["-sess_out", session, "-ign_eof"]);
     first.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     first.expect("hello from tlsbio over TLSv1_3");
     first.finish();
-    let mut second = s_client(
+    let mut second = s_client13(
         port,
         &pki,
         &["-sess_in", session, "-early_data", request, "-ign_eof"],

@@ -12,20 +12,7 @@ use support::*;
 /// s_client connects, sends a line, sees it echoed, and closes; returns
 /// s_client's output.
 fn s_client_echo(port: u16, pki: &Pki, extra: &[&str]) -> Proc {
-    let ca = pki.path("ca.pem");
-    let connect = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "s_client",
-        "-connect",
-        &connect,
-        "-servername",
-        "localhost",
-        "-CAfile",
-        &ca,
-        "-verify_return_error",
-    ];
-    args.extend_from_slice(extra);
-    let mut client = Proc::spawn("openssl", &args);
+    let mut client = s_client(port, pki, extra);
     client.expect("Verify return code: 0 (ok)");
     client.send("ping from openssl\n");
     client.expect("\nping from openssl\n");

@@ -186,25 +186,40 @@ pub unsafe extern "C" fn tlsbio_new_client(
     server_name: *const c_char,
 ) -> *mut tlsbio_conn {
     // SAFETY: the caller's promise.
+    let name = unsafe { c_str(server_name, "the server name") };
+    // SAFETY: the caller's promise.
+    unsafe {
+        make(ctx, |ctx| {
+            let name = name?;
+            let Built::Client(context) = ctx.snapshot().0 else {
+                return Err("tlsbio_new_client was given a server context".to_string());
+            };
+            let server_name = name
+                .to_string()
+                .try_into()
+                .map_err(|_| format!("{name:?} is neither a DNS name nor an IP address"))?;
+            let (r, w) = buffers();
+            Engine::client(&context, server_name, r, w).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// A connection from the engine `f` makes out of `ctx`, under the panic
+/// guard; NULL with this thread's error set when either fails.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context.
+unsafe fn make(
+    ctx: *const tlsbio_ctx,
+    f: impl FnOnce(&tlsbio_ctx) -> Result<Engine<VecBio, BytesBio>, String>,
+) -> *mut tlsbio_conn {
+    // SAFETY: the caller's promise; shared access only.
     let Some(ctx) = (unsafe { ctx.as_ref() }) else {
         set_thread_error("the context is NULL");
         return std::ptr::null_mut();
     };
-    // SAFETY: the caller's promise.
-    let name = unsafe { c_str(server_name, "the server name") };
-    let made = no_unwind(|| {
-        let name = name?;
-        let Built::Client(context) = ctx.snapshot().0 else {
-            return Err("tlsbio_new_client was given a server context".to_string());
-        };
-        let server_name = name
-            .to_string()
-            .try_into()
-            .map_err(|_| format!("{name:?} is neither a DNS name nor an IP address"))?;
-        let (r, w) = buffers();
-        Engine::client(&context, server_name, r, w).map_err(|e| e.to_string())
-    });
-    match made.and_then(|r| r) {
+    match no_unwind(|| f(ctx)).and_then(|r| r) {
         Ok(engine) => Box::into_raw(tlsbio_conn::new(engine)),
         Err(e) => {
             set_thread_error(e);
@@ -227,28 +242,19 @@ pub unsafe extern "C" fn tlsbio_new_client(
 #[no_mangle]
 pub unsafe extern "C" fn tlsbio_new_server(ctx: *const tlsbio_ctx) -> *mut tlsbio_conn {
     // SAFETY: the caller's promise.
-    let Some(ctx) = (unsafe { ctx.as_ref() }) else {
-        set_thread_error("the context is NULL");
-        return std::ptr::null_mut();
-    };
-    let made = no_unwind(|| {
-        let (built, pause) = ctx.snapshot();
-        let Built::Server(context) = built else {
-            return Err("tlsbio_new_server was given a client context".to_string());
-        };
-        let (r, w) = buffers();
-        Ok(if pause {
-            Engine::server_paused(r, w).with_options(context.options())
-        } else {
-            Engine::server(&context, r, w)
+    unsafe {
+        make(ctx, |ctx| {
+            let (built, pause) = ctx.snapshot();
+            let Built::Server(context) = built else {
+                return Err("tlsbio_new_server was given a client context".to_string());
+            };
+            let (r, w) = buffers();
+            Ok(if pause {
+                Engine::server_paused(r, w).with_options(context.options())
+            } else {
+                Engine::server(&context, r, w)
+            })
         })
-    });
-    match made.and_then(|r| r) {
-        Ok(engine) => Box::into_raw(tlsbio_conn::new(engine)),
-        Err(e) => {
-            set_thread_error(e);
-            std::ptr::null_mut()
-        }
     }
 }
 

@@ -226,6 +226,25 @@ fn collect(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     out
 }
 
+/// `openssl s_client` to the server on `port`, verifying it against the
+/// PKI's CA as `localhost`, with `extra` arguments.
+pub fn s_client(port: u16, pki: &Pki, extra: &[&str]) -> Proc {
+    let ca = pki.path("ca.pem");
+    let connect = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "s_client",
+        "-connect",
+        &connect,
+        "-servername",
+        "localhost",
+        "-CAfile",
+        &ca,
+        "-verify_return_error",
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn("openssl", &args)
+}
+
 /// `tlsbio server` on a free port with the PKI's server certificate;
 /// returns the process and its port once it listens.
 pub fn tlsbio_server(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
