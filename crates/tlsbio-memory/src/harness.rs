@@ -10,6 +10,7 @@ use tlsbio::rustls::{ClientConfig, ServerConfig};
 use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext};
 
 use crate::bio::{AnyBio, BioKind};
+use crate::decrypt::Recorder;
 use crate::peer::{Peer, Script, SideReport, Turn};
 use crate::schedule::{Action, Dir, Schedule, Side};
 use crate::transcript::{Entry, Transcript};
@@ -55,6 +56,7 @@ impl Endpoint {
         kind: BioKind,
         rx: usize,
         tx: usize,
+        keys: &Arc<Recorder>,
     ) -> Result<Engine<AnyBio, AnyBio>, Error> {
         // A harness makes one connection per side, so validating the
         // config here is validating it once.
@@ -63,26 +65,39 @@ impl Endpoint {
             Self::Client {
                 config,
                 server_name,
-            } => Engine::client(
-                &ClientContext::new(config.clone())?,
-                server_name.clone(),
-                rbio,
-                wbio,
-            )?,
+            } => {
+                // The same config with the run's key recorder beside its
+                // own key log; the session store is shared, as before.
+                let mut config = (**config).clone();
+                config.key_log = keys.wrapping(config.key_log.clone());
+                Engine::client(
+                    &ClientContext::new(Arc::new(config))?,
+                    server_name.clone(),
+                    rbio,
+                    wbio,
+                )?
+            }
             Self::Server(config) => {
-                Engine::server(&ServerContext::new(config.clone())?, rbio, wbio)
+                Engine::server(&ServerContext::new(recording(config, keys))?, rbio, wbio)
             }
             Self::PausedServer(_) => Engine::server_paused(rbio, wbio),
         })
     }
 
     /// The context a paused server's application chooses.
-    pub(crate) fn choice(&self) -> Result<Option<ServerContext>, Error> {
+    pub(crate) fn choice(&self, keys: &Arc<Recorder>) -> Result<Option<ServerContext>, Error> {
         match self {
-            Self::PausedServer(config) => Ok(Some(ServerContext::new(config.clone())?)),
+            Self::PausedServer(config) => Ok(Some(ServerContext::new(recording(config, keys))?)),
             _ => Ok(None),
         }
     }
+}
+
+/// `config` with the run's key recorder beside its own key log.
+fn recording(config: &Arc<ServerConfig>, keys: &Arc<Recorder>) -> Arc<ServerConfig> {
+    let mut config = (**config).clone();
+    config.key_log = keys.wrapping(config.key_log.clone());
+    Arc::new(config)
 }
 
 /// Something that goes wrong on the link. Offsets count the bytes the
@@ -379,17 +394,18 @@ impl Builder {
     /// Builds both engines.
     pub fn build(self) -> Result<Harness, Error> {
         let capacities = self.schedule.capacities();
+        let keys = Recorder::new();
         let peer = |endpoint: &Endpoint, script: &Script, expect: usize| {
             let side = endpoint.side();
             let (rx, tx) = capacities.of(side);
             Ok::<_, Error>(
                 Peer::new(
                     side,
-                    endpoint.engine(self.bios, rx, tx)?,
+                    endpoint.engine(self.bios, rx, tx, &keys)?,
                     script.clone(),
                     expect,
                 )
-                .choosing(endpoint.choice()?),
+                .choosing(endpoint.choice(&keys)?),
             )
         };
         let client = peer(
@@ -409,7 +425,9 @@ impl Builder {
                 client: self.client_script,
                 server: self.server_script,
                 entries: Vec::new(),
+                secrets: Vec::new(),
             },
+            keys,
             client,
             server,
             schedule: self.schedule,
@@ -477,6 +495,8 @@ pub struct Harness {
     exact: bool,
     /// The first breach of the engine's contract the harness saw.
     violation: Option<String>,
+    /// The secrets both sides log, copied into the transcript.
+    keys: Arc<Recorder>,
 }
 
 impl fmt::Debug for Harness {
@@ -522,6 +542,9 @@ impl Harness {
             Action::Run(side) => (self.run_side(side), side as u8),
             Action::Move { dir, max } => (self.move_bytes(dir, max), 2 + dir as u8),
         };
+        if self.keys.len() != self.transcript.secrets.len() {
+            self.transcript.secrets = self.keys.secrets();
+        }
         if progress {
             self.quiet = 0;
         } else {

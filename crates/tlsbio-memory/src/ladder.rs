@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::decrypt::Decryptor;
 use crate::records::Walker;
 use crate::schedule::{Dir, Side};
 use crate::transcript::{Entry, Transcript};
@@ -16,8 +17,13 @@ const MID: usize = 58;
 /// inside. A side's engine state and why it stopped appear in its column
 /// whenever they change. Faults on the link appear as `~~` lines.
 ///
-/// Records encrypted under handshake or traffic keys are shown as
-/// `(encrypted)`: the diagram uses only what is on the wire. The output
+/// Protected records are decrypted with the secrets the transcript
+/// carries (version 2; both sides' `KeyLog`): `ApplicationData 474 =>
+/// Handshake 453 [EncryptedExtensions(2), Certificate(...), ...]` shows
+/// the record as sent, then its inner content type, length and messages
+/// (alerts by name, application data by length). A record no key opens
+/// says `did not decrypt` (a corrupted byte); without secrets (a version 1
+/// transcript) protected records show as `(encrypted)`. The output
 /// depends only on the transcript, so it is stable enough for snapshot
 /// tests.
 ///
@@ -44,6 +50,7 @@ pub fn ladder(transcript: &Transcript) -> String {
     row(&mut out, "client state", "", "server state");
 
     let mut walkers = [Walker::default(), Walker::default()];
+    let mut keys = Decryptor::new(transcript.secrets.clone());
     let mut totals = [0u64; 2];
     let mut last_run: [Option<String>; 2] = [None, None];
     for entry in &transcript.entries {
@@ -70,7 +77,15 @@ pub fn ladder(transcript: &Transcript) -> String {
             Entry::Data { dir, bytes, .. } | Entry::Inject { dir, bytes } => {
                 totals[*dir as usize] += bytes.len() as u64;
                 for record in walkers[*dir as usize].push(bytes) {
-                    row(&mut out, "", &arrow(*dir, &record.summary()), "");
+                    for (typ, body) in &record.hellos {
+                        keys.hello(*typ, body);
+                    }
+                    let opened = record
+                        .sealed
+                        .as_ref()
+                        .and_then(|(header, body)| keys.open(*dir, *header, body));
+                    let label = record.summary_opened(opened.as_ref());
+                    row(&mut out, "", &arrow(*dir, &label), "");
                 }
             }
             Entry::Corrupt { dir, offset, xor } => fault(

@@ -56,6 +56,7 @@
 #![deny(missing_docs)]
 
 mod bio;
+mod decrypt;
 #[cfg(feature = "insecure-deterministic-crypto")]
 pub mod deterministic;
 mod harness;
@@ -67,6 +68,7 @@ mod schedule;
 pub mod transcript;
 
 pub use bio::{AnyBio, BioKind};
+pub use decrypt::Secret;
 pub use harness::{Builder, End, Endpoint, Fault, FaultParseError, Harness, Report};
 pub use ladder::ladder;
 pub use peer::{payload, Close, Script, SideReport, Turn};

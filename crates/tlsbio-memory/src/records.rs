@@ -6,6 +6,8 @@ use std::fmt;
 
 use tlsbio::rustls::{AlertDescription, ContentType, HandshakeType};
 
+use crate::decrypt::Opened;
+
 const HEADER: usize = 5;
 const CCS: u8 = 20;
 const ALERT: u8 = 21;
@@ -23,6 +25,11 @@ pub(crate) struct Record {
     pub(crate) encrypted: bool,
     /// What the body holds, when it is plaintext.
     pub(crate) contents: Vec<Content>,
+    /// The header and body as on the wire, when encrypted (to decrypt).
+    pub(crate) sealed: Option<([u8; HEADER], Vec<u8>)>,
+    /// The ClientHello and ServerHello bodies this record completed
+    /// (type, body), which name the connection's keys.
+    pub(crate) hellos: Vec<(u8, Vec<u8>)>,
 }
 
 /// A piece of a plaintext record body.
@@ -45,15 +52,29 @@ impl Record {
 
     /// A one-line summary: type, length and what is inside.
     pub(crate) fn summary(&self) -> String {
+        self.summary_opened(None)
+    }
+
+    /// As [`summary`](Self::summary), with what decryption found inside
+    /// an encrypted record.
+    pub(crate) fn summary_opened(&self, opened: Option<&Opened>) -> String {
         let mut s = format!("{} {}", self.type_name(), self.len);
         if self.encrypted {
-            s.push_str(" (encrypted)");
+            match opened {
+                None => s.push_str(" (encrypted)"),
+                Some(Opened::Failed) => s.push_str(" (did not decrypt: corrupted?)"),
+                Some(Opened::Plain {
+                    content_type,
+                    contents,
+                    len,
+                }) => {
+                    s.push_str(&format!(" => {} {len}", content_type_name(*content_type)));
+                    push_contents(&mut s, contents);
+                }
+            }
             return s;
         }
-        let inner: Vec<String> = self.contents.iter().map(Content::to_string).collect();
-        if !inner.is_empty() {
-            s.push_str(&format!(" [{}]", inner.join(", ")));
-        }
+        push_contents(&mut s, &self.contents);
         s
     }
 
@@ -92,6 +113,13 @@ impl fmt::Display for Content {
     }
 }
 
+fn push_contents(s: &mut String, contents: &[Content]) {
+    let inner: Vec<String> = contents.iter().map(Content::to_string).collect();
+    if !inner.is_empty() {
+        s.push_str(&format!(" [{}]", inner.join(", ")));
+    }
+}
+
 pub(crate) fn content_type_name(typ: u8) -> String {
     format!("{:?}", ContentType::from(typ))
 }
@@ -115,6 +143,10 @@ pub(crate) struct Walker {
     message: Option<(u8, usize)>,
     /// A handshake header split across records.
     partial_header: Vec<u8>,
+    /// A ClientHello or ServerHello being collected: type, bytes so far.
+    hello: Option<(u8, Vec<u8>)>,
+    /// Hellos completed by the record being walked.
+    hellos: Vec<(u8, Vec<u8>)>,
 }
 
 impl Walker {
@@ -128,7 +160,9 @@ impl Walker {
                 break;
             }
             let body: Vec<u8> = self.buf[HEADER..HEADER + len].to_vec();
-            let record = self.record(self.buf[0], &body);
+            let mut header = [0u8; HEADER];
+            header.copy_from_slice(&self.buf[..HEADER]);
+            let record = self.record(header, body);
             self.buf.drain(..HEADER + len);
             self.offset += (HEADER + len) as u64;
             out.push(record);
@@ -141,19 +175,15 @@ impl Walker {
         self.buf.len()
     }
 
-    fn record(&mut self, content_type: u8, body: &[u8]) -> Record {
+    fn record(&mut self, header: [u8; HEADER], body: Vec<u8>) -> Record {
+        let content_type = header[0];
         let encrypted = content_type == APPLICATION_DATA || self.after_ccs;
         let mut contents = Vec::new();
         if !encrypted {
-            match content_type {
-                HANDSHAKE => self.handshake(body, &mut contents),
-                ALERT if body.len() == 2 => contents.push(Content::Alert {
-                    level: body[0],
-                    description: body[1],
-                }),
-                CCS => self.after_ccs = true,
-                _ => {}
+            if content_type == CCS {
+                self.after_ccs = true;
             }
+            contents = self.inner(content_type, &body);
         }
         Record {
             start: self.offset,
@@ -161,6 +191,34 @@ impl Walker {
             len: body.len(),
             encrypted,
             contents,
+            hellos: std::mem::take(&mut self.hellos),
+            sealed: encrypted.then_some((header, body)),
+        }
+    }
+
+    /// What a plaintext record body (or a decrypted one) of
+    /// `content_type` holds; handshake messages may span records.
+    pub(crate) fn inner(&mut self, content_type: u8, body: &[u8]) -> Vec<Content> {
+        let mut contents = Vec::new();
+        match content_type {
+            HANDSHAKE => self.handshake(body, &mut contents),
+            ALERT if body.len() == 2 => contents.push(Content::Alert {
+                level: body[0],
+                description: body[1],
+            }),
+            _ => {}
+        }
+        contents
+    }
+
+    /// Collects hello bytes, handing a hello on once whole.
+    fn collect_hello(&mut self, bytes: &[u8], done: bool) {
+        if let Some((_, collected)) = &mut self.hello {
+            collected.extend_from_slice(bytes);
+            if done {
+                let hello = self.hello.take().expect("collecting");
+                self.hellos.push(hello);
+            }
         }
     }
 
@@ -170,6 +228,7 @@ impl Walker {
             if let Some((typ, left)) = self.message.take() {
                 let n = left.min(body.len() - at);
                 contents.push(Content::Continued { typ, bytes: n });
+                self.collect_hello(&body[at..at + n], left == n);
                 at += n;
                 if left > n {
                     self.message = Some((typ, left - n));
@@ -192,7 +251,11 @@ impl Walker {
                 len,
                 at: header_start,
             });
+            if matches!(typ, 1 | 2) {
+                self.hello = Some((typ, Vec::with_capacity(len)));
+            }
             let n = len.min(body.len() - at);
+            self.collect_hello(&body[at..at + n], len == n);
             at += n;
             if len > n {
                 self.message = Some((typ, len - n));

@@ -153,12 +153,14 @@ impl std::error::Error for Divergence {}
 pub fn replay(transcript: &Transcript, endpoint: &Endpoint) -> Result<Replayed, Box<Divergence>> {
     let side = endpoint.side();
     let (rx, tx) = transcript.capacities.of(side);
-    let engine = endpoint.engine(BioKind::Ring, rx, tx).map_err(|e| {
-        Box::new(Divergence {
-            entry: 0,
-            mismatch: Mismatch::Build(e),
-        })
-    })?;
+    let engine = endpoint
+        .engine(BioKind::Ring, rx, tx, &crate::decrypt::Recorder::new())
+        .map_err(|e| {
+            Box::new(Divergence {
+                entry: 0,
+                mismatch: Mismatch::Build(e),
+            })
+        })?;
     let expect = transcript.script(side.peer()).send.len();
     let mut peer = Peer::new(side, engine, transcript.script(side).clone(), expect);
 

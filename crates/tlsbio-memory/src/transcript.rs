@@ -2,7 +2,7 @@
 //! versioned text format that can be written, read back, replayed and
 //! drawn.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //!
 //! UTF-8 text, one item per line. Blank lines and lines starting with `#`
 //! are ignored. The first line is the version; a reader refuses versions
@@ -10,7 +10,7 @@
 //! cut-off file is an error, not a shorter transcript).
 //!
 //! ```text
-//! tlsbio-transcript 1
+//! tlsbio-transcript 2
 //! schedule lockstep
 //! capacities 65536 65536 65536 65536
 //! script client send=payload:11 close=full reads=yes
@@ -24,6 +24,7 @@
 //! cut c>s
 //! lost s>c 24
 //! eof c>s
+//! secret CLIENT_HANDSHAKE_TRAFFIC_SECRET 5e3b...c1 8f0a...d2
 //! end
 //! ```
 //!
@@ -39,6 +40,10 @@
 //! | `cut DIR` | the link was cut in that direction's stream; both directions stop delivering |
 //! | `lost DIR N` | `N` bytes left the sender after the cut and went nowhere |
 //! | `eof DIR` | the receiver's read BIO was told no more bytes will come |
+//! | `secret LABEL CLIENT_RANDOM SECRET` | a secret a side logged (rustls' `KeyLog`, NSS key log labels, hex), for the ladder to decrypt with; written before `end` |
+//!
+//! Version 1 is version 2 without `secret` lines; it still loads, and its
+//! ladders show protected records as `(encrypted)`.
 //!
 //! Offsets let a reader check that nothing is missing: each direction's
 //! data and `lost` lines must be contiguous.
@@ -55,7 +60,10 @@ use crate::records::Walker;
 use crate::schedule::{Capacities, Dir, Side};
 
 /// The format version this crate writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// The versions this crate reads.
+const READS: [u32; 2] = [1, 2];
 
 const MAGIC: &str = "tlsbio-transcript";
 
@@ -134,9 +142,18 @@ pub struct Transcript {
     pub server: Script,
     /// What happened, in order.
     pub entries: Vec<Entry>,
+    /// The secrets both sides logged, in the order they were logged
+    /// (empty for a version 1 transcript).
+    pub secrets: Vec<crate::Secret>,
 }
 
 impl Transcript {
+    /// The secrets in the NSS key log format, one line each: what
+    /// Wireshark reads as an `SSLKEYLOGFILE`.
+    pub fn keylog(&self) -> String {
+        self.secrets.iter().map(|s| format!("{s}\n")).collect()
+    }
+
     /// Every byte delivered in `dir`, in order: the input a fresh receiver
     /// would see. A client-to-server stream is a ready-made fuzz seed for a
     /// server target.
@@ -238,6 +255,9 @@ impl fmt::Display for Transcript {
                 Entry::Lost { dir, len } => writeln!(f, "lost {dir} {len}")?,
                 Entry::Eof { dir } => writeln!(f, "eof {dir}")?,
             }
+        }
+        for secret in &self.secrets {
+            writeln!(f, "secret {secret}")?;
         }
         writeln!(f, "end")
     }
@@ -344,6 +364,8 @@ struct Parser {
     client: Option<Script>,
     server: Option<Script>,
     entries: Vec<Entry>,
+    secrets: Vec<crate::Secret>,
+    version: u32,
     next_offset: [u64; 2],
 }
 
@@ -360,12 +382,14 @@ impl Parser {
             .next()
             .ok_or_else(|| err(1, "empty transcript".into()))?;
         match first.split_once(' ') {
-            Some((MAGIC, v)) if v.trim() == VERSION.to_string() => {}
+            Some((MAGIC, v)) if READS.iter().any(|r| v.trim() == r.to_string()) => {
+                self.version = v.trim().parse().unwrap_or(VERSION);
+            }
             Some((MAGIC, v)) => {
                 return Err(err(
                     n,
                     format!(
-                        "transcript version {v} is not supported (this reader knows {VERSION})"
+                        "transcript version {v} is not supported (this reader knows {READS:?})"
                     ),
                 ))
             }
@@ -401,6 +425,7 @@ impl Parser {
             client: self.client.ok_or_else(|| missing("client script"))?,
             server: self.server.ok_or_else(|| missing("server script"))?,
             entries: self.entries,
+            secrets: self.secrets,
         })
     }
 
@@ -434,6 +459,33 @@ impl Parser {
                     Side::Client => self.client = Some(script),
                     Side::Server => self.server = Some(script),
                 }
+                None
+            }
+            "secret" if self.version >= 2 => {
+                let label = words.next().ok_or("missing secret label")?;
+                if label.is_empty()
+                    || !label
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+                {
+                    return Err(format!("{label:?} is not a key log label"));
+                }
+                let client_random = unhex(words.next().ok_or("missing client random")?)?;
+                if client_random.len() != 32 {
+                    return Err(format!(
+                        "a client random is 32 bytes, this one {}",
+                        client_random.len()
+                    ));
+                }
+                let secret = unhex(words.next().ok_or("missing secret")?)?;
+                if secret.is_empty() || secret.len() > 64 {
+                    return Err(format!("a secret of {} bytes", secret.len()));
+                }
+                self.secrets.push(crate::Secret {
+                    label: label.to_string(),
+                    client_random,
+                    secret,
+                });
                 None
             }
             "run" => Some(Entry::Run {

@@ -4,7 +4,7 @@
 mod support;
 
 use support::*;
-use tlsbio_memory::{ladder, replay, Dir, Fault, Mismatch, Schedule, Side, Transcript};
+use tlsbio_memory::{ladder, replay, Dir, Fault, Mismatch, Schedule, Script, Side, Transcript};
 
 #[test]
 fn text_round_trips() {
@@ -12,7 +12,8 @@ fn text_round_trips() {
         for schedule in [Schedule::lockstep(), Schedule::seeded(4)] {
             let t = recorded(1, v, schedule, 300, 700);
             let text = t.to_text();
-            assert!(text.starts_with("tlsbio-transcript 1\n"));
+            assert!(text.starts_with("tlsbio-transcript 2\n"));
+            assert!(text.contains("\nsecret "), "no secrets in\n{text}");
             assert_eq!(Transcript::parse(&text).unwrap(), t);
         }
     }
@@ -59,7 +60,7 @@ fn bad_files_get_a_line_and_a_reason() {
     let lines: Vec<&str> = good.lines().collect();
     let err = |text: &str| Transcript::parse(text).unwrap_err();
 
-    let e = err(&good.replacen("tlsbio-transcript 1", "tlsbio-transcript 9", 1));
+    let e = err(&good.replacen("tlsbio-transcript 2", "tlsbio-transcript 9", 1));
     assert_eq!(e.line, 1);
     assert!(e.message.contains("version 9 is not supported"), "{e}");
 
@@ -177,33 +178,194 @@ fn a_client_replay_with_corruption_uncorrupts_its_own_bytes() {
     replay(h.transcript(), &server).unwrap();
 }
 
-/// The ladder of a fixed run, compared with the checked-in snapshot.
+/// Compares `drawn` with `tests/snapshots/ladder-NAME.txt`;
 /// `TLSBIO_BLESS=1 cargo test -p tlsbio-memory --test transcript` rewrites
-/// the snapshots after an intended change; review the diff.
+/// the snapshots after an intended change (review the diff).
+fn snapshot(name: &str, drawn: &str) {
+    let file = format!(
+        "{}/tests/snapshots/ladder-{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("TLSBIO_BLESS").is_some() {
+        std::fs::write(&file, drawn).unwrap();
+    }
+    let want = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{file}: {e}; run with TLSBIO_BLESS=1 to create it"));
+    assert_eq!(
+        drawn, want,
+        "{name}: ladder changed; rerun with TLSBIO_BLESS=1 if intended"
+    );
+}
+
+fn contains_all(drawn: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(drawn.contains(needle), "{needle} missing:\n{drawn}");
+    }
+}
+
+/// The ladders of fixed runs, decrypted with the secrets the transcript
+/// carries, compared with the checked-in snapshots.
 #[test]
 fn ladder_snapshots() {
     for v in VERSIONS {
         let t = recorded(1, v, Schedule::lockstep(), 300, 700);
         let drawn = ladder(&t);
-        let file = format!(
-            "{}/tests/snapshots/ladder-{}.txt",
-            env!("CARGO_MANIFEST_DIR"),
-            name(v).to_lowercase().replace('.', "")
+        snapshot(&name(v).to_lowercase().replace('.', ""), &drawn);
+        contains_all(
+            &drawn,
+            &[
+                "ClientHello",
+                "ServerHello",
+                "Finished(",
+                "[warning CloseNotify]",
+                "CLOSED closed",
+            ],
         );
-        if std::env::var_os("TLSBIO_BLESS").is_some() {
-            std::fs::write(&file, &drawn).unwrap();
-        }
-        let want = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{file}: {e}; run with TLSBIO_BLESS=1 to create it"));
-        assert_eq!(
-            drawn, want,
-            "ladder changed; rerun with TLSBIO_BLESS=1 if intended"
+        assert!(
+            !drawn.contains("(encrypted)"),
+            "a record stayed encrypted:\n{drawn}"
         );
-        // It names what a person looks for.
-        for needle in ["ClientHello", "ServerHello", "(encrypted)", "CLOSED closed"] {
-            assert!(drawn.contains(needle), "{needle} missing:\n{drawn}");
-        }
+        assert!(!drawn.contains("did not decrypt"), "{drawn}");
         let _ = Side::Client;
+    }
+}
+
+#[test]
+fn ladder_snapshot_tls13_shows_the_encrypted_handshake_and_data() {
+    let drawn = ladder(&recorded(1, TLS13, Schedule::lockstep(), 300, 700));
+    contains_all(
+        &drawn,
+        &[
+            "=> Handshake",
+            "EncryptedExtensions(",
+            "Certificate(",
+            "CertificateVerify(",
+            "NewSessionTicket(",
+            "=> ApplicationData 300",
+            "=> ApplicationData 700",
+        ],
+    );
+}
+
+#[test]
+fn ladder_snapshot_tls12_decrypts_after_change_cipher_spec() {
+    let drawn = ladder(&recorded(1, TLS12, Schedule::lockstep(), 300, 700));
+    contains_all(
+        &drawn,
+        &[
+            "ChangeCipherSpec 1",
+            "Handshake 40 => Handshake 16 [Finished(12)]",
+            "=> ApplicationData 300",
+            "Alert 26 => Alert 2 [warning CloseNotify]",
+        ],
+    );
+}
+
+#[test]
+fn ladder_snapshot_key_update_follows_the_new_keys() {
+    let (client, server) = endpoints(3, TLS13);
+    let mut h = tlsbio_memory::Harness::builder(client, server)
+        .schedule(Schedule::lockstep())
+        .client_script(Script::sending(Side::Client, 200).key_update())
+        .server_script(Script::sending(Side::Server, 200))
+        .build()
+        .unwrap();
+    assert!(h.run().is_clean());
+    let drawn = ladder(h.transcript());
+    snapshot("tls13-key-update", &drawn);
+    contains_all(&drawn, &["KeyUpdate(1)", "[warning CloseNotify]"]);
+    assert!(
+        !drawn.contains("(encrypted)") && !drawn.contains("did not decrypt"),
+        "{drawn}"
+    );
+}
+
+#[test]
+fn ladder_snapshot_resumption() {
+    for v in VERSIONS {
+        let (client, server) = endpoints(4, v);
+        let mut drawn = String::new();
+        for _ in 0..2 {
+            let mut h = tlsbio_memory::Harness::builder(client.clone(), server.clone())
+                .client_script(Script::sending(Side::Client, 100))
+                .server_script(Script::sending(Side::Server, 100))
+                .build()
+                .unwrap();
+            assert!(h.run().is_clean());
+            drawn = ladder(h.transcript());
+        }
+        let name = format!("{}-resumed", name(v).to_lowercase().replace('.', ""));
+        snapshot(&name, &drawn);
+        assert!(
+            !drawn.contains("(encrypted)") && !drawn.contains("did not decrypt"),
+            "{drawn}"
+        );
+        // A resumption has no Certificate.
+        assert!(!drawn.contains("Certificate("), "{drawn}");
+    }
+}
+
+#[test]
+fn ladder_snapshot_corrupt_byte_is_named() {
+    let mut h = pair(5, TLS13, Schedule::lockstep(), 100, 100)
+        .fault(Fault::Corrupt {
+            dir: Dir::ServerToClient,
+            at: 300,
+            xor: 0x01,
+        })
+        .build()
+        .unwrap();
+    h.run();
+    let drawn = ladder(h.transcript());
+    snapshot("tls13-corrupt", &drawn);
+    contains_all(
+        &drawn,
+        &["(did not decrypt: corrupted?)", "[fatal BadRecordMac]"],
+    );
+}
+
+#[test]
+fn version_1_transcripts_load_and_stay_encrypted() {
+    let t = recorded(1, TLS13, Schedule::lockstep(), 300, 700);
+    let v1 = t
+        .to_text()
+        .replacen("tlsbio-transcript 2", "tlsbio-transcript 1", 1)
+        .lines()
+        .filter(|l| !l.starts_with("secret "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    let old = Transcript::parse(&v1).unwrap();
+    assert!(old.secrets.is_empty());
+    assert_eq!(old.entries, t.entries);
+    let drawn = ladder(&old);
+    contains_all(&drawn, &["ApplicationData 459 (encrypted)", "ServerHello("]);
+    // A secret line is not version 1.
+    let with_secret = v1.replacen("end\n", "secret CLIENT_RANDOM 00 00\nend\n", 1);
+    assert!(Transcript::parse(&with_secret).is_err());
+}
+
+#[test]
+fn bad_secret_lines_name_the_line() {
+    let good = recorded(1, TLS13, Schedule::lockstep(), 30, 70).to_text();
+    let n = good.lines().position(|l| l.starts_with("secret ")).unwrap() + 1;
+    let line = good.lines().nth(n - 1).unwrap().to_string();
+    let random = line.split(' ').nth(2).unwrap().to_string();
+    for (bad, why) in [
+        (
+            line.replacen("secret ", "secret lower_case ", 1),
+            "not a key log label",
+        ),
+        (
+            line.replacen(&random, "abcd", 1),
+            "client random is 32 bytes",
+        ),
+        (line.replacen(&random, "zz", 1), "not hex"),
+        ("secret CLIENT_RANDOM".to_string(), "missing client random"),
+    ] {
+        let text = good.replacen(&line, &bad, 1);
+        let e = Transcript::parse(&text).unwrap_err();
+        assert_eq!(e.line, n, "{bad}: {e}");
+        assert!(e.message.contains(why), "{bad}: {e}");
     }
 }
 
@@ -239,4 +401,25 @@ fn record_count_counts_whole_records_only() {
         bytes.pop();
     }
     assert_eq!(cut.record_count(Dir::ServerToClient), s2c - 1);
+}
+
+/// Edited secrets make records fail to open, never the ladder panic.
+#[test]
+fn wrong_secrets_show_as_not_decrypting() {
+    let good = recorded(1, TLS13, Schedule::lockstep(), 30, 70).to_text();
+    for replacement in ["00", &"ab".repeat(48), &"cd".repeat(64)] {
+        let edited: String = good
+            .lines()
+            .map(|l| match l.strip_prefix("secret ") {
+                Some(rest) => {
+                    let mut parts = rest.split(' ');
+                    let (label, random) = (parts.next().unwrap(), parts.next().unwrap());
+                    format!("secret {label} {random} {replacement}\n")
+                }
+                None => format!("{l}\n"),
+            })
+            .collect();
+        let drawn = ladder(&Transcript::parse(&edited).unwrap());
+        assert!(drawn.contains("(did not decrypt: corrupted?)"), "{drawn}");
+    }
 }
