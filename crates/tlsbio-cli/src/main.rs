@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! tlsbio simulate [--seed N] [--tls12] [--chunk N] [--schedule S] [--fault KIND] [--save FILE]
+//!                 [--pcap CAPTURE] [--keylog KEYS]
 //! tlsbio replay FILE
+//! tlsbio export FILE [--pcap CAPTURE] [--keylog KEYS]
 //! tlsbio server [--listen ADDR] [--cert PEM --key PEM] [--alpn P]... [--http]
 //! tlsbio client HOST:PORT [--ca PEM] [--sni NAME] [--alpn P]... [--tls12]
 //! tlsbio bench [--quick] [--json] [--runs N]
@@ -44,6 +46,9 @@ enum Command {
     /// Replay a transcript saved by `simulate --save` and say whether it
     /// reproduces, byte for byte.
     Replay(simulate::ReplayArgs),
+    /// Write a saved transcript as a pcapng capture and an SSLKEYLOGFILE,
+    /// for Wireshark.
+    Export(simulate::ExportArgs),
     /// Serve TLS on a TCP port: echo, or a minimal HTTP/1.1 responder.
     Server(server::ServerArgs),
     /// Connect to a TLS server, print the handshake, then pipe stdin to the
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate::simulate(&args),
         Command::Replay(args) => simulate::replay(&args),
+        Command::Export(args) => simulate::export(&args),
         Command::Server(args) => server::run(&args),
         Command::Client(args) => client::run(&args),
         Command::Bench(args) => bench::run(&args),

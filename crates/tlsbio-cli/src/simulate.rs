@@ -53,6 +53,74 @@ pub(crate) struct SimulateArgs {
     /// Write the transcript to FILE, for `tlsbio replay FILE`.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    #[command(flatten)]
+    export: ExportFiles,
+}
+
+/// Where to write a run for Wireshark.
+#[derive(Args, Debug)]
+pub(crate) struct ExportFiles {
+    /// Write the run as a pcapng capture (Ethernet, IPv4, TCP; one segment
+    /// per harness move), for Wireshark or tshark.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Write both sides' secrets as an SSLKEYLOGFILE, so that Wireshark
+    /// decrypts the capture (`-o tls.keylog_file:FILE`).
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
+}
+
+impl ExportFiles {
+    fn is_empty(&self) -> bool {
+        self.pcap.is_none() && self.keylog.is_none()
+    }
+
+    fn write(&self, transcript: &tlsbio_memory::Transcript) -> Result<()> {
+        if let Some(path) = &self.pcap {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            tlsbio_memory::pcap::write(transcript, std::io::BufWriter::new(file))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("capture      {}", path.display());
+        }
+        if let Some(path) = &self.keylog {
+            std::fs::write(path, transcript.keylog())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "keylog       {} ({} secrets)",
+                path.display(),
+                transcript.secrets.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `tlsbio export`: a saved transcript for Wireshark.
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    /// A transcript (from `tlsbio simulate --save` or `Transcript::to_text`).
+    transcript: PathBuf,
+    #[command(flatten)]
+    files: ExportFiles,
+}
+
+/// Writes a saved transcript's capture and keylog.
+pub(crate) fn export(args: &ExportArgs) -> Result<ExitCode> {
+    if args.files.is_empty() {
+        return Err("nothing to export: give --pcap FILE and/or --keylog FILE".into());
+    }
+    let path = args.transcript.display();
+    let text = std::fs::read_to_string(&args.transcript)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let transcript = tlsbio_memory::Transcript::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+    if transcript.secrets.is_empty() && args.files.keylog.is_some() {
+        return Err(format!(
+            "{path}: no secrets (a version 1 transcript?): record it again with tlsbio simulate --save"
+        ));
+    }
+    args.files.write(&transcript)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +231,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
     println!();
     print_summary(&pair, &report, cut, elapsed);
 
+    args.export.write(pair.transcript())?;
     if let Some(path) = &args.save {
         let text = pair.transcript().to_text();
         // The version line must stay first; our comment goes right after.

@@ -134,3 +134,38 @@ fn errors_are_one_line_with_a_non_zero_exit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn simulate_and_export_write_a_capture_and_a_keylog() {
+    let dir = std::env::temp_dir().join(format!("tlsbio-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (saved, pcap, keys) = (path("run.txt"), path("run.pcapng"), path("run.keys"));
+    let out = tlsbio(&["simulate", "--save", &saved, "--pcap", &pcap, "--keylog", &keys]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("capture      ") && stdout.contains("secrets)"), "{stdout}");
+    // The ladder is decrypted.
+    assert!(stdout.contains("=> Handshake") && stdout.contains("[Finished(48)]"), "{stdout}");
+    let keylog = std::fs::read_to_string(&keys).unwrap();
+    assert!(keylog.lines().all(|l| l.split(' ').count() == 3), "{keylog}");
+    assert!(keylog.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), "{keylog}");
+    let first = std::fs::read(&pcap).unwrap();
+
+    // The saved transcript exports to the same files.
+    let (pcap2, keys2) = (path("again.pcapng"), path("again.keys"));
+    let out = tlsbio(&["export", &saved, "--pcap", &pcap2, "--keylog", &keys2]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&pcap2).unwrap(), first);
+    assert_eq!(std::fs::read_to_string(&keys2).unwrap(), keylog);
+
+    // Bad input: a line and a reason, never a panic.
+    let cut = path("cut.txt");
+    let text_in = std::fs::read_to_string(&saved).unwrap();
+    std::fs::write(&cut, text_in.replace("\nend\n", "\n")).unwrap();
+    let out = tlsbio(&["export", &cut, "--pcap", &pcap2]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cut off"), "{}", text(&out.stderr));
+    let out = tlsbio(&["export", &saved]);
+    assert!(text(&out.stderr).contains("nothing to export"), "{}", text(&out.stderr));
+}

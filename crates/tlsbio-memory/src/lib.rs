@@ -61,6 +61,7 @@ mod decrypt;
 pub mod deterministic;
 mod harness;
 mod ladder;
+pub mod pcap;
 mod peer;
 mod records;
 mod replay;
