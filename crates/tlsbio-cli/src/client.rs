@@ -17,6 +17,7 @@ use tlsbio_blocking::{tls_error, Stream};
 
 use crate::trust::CaFileVerifier;
 use crate::{pem, summary, Result};
+use tlsbio_memory::trace::Tracer;
 
 /// Connecting and the handshake must finish in this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,6 +53,55 @@ pub(crate) struct ClientArgs {
     /// Send a TLS 1.3 KeyUpdate right after the handshake.
     #[arg(long)]
     key_update: bool,
+    /// Print every TLS record sent (>>>) and received (<<<) on stderr,
+    /// with its handshake messages or alert, decrypted with this client's
+    /// own secrets (like openssl s_client -msg).
+    #[arg(long)]
+    trace: bool,
+}
+
+/// The TCP stream, and with `--trace` the tracer that sees every byte each
+/// way. Its lines are printed at the start of each socket call: by then
+/// the engine has processed what came before, so its keys are logged.
+struct Wire {
+    tcp: TcpStream,
+    trace: Option<Tracer>,
+}
+
+impl Wire {
+    fn print_trace(&mut self) {
+        if let Some(tracer) = &mut self.trace {
+            for line in tracer.lines() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+impl Read for Wire {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.print_trace();
+        let n = self.tcp.read(buf)?;
+        if let Some(tracer) = &mut self.trace {
+            tracer.received(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Wire {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.print_trace();
+        let n = self.tcp.write(buf)?;
+        if let Some(tracer) = &mut self.trace {
+            tracer.sent(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
@@ -61,13 +111,18 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
         .ok_or_else(|| format!("{:?}: expected HOST:PORT", args.address))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = args.sni.clone().unwrap_or_else(|| host.to_string());
-    let (config, verifier) = config(args)?;
+    // One tracer's key log on the config: the tracer of each connection
+    // reads the secrets it collects.
+    let tracing = args.trace.then(Tracer::new);
+    let next = tracing.as_ref().map(Tracer::fresh);
+    let key_log = tracing.as_ref().map(Tracer::key_log);
+    let (config, verifier) = config(args, key_log)?;
     let config = ClientContext::new(Arc::new(config)).map_err(|e| e.to_string())?;
 
-    let mut tls = connect(args, &config, &name, verifier.as_deref())?;
+    let mut tls = connect(args, &config, &name, verifier.as_deref(), tracing)?;
     if args.reconnect {
         close(&mut tls)?;
-        tls = connect(args, &config, &name, verifier.as_deref())?;
+        tls = connect(args, &config, &name, verifier.as_deref(), next)?;
     }
     if args.key_update {
         tls.engine_mut()
@@ -81,7 +136,10 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
 
 /// The config, and the `--ca` verifier when there is one (it can say
 /// whether it trusted a server's certificate as its own anchor).
-fn config(args: &ClientArgs) -> Result<(ClientConfig, Option<Arc<CaFileVerifier>>)> {
+fn config(
+    args: &ClientArgs,
+    key_log: Option<Arc<dyn tlsbio::rustls::KeyLog>>,
+) -> Result<(ClientConfig, Option<Arc<CaFileVerifier>>)> {
     let builder = ClientConfig::builder_with_protocol_versions(args.negotiation.versions());
     let (builder, verifier) = match &args.ca {
         Some(path) => {
@@ -101,6 +159,9 @@ fn config(args: &ClientArgs) -> Result<(ClientConfig, Option<Arc<CaFileVerifier>
         _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = args.negotiation.alpn();
+    if let Some(key_log) = key_log {
+        config.key_log = key_log;
+    }
     Ok((config, verifier))
 }
 
@@ -110,7 +171,8 @@ fn connect(
     config: &ClientContext,
     name: &str,
     verifier: Option<&CaFileVerifier>,
-) -> Result<Stream<TcpStream>> {
+    trace: Option<Tracer>,
+) -> Result<Stream<Wire>> {
     let address = &args.address;
     let addr = address
         .to_socket_addrs()
@@ -122,9 +184,11 @@ fn connect(
     tcp.set_read_timeout(Some(CONNECT_TIMEOUT))
         .and_then(|()| tcp.set_write_timeout(Some(CONNECT_TIMEOUT)))
         .map_err(|e| format!("cannot set socket timeouts: {e}"))?;
-    let mut tls = Stream::client(config, name, tcp).map_err(|e| e.to_string())?;
-    tls.handshake()
-        .map_err(|e| failure(&format!("handshake with {address}"), &e))?;
+    let wire = Wire { tcp, trace };
+    let mut tls = Stream::client(config, name, wire).map_err(|e| e.to_string())?;
+    let done = tls.handshake();
+    tls.get_mut().print_trace();
+    done.map_err(|e| failure(&format!("handshake with {address}"), &e))?;
     eprintln!("connected to {address} (sni {name})");
     eprint!("{}", summary::handshake(tls.engine()));
     if verifier.is_some_and(CaFileVerifier::pinned_used) {
@@ -137,11 +201,14 @@ fn connect(
 }
 
 /// Sends close_notify and waits (briefly) for the server's.
-fn close(tls: &mut Stream<TcpStream>) -> Result<()> {
+fn close(tls: &mut Stream<Wire>) -> Result<()> {
     tls.get_ref()
+        .tcp
         .set_read_timeout(Some(CLOSE_WAIT))
         .map_err(|e| e.to_string())?;
-    match tls.shutdown_and_wait() {
+    let closed = tls.shutdown_and_wait();
+    tls.get_mut().print_trace();
+    match closed {
         Ok(()) => eprintln!("closed cleanly"),
         Err(e) => eprintln!(
             "close: {}",
@@ -151,7 +218,13 @@ fn close(tls: &mut Stream<TcpStream>) -> Result<()> {
     Ok(())
 }
 
-fn pipe(mut tls: Stream<TcpStream>) -> Result<ExitCode> {
+fn pipe(mut tls: Stream<Wire>) -> Result<ExitCode> {
+    let code = pipe_data(&mut tls);
+    tls.get_mut().print_trace();
+    code
+}
+
+fn pipe_data(tls: &mut Stream<Wire>) -> Result<ExitCode> {
     let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
     thread::spawn(move || {
         let mut stdin = io::stdin().lock();
@@ -171,6 +244,7 @@ fn pipe(mut tls: Stream<TcpStream>) -> Result<ExitCode> {
         }
     });
     tls.get_ref()
+        .tcp
         .set_read_timeout(Some(TICK))
         .map_err(|e| e.to_string())?;
     let mut stdout = io::stdout().lock();

@@ -141,15 +141,29 @@ fn simulate_and_export_write_a_capture_and_a_keylog() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let (saved, pcap, keys) = (path("run.txt"), path("run.pcapng"), path("run.keys"));
-    let out = tlsbio(&["simulate", "--save", &saved, "--pcap", &pcap, "--keylog", &keys]);
+    let out = tlsbio(&[
+        "simulate", "--save", &saved, "--pcap", &pcap, "--keylog", &keys,
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("capture      ") && stdout.contains("secrets)"), "{stdout}");
+    assert!(
+        stdout.contains("capture      ") && stdout.contains("secrets)"),
+        "{stdout}"
+    );
     // The ladder is decrypted.
-    assert!(stdout.contains("=> Handshake") && stdout.contains("[Finished(48)]"), "{stdout}");
+    assert!(
+        stdout.contains("=> Handshake") && stdout.contains("[Finished(48)]"),
+        "{stdout}"
+    );
     let keylog = std::fs::read_to_string(&keys).unwrap();
-    assert!(keylog.lines().all(|l| l.split(' ').count() == 3), "{keylog}");
-    assert!(keylog.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), "{keylog}");
+    assert!(
+        keylog.lines().all(|l| l.split(' ').count() == 3),
+        "{keylog}"
+    );
+    assert!(
+        keylog.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET "),
+        "{keylog}"
+    );
     let first = std::fs::read(&pcap).unwrap();
 
     // The saved transcript exports to the same files.
@@ -165,7 +179,15 @@ fn simulate_and_export_write_a_capture_and_a_keylog() {
     std::fs::write(&cut, text_in.replace("\nend\n", "\n")).unwrap();
     let out = tlsbio(&["export", &cut, "--pcap", &pcap2]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("cut off"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cut off"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = tlsbio(&["export", &saved]);
-    assert!(text(&out.stderr).contains("nothing to export"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing to export"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -183,6 +183,11 @@ impl Decryptor {
         }
     }
 
+    /// Replaces the secrets (a traced connection logs them as it goes).
+    pub(crate) fn set_secrets(&mut self, secrets: Vec<Secret>) {
+        self.secrets = secrets;
+    }
+
     /// Whether there is anything to decrypt with.
     pub(crate) fn has_secrets(&self) -> bool {
         !self.secrets.is_empty()

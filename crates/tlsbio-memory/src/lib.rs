@@ -66,6 +66,7 @@ mod peer;
 mod records;
 mod replay;
 mod schedule;
+pub mod trace;
 pub mod transcript;
 
 pub use bio::{AnyBio, BioKind};
