@@ -13,7 +13,7 @@
 //!   deterministic by construction (RFC 8032); ECDSA and RSA-PSS signatures
 //!   are randomized, so such keys are refused with an error rather than
 //!   silently making runs differ;
-//! - a fixed clock ([`FixedTime`]) for certificate validity and ticket ages;
+//! - a clock the test moves ([`Clock`]) for certificate validity and ticket ages;
 //! - [`DeterministicPki`]: a CA and leaf whose Ed25519 keys derive from the
 //!   seed, so even the certificates are byte-identical between runs.
 //!
@@ -80,7 +80,7 @@ pub const DEFAULT_TIME: u64 = 1_767_225_600;
 #[derive(Clone, Debug)]
 pub struct InsecureDeterministicCrypto {
     seed: u64,
-    time: FixedTime,
+    clock: Clock,
 }
 
 impl InsecureDeterministicCrypto {
@@ -89,18 +89,30 @@ impl InsecureDeterministicCrypto {
     pub fn new(seed: u64) -> Self {
         Self {
             seed,
-            time: FixedTime(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-                DEFAULT_TIME,
-            ))),
+            clock: Clock::at(DEFAULT_TIME),
         }
     }
 
-    /// The same crypto with the clock at `unix_seconds`.
+    /// The same crypto with a clock of its own at `unix_seconds`.
     pub fn with_time(mut self, unix_seconds: u64) -> Self {
-        self.time = FixedTime(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-            unix_seconds,
-        )));
+        self.clock = Clock::at(unix_seconds);
         self
+    }
+
+    /// The clock every config made from this crypto reads (clones of the
+    /// crypto share it): move it between connections to age tickets and
+    /// certificates.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tlsbio_memory::deterministic::{InsecureDeterministicCrypto, DEFAULT_TIME};
+    ///
+    /// let crypto = InsecureDeterministicCrypto::new(1);
+    /// crypto.clock().advance(Duration::from_secs(25 * 3600));
+    /// assert_eq!(crypto.clock().now(), DEFAULT_TIME + 25 * 3600);
+    /// ```
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The seed.
@@ -108,9 +120,9 @@ impl InsecureDeterministicCrypto {
         self.seed
     }
 
-    /// The injected clock.
-    pub fn time_provider(&self) -> Arc<FixedTime> {
-        Arc::new(self.time.clone())
+    /// The injected clock, as rustls takes it.
+    pub fn time_provider(&self) -> Arc<Clock> {
+        Arc::new(self.clock.clone())
     }
 
     /// A provider for the client side, its random stream starting afresh.
@@ -265,6 +277,43 @@ impl Rewindable<ServerConfig> {
         let mut config = self.config.clone();
         config.session_storage = rustls::server::ServerSessionMemoryCache::new(4);
         Arc::new(config)
+    }
+}
+
+/// A clock that stands still until the test moves it: rustls'
+/// [`TimeProvider`], injected, in whole seconds. Clones share the time.
+#[derive(Clone, Debug)]
+pub struct Clock(Arc<std::sync::atomic::AtomicU64>);
+
+impl Clock {
+    /// A clock at `unix_seconds`.
+    pub fn at(unix_seconds: u64) -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicU64::new(unix_seconds)))
+    }
+
+    /// The time, in seconds since the Unix epoch.
+    pub fn now(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sets the time.
+    pub fn set(&self, unix_seconds: u64) {
+        self.0
+            .store(unix_seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves the time on by `by` (whole seconds).
+    pub fn advance(&self, by: std::time::Duration) {
+        self.0
+            .fetch_add(by.as_secs(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl TimeProvider for Clock {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            self.now(),
+        )))
     }
 }
 
@@ -429,6 +478,22 @@ impl DeterministicPki {
     /// If a name is neither a valid DNS name nor an IP address: this is
     /// test set-up, not input handling.
     pub fn new(seed: u64, names: &[&str]) -> Self {
+        Self::build(seed, names, None)
+    }
+
+    /// As [`new`](Self::new), with the leaf valid only from `not_before`
+    /// to `not_after` (year, month, day; midnight UTC), for tests of
+    /// expiry with a [`Clock`].
+    pub fn valid_between(
+        seed: u64,
+        names: &[&str],
+        not_before: (i32, u8, u8),
+        not_after: (i32, u8, u8),
+    ) -> Self {
+        Self::build(seed, names, Some((not_before, not_after)))
+    }
+
+    fn build(seed: u64, names: &[&str], validity: Option<((i32, u8, u8), (i32, u8, u8))>) -> Self {
         let keys = stream(seed, b"pki");
         let ca_key = ed25519_key(&keys);
         let leaf_key = ed25519_key(&keys);
@@ -443,9 +508,13 @@ impl DeterministicPki {
             .self_signed(&ca_key)
             .expect("Ed25519 self-signing cannot fail");
 
-        let leaf_params =
+        let mut leaf_params =
             rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .expect("names must be DNS names or IP addresses");
+        if let Some(((y1, m1, d1), (y2, m2, d2))) = validity {
+            leaf_params.not_before = rcgen::date_time_ymd(y1, m1, d1);
+            leaf_params.not_after = rcgen::date_time_ymd(y2, m2, d2);
+        }
         let leaf = leaf_params
             .signed_by(&leaf_key, &ca, &ca_key)
             .expect("Ed25519 signing cannot fail");
