@@ -454,6 +454,9 @@ impl KeyProvider for Ed25519Only {
     }
 }
 
+/// A date: year, month, day (midnight UTC).
+pub type Day = (i32, u8, u8);
+
 /// A CA and one leaf certificate, both Ed25519, whose keys and
 /// certificates are the same bytes for the same seed and names.
 #[derive(Clone)]
@@ -484,16 +487,11 @@ impl DeterministicPki {
     /// As [`new`](Self::new), with the leaf valid only from `not_before`
     /// to `not_after` (year, month, day; midnight UTC), for tests of
     /// expiry with a [`Clock`].
-    pub fn valid_between(
-        seed: u64,
-        names: &[&str],
-        not_before: (i32, u8, u8),
-        not_after: (i32, u8, u8),
-    ) -> Self {
+    pub fn valid_between(seed: u64, names: &[&str], not_before: Day, not_after: Day) -> Self {
         Self::build(seed, names, Some((not_before, not_after)))
     }
 
-    fn build(seed: u64, names: &[&str], validity: Option<((i32, u8, u8), (i32, u8, u8))>) -> Self {
+    fn build(seed: u64, names: &[&str], validity: Option<(Day, Day)>) -> Self {
         let keys = stream(seed, b"pki");
         let ca_key = ed25519_key(&keys);
         let leaf_key = ed25519_key(&keys);
