@@ -11,7 +11,7 @@ use tlsbio::{ClientContext, ConfigError, Engine, Error, ServerContext};
 
 use crate::bio::{AnyBio, BioKind};
 use crate::decrypt::Recorder;
-use crate::peer::{Peer, Script, SideReport, Turn};
+use crate::peer::{App, Peer, Script, SideReport, Turn};
 use crate::schedule::{Action, Dir, Schedule, Side};
 use crate::transcript::{Entry, Transcript};
 
@@ -315,18 +315,34 @@ struct Link {
 }
 
 /// Sets up a [`Harness`].
-#[derive(Clone, Debug)]
 pub struct Builder {
     client: Endpoint,
     server: Endpoint,
     schedule: Schedule,
     client_script: Script,
     server_script: Script,
+    client_app: Option<Box<dyn App>>,
+    server_app: Option<Box<dyn App>>,
     faults: Vec<Fault>,
     max_actions: u64,
     bios: BioKind,
     strict: bool,
     exact: bool,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("client", &self.client)
+            .field("server", &self.server)
+            .field("schedule", &self.schedule)
+            .field("client_script", &self.client_script)
+            .field("server_script", &self.server_script)
+            .field("client_app", &self.client_app.is_some())
+            .field("server_app", &self.server_app.is_some())
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Builder {
@@ -366,6 +382,19 @@ impl Builder {
         self
     }
 
+    /// The client's application is `app`, your protocol's code, instead
+    /// of a script ([`App`]).
+    pub fn client_app(mut self, app: impl App + 'static) -> Self {
+        self.client_app = Some(Box::new(app));
+        self
+    }
+
+    /// The server's application is `app` ([`App`]).
+    pub fn server_app(mut self, app: impl App + 'static) -> Self {
+        self.server_app = Some(Box::new(app));
+        self
+    }
+
     /// What the client's application does (default: send nothing, close).
     pub fn client_script(mut self, script: Script) -> Self {
         self.client_script = script;
@@ -392,19 +421,21 @@ impl Builder {
     }
 
     /// Builds both engines.
-    pub fn build(self) -> Result<Harness, Error> {
+    pub fn build(mut self) -> Result<Harness, Error> {
         let capacities = self.schedule.capacities();
         let keys = Recorder::new();
-        let peer = |endpoint: &Endpoint, script: &Script, expect: usize| {
+        let bios = self.bios;
+        let peer = |endpoint: &Endpoint, script: &Script, expect: usize, app| {
             let side = endpoint.side();
             let (rx, tx) = capacities.of(side);
             Ok::<_, Error>(
                 Peer::new(
                     side,
-                    endpoint.engine(self.bios, rx, tx, &keys)?,
+                    endpoint.engine(bios, rx, tx, &keys)?,
                     script.clone(),
                     expect,
                 )
+                .with_app(app)
                 .choosing(endpoint.choice(&keys)?),
             )
         };
@@ -412,11 +443,13 @@ impl Builder {
             &self.client,
             &self.client_script,
             self.server_script.send.len(),
+            self.client_app.take(),
         )?;
         let server = peer(
             &self.server,
             &self.server_script,
             self.client_script.send.len(),
+            self.server_app.take(),
         )?;
         Ok(Harness {
             transcript: Transcript {
@@ -520,6 +553,8 @@ impl Harness {
             schedule: Schedule::lockstep(),
             client_script: Script::sending(Side::Client, 0),
             server_script: Script::sending(Side::Server, 0),
+            client_app: None,
+            server_app: None,
             faults: Vec::new(),
             max_actions: 10_000_000,
             bios: BioKind::Ring,
@@ -544,6 +579,15 @@ impl Harness {
         };
         if self.keys.len() != self.transcript.secrets.len() {
             self.transcript.secrets = self.keys.secrets();
+        }
+        // An app's bytes are known only as it sends them.
+        for (peer, script) in [
+            (&self.client, &mut self.transcript.client),
+            (&self.server, &mut self.transcript.server),
+        ] {
+            if peer.script.send.len() != script.send.len() {
+                script.send.clone_from(&peer.script.send);
+            }
         }
         if progress {
             self.quiet = 0;

@@ -73,7 +73,7 @@ pub use bio::{AnyBio, BioKind};
 pub use decrypt::Secret;
 pub use harness::{Builder, End, Endpoint, Fault, FaultParseError, Harness, Report};
 pub use ladder::ladder;
-pub use peer::{payload, Close, Script, SideReport, Turn};
+pub use peer::{payload, App, Close, Script, SideReport, Turn};
 pub use replay::{replay, Divergence, Mismatch, Replayed};
 pub use schedule::{Action, Capacities, Dir, Schedule, Side};
 pub use transcript::{Entry, ParseError, Transcript};

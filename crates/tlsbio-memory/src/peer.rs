@@ -64,6 +64,30 @@ impl Script {
     }
 }
 
+/// Your protocol's code on one side of a harness run, in place of a
+/// [`Script`]'s fixed bytes: it is told what the peer sent and says what
+/// to send back, so request/response protocols can be tested as they run.
+///
+/// After the handshake, each turn first asks [`send`](App::send) for bytes
+/// (write them as they come; any amount, any number of times), then reads
+/// and hands what arrives to [`received`](App::received), in whatever
+/// chunks the schedule makes. Once [`finished`](App::finished) is true and
+/// everything it gave is sent, the side closes (close_notify both ways).
+/// Keep what your test inspects afterwards behind an `Arc<Mutex<_>>`.
+///
+/// A run with an app records what it sent in the transcript's script, so
+/// the ladder and the capture are complete; [`replay`](crate::replay)
+/// re-runs scripts, not apps, so such a transcript replays only as far as
+/// the app's timing matches a script's.
+pub trait App: Send {
+    /// Plaintext from the peer, as it arrives.
+    fn received(&mut self, data: &[u8]);
+    /// Bytes to send now (empty for none).
+    fn send(&mut self) -> Vec<u8>;
+    /// Whether this side is done: it closes once its bytes are out.
+    fn finished(&self) -> bool;
+}
+
 /// `len` bytes that differ by side and position, so a swapped, lost or
 /// reordered chunk never compares equal by accident.
 pub fn payload(side: Side, len: usize) -> Vec<u8> {
@@ -196,7 +220,9 @@ pub(crate) struct Peer {
     key_updated: bool,
     /// The wants seen in the current pass of a turn.
     pass: Wait,
-    script: Script,
+    pub(crate) script: Script,
+    /// The application, when it is code rather than a script.
+    app: Option<Box<dyn App>>,
     expect: usize,
     phase: Phase,
     sent: usize,
@@ -220,6 +246,7 @@ impl Peer {
             key_updated: false,
             pass: Wait::default(),
             script,
+            app: None,
             expect,
             phase: Phase::Handshake,
             sent: 0,
@@ -231,6 +258,17 @@ impl Peer {
             last: None,
             turns: 0,
         }
+    }
+
+    /// The application is `app`: the script's bytes are replaced by what
+    /// it sends.
+    pub(crate) fn with_app(mut self, app: Option<Box<dyn App>>) -> Self {
+        if app.is_some() {
+            self.script.send.clear();
+            self.expect = usize::MAX;
+        }
+        self.app = app;
+        self
     }
 
     /// A paused server's application chooses `context` at the ClientHello.
@@ -387,6 +425,11 @@ impl Peer {
     fn exchange(&mut self) -> Result<Step, Error> {
         let mut progressed = false;
         let mut want = None;
+        if let Some(app) = &mut self.app {
+            let more = app.send();
+            progressed |= !more.is_empty();
+            self.script.send.extend_from_slice(&more);
+        }
         if self.script.key_update && !self.key_updated && self.sent >= self.script.send.len() / 2 {
             match self.engine.key_update() {
                 Ok(()) => {
@@ -429,15 +472,20 @@ impl Peer {
         }
         // A half-closing side reads until the peer's close_notify; the
         // others stop at what the peer's script sends.
-        let wants_more = match self.script.close {
-            Close::HalfClose => !self.peer_closed,
-            Close::Full => !self.peer_closed && self.received.len() < self.expect,
+        let app_done = self.app.as_ref().is_none_or(|app| app.finished());
+        let wants_more = match (&self.app, self.script.close) {
+            (Some(_), _) => !self.peer_closed && !app_done,
+            (None, Close::HalfClose) => !self.peer_closed,
+            (None, Close::Full) => !self.peer_closed && self.received.len() < self.expect,
         };
         if self.script.reads && wants_more {
             let mut buf = [0u8; READ_CHUNK];
             match self.engine.read(&mut buf) {
                 Ok(n) => {
                     self.received.extend_from_slice(&buf[..n]);
+                    if let Some(app) = &mut self.app {
+                        app.received(&buf[..n]);
+                    }
                     progressed = true;
                 }
                 Err(Error::ZeroReturn) => {
@@ -451,7 +499,10 @@ impl Peer {
                 Err(e) => return Err(e),
             }
         }
+        // An app may have more to say after what it just received.
+        let app_quiet = self.app.as_ref().is_none_or(|app| app.finished());
         let exchanged = all_sent
+            && app_quiet
             && (self.script.close != Close::HalfClose || self.shutdown_sent)
             && (!self.script.reads || !wants_more);
         if exchanged && self.script.reads {
