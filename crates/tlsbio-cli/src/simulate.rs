@@ -42,6 +42,11 @@ pub(crate) struct SimulateArgs {
     /// seeded:N.
     #[arg(long, default_value = "lockstep", value_parser = parse_schedule)]
     schedule: String,
+    /// Run exactly the actions in FILE (a schedule shrunk by
+    /// `tlsbio_memory::shrink`, written by `Schedule::to_text`), then
+    /// lockstep until the run ends.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["schedule", "chunk"])]
+    replay_schedule: Option<PathBuf>,
     /// A fault on the link: cut:DIR:AT, corrupt:DIR:AT[:XOR] or
     /// inject:DIR:AT:HEX, with DIR c2s or s2c and AT a byte offset of the
     /// sender's stream. Example: corrupt:s2c:11.
@@ -190,8 +195,15 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Result<ExitCode> {
         seed: args.seed,
         tls12: args.tls12,
     };
-    let mut schedule = Schedule::from_name(&args.schedule)
-        .ok_or_else(|| format!("unknown schedule {:?}", args.schedule))?;
+    let mut schedule = match &args.replay_schedule {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Schedule::from_text(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Schedule::from_name(&args.schedule)
+            .ok_or_else(|| format!("unknown schedule {:?}", args.schedule))?,
+    };
     if let Some(chunk) = args.chunk {
         schedule = schedule.with_capacities(Capacities::uniform(chunk as usize));
     }

@@ -191,3 +191,36 @@ fn simulate_and_export_write_a_capture_and_a_keylog() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn simulate_replays_a_schedule_file_exactly() {
+    let dir = std::env::temp_dir().join(format!("tlsbio-schedule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shrunk.schedule");
+    // One-byte moves for the ClientHello, then lockstep to the end.
+    let mut text =
+        String::from("tlsbio-schedule 1\ncapacities 65536 65536 65536 65536\nrun client\n");
+    for _ in 0..10 {
+        text.push_str("move c>s 1\n");
+    }
+    text.push_str("end\n");
+    std::fs::write(&file, &text).unwrap();
+    let out = tlsbio(&["simulate", "--replay-schedule", file.to_str().unwrap()]);
+    let stdout = text_of(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("schedule scripted:11"), "{stdout}");
+    assert!(stdout.contains("outcome      clean"), "{stdout}");
+    // A broken file names the line.
+    std::fs::write(&file, text.replace("move c>s 1", "move c>s 0")).unwrap();
+    let out = tlsbio(&["simulate", "--replay-schedule", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 4: move size \"0\" is not a positive number"),
+        "{stderr}"
+    );
+}
+
+fn text_of(out: &Output) -> String {
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}

@@ -66,6 +66,7 @@ mod peer;
 mod records;
 mod replay;
 mod schedule;
+pub mod shrink;
 pub mod trace;
 pub mod transcript;
 

@@ -147,9 +147,21 @@ impl Default for Capacities {
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Lockstep { next: u8 },
-    Trickle { next: u8 },
-    Seeded { rng: Box<ChaCha8Rng> },
+    Lockstep {
+        next: u8,
+    },
+    Trickle {
+        next: u8,
+    },
+    Seeded {
+        rng: Box<ChaCha8Rng>,
+    },
+    /// Exactly these actions, then lockstep so that the run can end.
+    Scripted {
+        actions: std::sync::Arc<[Action]>,
+        next: usize,
+        tail: u8,
+    },
 }
 
 /// Decides the order of [`Action`]s and the BIO capacities.
@@ -216,6 +228,137 @@ impl Schedule {
         }
     }
 
+    /// Exactly `actions`, in order, with `capacities`; after the last one,
+    /// lockstep, so that a run always ends. A shrunk failing schedule is
+    /// one of these ([`shrink`](crate::shrink)); [`to_text`](Self::to_text)
+    /// writes it to a file that [`from_text`](Self::from_text) and `tlsbio
+    /// simulate --replay-schedule` read back.
+    pub fn scripted(actions: Vec<Action>, capacities: Capacities) -> Self {
+        Self {
+            kind: Kind::Scripted {
+                actions: actions.into(),
+                next: 0,
+                tail: 0,
+            },
+            seed: None,
+            capacities,
+        }
+    }
+
+    /// The first `n` actions this schedule would give, from where it
+    /// stands (it is not advanced).
+    pub fn first_actions(&self, n: usize) -> Vec<Action> {
+        let mut copy = self.clone();
+        (0..n).map(|_| copy.next_action()).collect()
+    }
+
+    /// The actions of a [`scripted`](Self::scripted) schedule.
+    pub fn script(&self) -> Option<&[Action]> {
+        match &self.kind {
+            Kind::Scripted { actions, .. } => Some(actions),
+            _ => None,
+        }
+    }
+
+    /// A scripted schedule as text (`None` for the others, which their
+    /// [`name`](Self::name) describes):
+    ///
+    /// ```text
+    /// tlsbio-schedule 1
+    /// capacities 65536 1 3 65536
+    /// run client
+    /// move c>s 5
+    /// run server
+    /// end
+    /// ```
+    pub fn to_text(&self) -> Option<String> {
+        let actions = self.script()?;
+        let c = self.capacities;
+        let mut out = format!(
+            "tlsbio-schedule 1\ncapacities {} {} {} {}\n",
+            c.client_rx, c.client_tx, c.server_rx, c.server_tx
+        );
+        for action in actions {
+            match action {
+                Action::Run(side) => out.push_str(&format!("run {side}\n")),
+                Action::Move { dir, max } if *max == usize::MAX => {
+                    out.push_str(&format!("move {dir} all\n"))
+                }
+                Action::Move { dir, max } => out.push_str(&format!("move {dir} {max}\n")),
+            }
+        }
+        out.push_str("end\n");
+        Some(out)
+    }
+
+    /// Reads [`to_text`](Self::to_text)'s format; an error names the line
+    /// and what is wrong.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+        match lines.next() {
+            Some((_, "tlsbio-schedule 1")) => {}
+            Some((n, other)) => {
+                return Err(format!(
+                    "line {n}: expected \"tlsbio-schedule 1\", found {other:?}"
+                ))
+            }
+            None => return Err("line 1: empty schedule file".into()),
+        }
+        let mut capacities = None;
+        let mut actions = Vec::new();
+        let mut ended = false;
+        for (n, line) in lines {
+            let err = |m: String| format!("line {n}: {m}");
+            if ended {
+                return Err(err("content after \"end\"".into()));
+            }
+            let words: Vec<&str> = line.split_ascii_whitespace().collect();
+            match words.as_slice() {
+                ["end"] => ended = true,
+                ["capacities", a, b, c, d] => {
+                    let num = |s: &str| {
+                        s.parse::<usize>()
+                            .ok()
+                            .filter(|&v| v > 0)
+                            .ok_or_else(|| err(format!("capacity {s:?} is not a positive number")))
+                    };
+                    capacities = Some(Capacities {
+                        client_rx: num(a)?,
+                        client_tx: num(b)?,
+                        server_rx: num(c)?,
+                        server_tx: num(d)?,
+                    });
+                }
+                ["run", "client"] => actions.push(Action::Run(Side::Client)),
+                ["run", "server"] => actions.push(Action::Run(Side::Server)),
+                ["move", dir, max] => {
+                    let dir = match *dir {
+                        "c>s" => Dir::ClientToServer,
+                        "s>c" => Dir::ServerToClient,
+                        other => return Err(err(format!("{other:?} is not c>s or s>c"))),
+                    };
+                    let max = match *max {
+                        "all" => usize::MAX,
+                        n => n.parse::<usize>().ok().filter(|&v| v > 0).ok_or_else(|| {
+                            err(format!("move size {n:?} is not a positive number"))
+                        })?,
+                    };
+                    actions.push(Action::Move { dir, max });
+                }
+                _ => return Err(err(format!("not a schedule line: {line:?}"))),
+            }
+        }
+        if !ended {
+            return Err("missing \"end\": the file is cut off".into());
+        }
+        let capacities = capacities.ok_or("no capacities line")?;
+        Ok(Self::scripted(actions, capacities))
+    }
+
     /// The same schedule with other BIO capacities.
     pub fn with_capacities(mut self, capacities: Capacities) -> Self {
         self.capacities = capacities;
@@ -240,6 +383,7 @@ impl Schedule {
             (Kind::Trickle { .. }, _) => "trickle".into(),
             (Kind::Seeded { .. }, Some(seed)) => format!("seeded:{seed}"),
             (Kind::Seeded { .. }, None) => unreachable!("seeded schedules keep their seed"),
+            (Kind::Scripted { actions, .. }, _) => format!("scripted:{}", actions.len()),
         }
     }
 
@@ -299,6 +443,21 @@ impl Schedule {
                     }
                 }
             }
+            Kind::Scripted {
+                actions,
+                next,
+                tail,
+            } => match actions.get(*next) {
+                Some(action) => {
+                    *next += 1;
+                    *action
+                }
+                None => {
+                    let action = CYCLE[usize::from(*tail)];
+                    *tail = (*tail + 1) % 4;
+                    action
+                }
+            },
         }
     }
 }
