@@ -183,6 +183,11 @@ impl Decryptor {
         }
     }
 
+    /// Whether a (retry or real) ServerHello said TLS 1.3.
+    pub(crate) fn is_tls13(&self) -> bool {
+        self.tls13
+    }
+
     /// Replaces the secrets (a traced connection logs them as it goes).
     pub(crate) fn set_secrets(&mut self, secrets: Vec<Secret>) {
         self.secrets = secrets;
@@ -200,8 +205,9 @@ impl Decryptor {
             2 if body.len() >= 34 => {
                 let random = &body[2..34];
                 // A HelloRetryRequest is a ServerHello with this random;
-                // the real one follows.
+                // the real one follows. It already says TLS 1.3.
                 if random == HELLO_RETRY_RANDOM {
+                    self.tls13 |= parse_server_hello(body).is_some_and(|(_, tls13)| tls13);
                     return;
                 }
                 self.server_random = Some(random.to_vec());

@@ -76,6 +76,7 @@ pub fn ladder(transcript: &Transcript) -> String {
             }
             Entry::Data { dir, bytes, .. } | Entry::Inject { dir, bytes } => {
                 totals[*dir as usize] += bytes.len() as u64;
+                walkers[*dir as usize].tls13 = keys.is_tls13();
                 for record in walkers[*dir as usize].push(bytes) {
                     for (typ, body) in &record.hellos {
                         keys.hello(*typ, body);

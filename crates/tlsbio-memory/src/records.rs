@@ -135,9 +135,14 @@ pub(crate) struct Walker {
     /// Stream offset of `buf[0]`.
     offset: u64,
     /// A ChangeCipherSpec went by: later non-application-data records are
-    /// encrypted (TLS 1.2; in TLS 1.3 everything after it is
-    /// application-data typed anyway).
+    /// encrypted in TLS 1.2. TLS 1.3 sends a CCS only for middlebox
+    /// compatibility and protects records as application data, so a
+    /// Handshake record after it (a second ClientHello after a
+    /// HelloRetryRequest) is plaintext.
     after_ccs: bool,
+    /// The connection is TLS 1.3 (set from the ServerHello by whoever
+    /// walks both directions).
+    pub(crate) tls13: bool,
     /// The handshake message being carried across records: type and
     /// bytes still to come.
     message: Option<(u8, usize)>,
@@ -177,7 +182,7 @@ impl Walker {
 
     fn record(&mut self, header: [u8; HEADER], body: Vec<u8>) -> Record {
         let content_type = header[0];
-        let encrypted = content_type == APPLICATION_DATA || self.after_ccs;
+        let encrypted = content_type == APPLICATION_DATA || (self.after_ccs && !self.tls13);
         let mut contents = Vec::new();
         if !encrypted {
             if content_type == CCS {

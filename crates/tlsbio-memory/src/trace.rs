@@ -81,6 +81,7 @@ impl Tracer {
         self.keys.set_secrets(self.recorder.secrets());
         let mut out = Vec::new();
         for (dir, bytes) in std::mem::take(&mut self.pending) {
+            self.walkers[dir as usize].tls13 = self.keys.is_tls13();
             for record in self.walkers[dir as usize].push(&bytes) {
                 for (typ, body) in &record.hellos {
                     self.keys.hello(*typ, body);

@@ -423,3 +423,57 @@ fn wrong_secrets_show_as_not_decrypting() {
         assert!(drawn.contains("(did not decrypt: corrupted?)"), "{drawn}");
     }
 }
+
+/// A HelloRetryRequest: the client's key share is for X25519, the server
+/// takes only P-256. The deterministic provider has one group, so this run
+/// uses aws-lc-rs' own provider (random keys); the ladder is structural
+/// (types, lengths, messages), which randomness does not change, so it is
+/// still a stable snapshot.
+#[test]
+fn ladder_snapshot_hello_retry_request() {
+    use std::sync::Arc;
+    use tlsbio_memory::deterministic::DeterministicPki;
+    use tlsbio_memory::rustls::crypto::aws_lc_rs::{self, kx_group};
+    use tlsbio_memory::rustls::{ClientConfig, ServerConfig};
+    use tlsbio_memory::{Endpoint, Harness};
+
+    let pki = DeterministicPki::new(6, &["localhost"]);
+    let provider = |groups| {
+        Arc::new(tlsbio_memory::rustls::crypto::CryptoProvider {
+            kx_groups: groups,
+            ..aws_lc_rs::default_provider()
+        })
+    };
+    let client =
+        ClientConfig::builder_with_provider(provider(vec![kx_group::X25519, kx_group::SECP256R1]))
+            .with_protocol_versions(TLS13)
+            .unwrap()
+            .with_root_certificates(pki.roots())
+            .with_no_client_auth();
+    let server = ServerConfig::builder_with_provider(provider(vec![kx_group::SECP256R1]))
+        .with_protocol_versions(TLS13)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.chain(), pki.key())
+        .unwrap();
+    let mut h = Harness::builder(
+        Endpoint::client(Arc::new(client), "localhost").unwrap(),
+        Endpoint::Server(Arc::new(server)),
+    )
+    .client_script(Script::sending(Side::Client, 100))
+    .server_script(Script::sending(Side::Server, 100))
+    .build()
+    .unwrap();
+    assert!(h.run().is_clean());
+    let drawn = ladder(h.transcript());
+    snapshot("tls13-hello-retry", &drawn);
+    // Two ClientHellos, the retry request (a ServerHello with the special
+    // random), then the real ServerHello; everything after decrypts.
+    assert_eq!(drawn.matches("[ClientHello(").count(), 2, "{drawn}");
+    assert_eq!(drawn.matches("[ServerHello(").count(), 2, "{drawn}");
+    assert!(drawn.contains("EncryptedExtensions("), "{drawn}");
+    assert!(
+        !drawn.contains("(encrypted)") && !drawn.contains("did not decrypt"),
+        "{drawn}"
+    );
+}
