@@ -113,6 +113,19 @@ impl Fixture {
         Engine::server(&context, rbio, wbio)
     }
 
+    /// A fresh server engine paused at its ClientHello, and the context
+    /// its application will choose there.
+    pub(crate) fn paused_server<R: Bio, W: Bio>(
+        &self,
+        which: usize,
+        rbio: R,
+        wbio: W,
+    ) -> (Engine<R, W>, ServerContext) {
+        let context = ServerContext::new(self.servers[which].fresh())
+            .expect("the fixture's server config is valid");
+        (Engine::server_paused(rbio, wbio), context)
+    }
+
     /// Fresh endpoints for the pair harness.
     pub(crate) fn endpoints(&self) -> (Endpoint, Endpoint) {
         (

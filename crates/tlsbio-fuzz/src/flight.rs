@@ -2,7 +2,7 @@
 //! engine, and the contract checked after every call.
 
 use tlsbio::bio::{Bio, RingBio, VecBio};
-use tlsbio::{AlertSent, Error, Shutdown, Want};
+use tlsbio::{AlertSent, Error, ServerContext, Shutdown, Want};
 
 use crate::fixture::{self, TestEngine, Version};
 
@@ -26,6 +26,9 @@ pub(crate) struct Arrival {
     pub(crate) version: Version,
     /// Whether the engine writes back what it reads (byte 0, bit 1).
     pub(crate) echo: bool,
+    /// Whether a server starts paused at its ClientHello and its
+    /// application then chooses the config (byte 0, bit 2).
+    pub(crate) paused: bool,
     /// Bytes offered per write to the read BIO (byte 1; 0 means as many
     /// as fit).
     pub(crate) chunk: usize,
@@ -45,6 +48,7 @@ impl Arrival {
         let arrival = Self {
             version: Version::from_bit(byte(0) & 1 != 0),
             echo: byte(0) & 2 != 0,
+            paused: byte(0) & 4 != 0,
             chunk: match byte(1) {
                 0 => usize::MAX,
                 n => usize::from(n),
@@ -89,11 +93,16 @@ impl Arrival {
 pub fn server_flight(data: &[u8]) {
     let (arrival, bytes) = Arrival::parse(data);
     fixture::with(arrival.version, |f| {
-        absorb(
-            &mut f.server(0, arrival.rbio(), VecBio::new()),
-            bytes,
-            arrival,
-        );
+        if arrival.paused {
+            let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
+            absorb_choosing(&mut engine, bytes, arrival, Some(context));
+        } else {
+            absorb(
+                &mut f.server(0, arrival.rbio(), VecBio::new()),
+                bytes,
+                arrival,
+            );
+        }
     });
 }
 
@@ -123,10 +132,22 @@ pub(crate) enum Ending {
 /// stream), driving it as a correct driver would, and checks the contract
 /// after every call. Panics on a broken property.
 pub(crate) fn absorb(engine: &mut TestEngine, input: &[u8], arrival: Arrival) -> Ending {
+    absorb_choosing(engine, input, arrival, None)
+}
+
+/// [`absorb`], for a server paused at its ClientHello whose application
+/// chooses `choice` there.
+pub(crate) fn absorb_choosing(
+    engine: &mut TestEngine,
+    input: &[u8],
+    arrival: Arrival,
+    choice: Option<ServerContext>,
+) -> Ending {
     let mut driver = Driver {
         sent: Vec::new(),
         buf: vec![0; 16 * 1024],
         echo: arrival.echo,
+        choice,
     };
     let mut rest = input;
     loop {
@@ -162,6 +183,9 @@ struct Driver {
     sent: Vec<u8>,
     buf: Vec<u8>,
     echo: bool,
+    /// For a paused server: the context its application chooses at the
+    /// ClientHello (taken when used: the pause comes once).
+    choice: Option<ServerContext>,
 }
 
 impl Driver {
@@ -187,9 +211,28 @@ impl Driver {
                     assert!(at_least > 0, "a want-read for zero bytes");
                     return None;
                 }
+                Err(Error::Want(Want::ClientHello)) if self.choice.is_some() => {
+                    // Paused: the hello is readable, and the handle that
+                    // continues exists exactly now.
+                    assert!(
+                        engine.client_hello().is_some(),
+                        "paused without a ClientHello"
+                    );
+                    let context = self.choice.take().expect("checked");
+                    let accepted = engine
+                        .accepted()
+                        .expect("Want::ClientHello without the Accepted handle");
+                    let chosen = accepted.choose(&context);
+                    self.drain(engine);
+                    assert!(engine.accepted().is_none(), "still paused after choose");
+                    if let Err(e) = chosen {
+                        self.check_failure(engine, &e, sent_before, true);
+                        return Some(Ending::Failed(e));
+                    }
+                }
                 Err(Error::Want(want)) => panic!(
                     "{want:?} from an engine with an unbounded write BIO and no \
-                     ClientHello callback"
+                     ClientHello callback (or a second pause)"
                 ),
                 Err(Error::ZeroReturn) => {
                     // Both close_notifys are then done: ours is sent at once.
@@ -329,12 +372,31 @@ mod tests {
             Arrival {
                 version: Version::Tls12,
                 echo: true,
+                paused: false,
                 chunk: 7,
                 rx_capacity: 9
             }
         );
         assert_eq!(rest, [0xaa]);
         assert_eq!(Arrival::parse(&[]).1, [0u8; 0]);
+    }
+
+    #[test]
+    fn a_paused_server_chooses_its_config_and_completes() {
+        for version in [Version::Tls13, Version::Tls12] {
+            for (chunk, cap) in [(0, 0), (1, 1), (7, 5)] {
+                let mut header = Arrival::header(version, false, chunk, cap);
+                header[0] |= 4;
+                let (arrival, _) = Arrival::parse(&header);
+                assert!(arrival.paused);
+                let [c2s, _] = fixture::with(version, |f| f.streams.clone());
+                let ending = fixture::with(version, |f| {
+                    let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
+                    absorb_choosing(&mut engine, &c2s, arrival, Some(context))
+                });
+                assert_eq!(ending, Ending::Closed, "{version:?} {arrival:?}");
+            }
+        }
     }
 
     #[test]

@@ -65,6 +65,17 @@ pub fn generate() -> Vec<Seed> {
                 });
             }
         }
+        // The paused server: the application chooses its config at the
+        // ClientHello (header bit 2), whole and trickled.
+        for (name, chunk, cap) in [("whole", 0, 0), ("trickle", 1, 1)] {
+            let mut header = Arrival::header(version, false, chunk, cap);
+            header[0] |= 4;
+            seeds.push(Seed {
+                target: "server_flight",
+                name: format!("seed-{v}-paused-{name}"),
+                bytes: [&header[..], &c2s].concat(),
+            });
+        }
         for (dir, into_client) in [("c2s", false), ("s2c", true)] {
             for (name, ops) in MUTATIONS {
                 seeds.push(Seed {
