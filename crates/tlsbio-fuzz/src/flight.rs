@@ -218,10 +218,12 @@ impl Driver {
                         engine.client_hello().is_some(),
                         "paused without a ClientHello"
                     );
-                    let context = self.choice.take().expect("checked");
-                    let accepted = engine
-                        .accepted()
-                        .expect("Want::ClientHello without the Accepted handle");
+                    let Some(context) = self.choice.take() else {
+                        continue; // the guard saw it
+                    };
+                    let Some(accepted) = engine.accepted() else {
+                        panic!("Want::ClientHello without the Accepted handle");
+                    };
                     let chosen = accepted.choose(&context);
                     self.drain(engine);
                     assert!(engine.accepted().is_none(), "still paused after choose");
