@@ -113,6 +113,17 @@ impl Fixture {
         Engine::server(&context, rbio, wbio)
     }
 
+    /// A fresh server config (`which` picks the random stream), for a raw
+    /// rustls server to compare with.
+    pub(crate) fn server_config(&self, which: usize) -> std::sync::Arc<ServerConfig> {
+        self.servers[which].fresh()
+    }
+
+    /// A fresh client config, likewise.
+    pub(crate) fn client_config(&self, which: usize) -> std::sync::Arc<ClientConfig> {
+        self.clients[which].fresh()
+    }
+
     /// A fresh server engine paused at its ClientHello, and the context
     /// its application will choose there.
     pub(crate) fn paused_server<R: Bio, W: Bio>(

@@ -14,7 +14,8 @@
 //! | [`schedule`] | a schedule, scripts, a fault | a fault-free run completes with data byte-identical; otherwise every side that closed cleanly got exactly what was sent |
 //! | [`mutated_transcript`] | record- and byte-level mutations of a recorded handshake | as [`server_flight`], starting deep inside a valid conversation |
 //! | [`bio_model`] | BIO operations | every `Bio` matches a `VecDeque` model |
-//! | [`compat`] | API call sequences | the int API (`compat::Ssl`) agrees with the enum API |
+//! | [`compat`] | API call sequences | the int API (`compat::Ssl`) agrees with the enum API and with OpenSSL's documented codes |
+//! | [`differential`] | a peer's bytes, into a server or a client | byte-identical output, the same plaintext and the same ending as rustls' own buffered API on the same config and randomness |
 //!
 //! All crypto is the insecure deterministic provider from
 //! `tlsbio_memory::deterministic`, rewound before every input: the same
@@ -35,6 +36,7 @@
 
 mod bio_model;
 mod compat;
+mod differential;
 mod fixture;
 mod flight;
 mod mutate;
@@ -43,6 +45,7 @@ pub mod seeds;
 
 pub use bio_model::bio_model;
 pub use compat::compat;
+pub use differential::differential;
 pub use flight::{client_flight, server_flight};
 pub use mutate::mutated_transcript;
 pub use schedule::schedule;
@@ -52,13 +55,14 @@ pub type Target = fn(&[u8]);
 
 /// Every target by its cargo-fuzz name (the file name in
 /// `fuzz/fuzz_targets/` and the directory in `fuzz/seeds/`).
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("server_flight", server_flight),
     ("client_flight", client_flight),
     ("schedule", schedule),
     ("mutated_transcript", mutated_transcript),
     ("bio_model", bio_model),
     ("compat", compat),
+    ("differential", differential),
 ];
 
 /// The target called `name`, if there is one.

@@ -65,6 +65,22 @@ pub fn generate() -> Vec<Seed> {
                 });
             }
         }
+        // The differential target: both directions, four fragmentations.
+        let bit = u8::from(version == Version::Tls12);
+        for (chunk, name) in [
+            (0u8, "whole"),
+            (1, "trickle"),
+            (7, "chunk7"),
+            (200, "chunk200"),
+        ] {
+            for (dir, flags, stream) in [("server", bit, &c2s), ("client", bit | 2, &s2c)] {
+                seeds.push(Seed {
+                    target: "differential",
+                    name: format!("seed-{v}-{dir}-{name}"),
+                    bytes: [&[flags, chunk][..], stream].concat(),
+                });
+            }
+        }
         // The paused server: the application chooses its config at the
         // ClientHello (header bit 2), whole and trickled.
         for (name, chunk, cap) in [("whole", 0, 0), ("trickle", 1, 1)] {

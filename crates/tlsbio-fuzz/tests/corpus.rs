@@ -115,5 +115,6 @@ replay_tests!(
     mutated_transcript,
     schedule,
     bio_model,
-    compat
+    compat,
+    differential
 );
