@@ -81,6 +81,19 @@ pub const DEFAULT_TIME: u64 = 1_767_225_600;
 pub struct InsecureDeterministicCrypto {
     seed: u64,
     clock: Clock,
+    groups: Vec<KxGroup>,
+}
+
+/// A key exchange group the deterministic provider can offer, its keys
+/// from the seeded stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KxGroup {
+    /// X25519 (x25519-dalek), the default.
+    X25519,
+    /// NIST P-256 ECDH (aws-lc-rs, with the private scalar drawn from the
+    /// stream).
+    Secp256r1,
 }
 
 impl InsecureDeterministicCrypto {
@@ -90,7 +103,24 @@ impl InsecureDeterministicCrypto {
         Self {
             seed,
             clock: Clock::at(DEFAULT_TIME),
+            groups: vec![KxGroup::X25519],
         }
+    }
+
+    /// The same crypto offering `groups`, in preference order (default:
+    /// X25519 alone). A client sends its key share for the first; a
+    /// server that takes only another makes a HelloRetryRequest:
+    ///
+    /// ```
+    /// use tlsbio_memory::deterministic::{InsecureDeterministicCrypto, KxGroup};
+    ///
+    /// let client = InsecureDeterministicCrypto::new(1).with_groups(&[KxGroup::X25519, KxGroup::Secp256r1]);
+    /// let server = InsecureDeterministicCrypto::new(1).with_groups(&[KxGroup::Secp256r1]);
+    /// # let _ = (client, server);
+    /// ```
+    pub fn with_groups(mut self, groups: &[KxGroup]) -> Self {
+        self.groups = groups.to_vec();
+        self
     }
 
     /// The same crypto with a clock of its own at `unix_seconds`.
@@ -127,12 +157,12 @@ impl InsecureDeterministicCrypto {
 
     /// A provider for the client side, its random stream starting afresh.
     pub fn client_provider(&self) -> Arc<CryptoProvider> {
-        Arc::new(provider(stream(self.seed, b"client")))
+        Arc::new(provider(stream(self.seed, b"client"), &self.groups))
     }
 
     /// A provider for the server side, its random stream starting afresh.
     pub fn server_provider(&self) -> Arc<CryptoProvider> {
-        Arc::new(provider(stream(self.seed, b"server")))
+        Arc::new(provider(stream(self.seed, b"server"), &self.groups))
     }
 
     /// A client config trusting `pki`'s CA, for the given versions.
@@ -191,7 +221,11 @@ impl InsecureDeterministicCrypto {
     ) -> Rewindable<ClientConfig> {
         let key = stream_key(self.seed, b"client");
         let random = Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)));
-        let config = self.build_client(Arc::new(provider(random.clone())), pki, versions);
+        let config = self.build_client(
+            Arc::new(provider(random.clone(), &self.groups)),
+            pki,
+            versions,
+        );
         Rewindable {
             config,
             random,
@@ -208,7 +242,11 @@ impl InsecureDeterministicCrypto {
     ) -> Rewindable<ServerConfig> {
         let key = stream_key(self.seed, b"server");
         let random = Arc::new(Mutex::new(ChaCha20Rng::from_seed(key)));
-        let config = self.build_server(Arc::new(provider(random.clone())), pki, versions);
+        let config = self.build_server(
+            Arc::new(provider(random.clone(), &self.groups)),
+            pki,
+            versions,
+        );
         Rewindable {
             config,
             random,
@@ -350,13 +388,21 @@ fn fill(stream: &Stream, buf: &mut [u8]) {
         .fill_bytes(buf);
 }
 
-fn provider(stream: Stream) -> CryptoProvider {
+fn provider(stream: Stream, groups: &[KxGroup]) -> CryptoProvider {
     let stock = aws_lc_rs::default_provider();
     let random: &'static SeededRandom = Box::leak(Box::new(SeededRandom(stream.clone())));
-    let x25519: &'static SeededX25519 = Box::leak(Box::new(SeededX25519(stream)));
+    let kx_groups = groups
+        .iter()
+        .map(|group| -> &'static dyn SupportedKxGroup {
+            match group {
+                KxGroup::X25519 => Box::leak(Box::new(SeededX25519(stream.clone()))),
+                KxGroup::Secp256r1 => Box::leak(Box::new(SeededP256(stream.clone()))),
+            }
+        })
+        .collect();
     CryptoProvider {
         cipher_suites: stock.cipher_suites,
-        kx_groups: vec![x25519],
+        kx_groups,
         signature_verification_algorithms: stock.signature_verification_algorithms,
         secure_random: random,
         key_provider: &Ed25519Only,
@@ -397,6 +443,64 @@ impl SupportedKxGroup for SeededX25519 {
 
     fn name(&self) -> NamedGroup {
         NamedGroup::X25519
+    }
+}
+
+struct SeededP256(Stream);
+
+impl fmt::Debug for SeededP256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SeededP256 (insecure, for tests)")
+    }
+}
+
+impl SupportedKxGroup for SeededP256 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        use ::aws_lc_rs::agreement::{PrivateKey, ECDH_P256};
+        // A scalar from the stream; the rare one outside [1, n) is drawn
+        // again, so the stream stays the only source.
+        for _ in 0..64 {
+            let mut scalar = [0u8; 32];
+            fill(&self.0, &mut scalar);
+            if let Ok(private) = PrivateKey::from_private_key(&ECDH_P256, &scalar) {
+                let public = private
+                    .compute_public_key()
+                    .map_err(|_| rustls::Error::FailedToGetRandomBytes)?
+                    .as_ref()
+                    .to_vec();
+                return Ok(Box::new(P256Share { private, public }));
+            }
+        }
+        Err(rustls::Error::FailedToGetRandomBytes)
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::secp256r1
+    }
+}
+
+struct P256Share {
+    private: ::aws_lc_rs::agreement::PrivateKey,
+    public: Vec<u8>,
+}
+
+impl ActiveKeyExchange for P256Share {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        use ::aws_lc_rs::agreement::{agree, UnparsedPublicKey, ECDH_P256};
+        agree(
+            &self.private,
+            UnparsedPublicKey::new(&ECDH_P256, peer_pub_key),
+            rustls::Error::from(rustls::PeerMisbehaved::InvalidKeyShare),
+            |secret| Ok(SharedSecret::from(secret)),
+        )
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::secp256r1
     }
 }
 

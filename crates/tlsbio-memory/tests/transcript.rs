@@ -425,47 +425,44 @@ fn wrong_secrets_show_as_not_decrypting() {
 }
 
 /// A HelloRetryRequest: the client's key share is for X25519, the server
-/// takes only P-256. The deterministic provider has one group, so this run
-/// uses aws-lc-rs' own provider (random keys); the ladder is structural
-/// (types, lengths, messages), which randomness does not change, so it is
-/// still a stable snapshot.
+/// takes only P-256 (both seeded), so the run is byte-identical each time.
 #[test]
 fn ladder_snapshot_hello_retry_request() {
     use std::sync::Arc;
-    use tlsbio_memory::deterministic::DeterministicPki;
-    use tlsbio_memory::rustls::crypto::aws_lc_rs::{self, kx_group};
-    use tlsbio_memory::rustls::{ClientConfig, ServerConfig};
+    use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, KxGroup};
     use tlsbio_memory::{Endpoint, Harness};
 
-    let pki = DeterministicPki::new(6, &["localhost"]);
-    let provider = |groups| {
-        Arc::new(tlsbio_memory::rustls::crypto::CryptoProvider {
-            kx_groups: groups,
-            ..aws_lc_rs::default_provider()
-        })
-    };
-    let client =
-        ClientConfig::builder_with_provider(provider(vec![kx_group::X25519, kx_group::SECP256R1]))
-            .with_protocol_versions(TLS13)
-            .unwrap()
-            .with_root_certificates(pki.roots())
-            .with_no_client_auth();
-    let server = ServerConfig::builder_with_provider(provider(vec![kx_group::SECP256R1]))
-        .with_protocol_versions(TLS13)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain(), pki.key())
+    let run = || {
+        let pki = DeterministicPki::new(6, &["localhost"]);
+        let client = InsecureDeterministicCrypto::new(6)
+            .with_groups(&[KxGroup::X25519, KxGroup::Secp256r1])
+            .client_config(&pki, TLS13);
+        let server = InsecureDeterministicCrypto::new(6)
+            .with_groups(&[KxGroup::Secp256r1])
+            .server_config(&pki, TLS13);
+        let mut h = Harness::builder(
+            Endpoint::client(Arc::new(client), "localhost").unwrap(),
+            Endpoint::Server(Arc::new(server)),
+        )
+        .client_script(Script::sending(Side::Client, 100))
+        .server_script(Script::sending(Side::Server, 100))
+        .build()
         .unwrap();
-    let mut h = Harness::builder(
-        Endpoint::client(Arc::new(client), "localhost").unwrap(),
-        Endpoint::Server(Arc::new(server)),
-    )
-    .client_script(Script::sending(Side::Client, 100))
-    .server_script(Script::sending(Side::Server, 100))
-    .build()
-    .unwrap();
-    assert!(h.run().is_clean());
-    let drawn = ladder(h.transcript());
+        let report = h.run();
+        assert!(report.is_clean(), "{report}");
+        assert_eq!(
+            h.engine(Side::Client).key_exchange_group(),
+            Some(tlsbio_memory::rustls::NamedGroup::secp256r1)
+        );
+        h.transcript().clone()
+    };
+    let t = run();
+    assert_eq!(
+        t.to_text(),
+        run().to_text(),
+        "a seeded P-256 run repeats byte for byte"
+    );
+    let drawn = ladder(&t);
     snapshot("tls13-hello-retry", &drawn);
     // Two ClientHellos, the retry request (a ServerHello with the special
     // random), then the real ServerHello; everything after decrypts.
