@@ -11,7 +11,9 @@ use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::version::{TLS12, TLS13};
 use tlsbio::rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use tlsbio::{ClientContext, Engine, ServerContext};
-use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, Rewindable};
+use tlsbio_memory::deterministic::{
+    DeterministicPki, InsecureDeterministicCrypto, KxGroup, Rewindable,
+};
 use tlsbio_memory::{Dir, Endpoint, Harness, Schedule, Script, Side};
 
 /// The crypto seed of every fixture. Changing it changes every seed file.
@@ -62,6 +64,12 @@ pub(crate) struct Fixture {
     /// A clean lockstep conversation between fresh configs:
     /// `[client to server, server to client]`.
     pub(crate) streams: [Vec<u8>; 2],
+    /// A server that takes only P-256: against a client whose key share is
+    /// X25519, a TLS 1.3 HelloRetryRequest (TLS 1.2: a P-256 ECDHE).
+    retry_server: Rewindable<ServerConfig>,
+    /// The client side of a clean conversation with `retry_server` (the
+    /// client offers X25519 first, then P-256).
+    pub(crate) retry_stream: Vec<u8>,
 }
 
 impl Fixture {
@@ -69,10 +77,37 @@ impl Fixture {
         let crypto = InsecureDeterministicCrypto::new(SEED);
         let pki = DeterministicPki::new(SEED, &[NAME]);
         let v = version.versions();
+        let retry_server = crypto
+            .clone()
+            .with_groups(&[KxGroup::Secp256r1])
+            .rewindable_server_config(&pki, v);
+        let retry_client = crypto
+            .clone()
+            .with_groups(&[KxGroup::X25519, KxGroup::Secp256r1])
+            .rewindable_client_config(&pki, v);
+        let mut retry = Harness::builder(
+            Endpoint::Client {
+                config: retry_client.fresh(),
+                server_name: server_name(),
+            },
+            Endpoint::Server(retry_server.fresh()),
+        )
+        .client_script(Script::sending(Side::Client, SENT))
+        .server_script(Script::sending(Side::Server, SENT))
+        .build()
+        .expect("the fixture's configs are valid");
+        let report = retry.run();
+        assert!(
+            report.is_clean(),
+            "the fixture's retry conversation failed: {report}"
+        );
+        let retry_stream = retry.transcript().stream(Dir::ClientToServer);
         let fixture = Self {
             clients: [0, 1].map(|_| crypto.rewindable_client_config(&pki, v)),
             servers: [0, 1].map(|_| crypto.rewindable_server_config(&pki, v)),
             streams: [Vec::new(), Vec::new()],
+            retry_server,
+            retry_stream,
         };
         let mut pair = Harness::builder(
             Endpoint::Client {
@@ -109,6 +144,13 @@ impl Fixture {
     /// A fresh server engine (`which` picks the random stream).
     pub(crate) fn server<R: Bio, W: Bio>(&self, which: usize, rbio: R, wbio: W) -> Engine<R, W> {
         let context = ServerContext::new(self.servers[which].fresh())
+            .expect("the fixture's server config is valid");
+        Engine::server(&context, rbio, wbio)
+    }
+
+    /// A fresh server that takes only P-256 (see `retry_server`).
+    pub(crate) fn retry_server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        let context = ServerContext::new(self.retry_server.fresh())
             .expect("the fixture's server config is valid");
         Engine::server(&context, rbio, wbio)
     }

@@ -29,6 +29,9 @@ pub(crate) struct Arrival {
     /// Whether a server starts paused at its ClientHello and its
     /// application then chooses the config (byte 0, bit 2).
     pub(crate) paused: bool,
+    /// Whether the server takes only P-256, so that a client sending an
+    /// X25519 share gets a HelloRetryRequest (byte 0, bit 3).
+    pub(crate) retry: bool,
     /// Bytes offered per write to the read BIO (byte 1; 0 means as many
     /// as fit).
     pub(crate) chunk: usize,
@@ -49,6 +52,7 @@ impl Arrival {
             version: Version::from_bit(byte(0) & 1 != 0),
             echo: byte(0) & 2 != 0,
             paused: byte(0) & 4 != 0,
+            retry: byte(0) & 8 != 0,
             chunk: match byte(1) {
                 0 => usize::MAX,
                 n => usize::from(n),
@@ -93,7 +97,13 @@ impl Arrival {
 pub fn server_flight(data: &[u8]) {
     let (arrival, bytes) = Arrival::parse(data);
     fixture::with(arrival.version, |f| {
-        if arrival.paused {
+        if arrival.retry {
+            absorb(
+                &mut f.retry_server(arrival.rbio(), VecBio::new()),
+                bytes,
+                arrival,
+            );
+        } else if arrival.paused {
             let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
             absorb_choosing(&mut engine, bytes, arrival, Some(context));
         } else {
@@ -375,6 +385,7 @@ mod tests {
                 version: Version::Tls12,
                 echo: true,
                 paused: false,
+                retry: false,
                 chunk: 7,
                 rx_capacity: 9
             }
@@ -395,6 +406,26 @@ mod tests {
                 let ending = fixture::with(version, |f| {
                     let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
                     absorb_choosing(&mut engine, &c2s, arrival, Some(context))
+                });
+                assert_eq!(ending, Ending::Closed, "{version:?} {arrival:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hello_retry_conversation_completes() {
+        for version in [Version::Tls13, Version::Tls12] {
+            for (chunk, cap) in [(0, 0), (1, 1), (7, 5)] {
+                let mut header = Arrival::header(version, false, chunk, cap);
+                header[0] |= 8;
+                let (arrival, _) = Arrival::parse(&header);
+                let stream = fixture::with(version, |f| f.retry_stream.clone());
+                let ending = fixture::with(version, |f| {
+                    absorb(
+                        &mut f.retry_server(arrival.rbio(), VecBio::new()),
+                        &stream,
+                        arrival,
+                    )
                 });
                 assert_eq!(ending, Ending::Closed, "{version:?} {arrival:?}");
             }

@@ -81,6 +81,18 @@ pub fn generate() -> Vec<Seed> {
                 });
             }
         }
+        // The P-256-only server: a HelloRetryRequest in TLS 1.3, P-256
+        // ECDHE in TLS 1.2 (header bit 3), with its recorded client side.
+        let retry = fixture::with(version, |f| f.retry_stream.clone());
+        for (name, chunk, cap) in [("whole", 0, 0), ("trickle", 1, 1)] {
+            let mut header = Arrival::header(version, false, chunk, cap);
+            header[0] |= 8;
+            seeds.push(Seed {
+                target: "server_flight",
+                name: format!("seed-{v}-retry-{name}"),
+                bytes: [&header[..], &retry].concat(),
+            });
+        }
         // The paused server: the application chooses its config at the
         // ClientHello (header bit 2), whole and trickled.
         for (name, chunk, cap) in [("whole", 0, 0), ("trickle", 1, 1)] {
