@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use arbitrary::{Arbitrary, Unstructured};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tlsbio::bio::{pair, sync_pair, Bio, BytesBio, RingBio, VecBio};
 
 /// The most operations one input runs.
@@ -47,6 +47,124 @@ pub fn bio_model(data: &[u8]) {
     check("BytesBio", BytesBio::with_limit(cap), cap, ops);
     check("pair", pair(cap, cap).0.wr, cap, ops);
     check("sync_pair", sync_pair(cap, cap).0.wr, cap, ops);
+    // The two owners of one queue: writes through one, reads through the
+    // other, and both must see the same state.
+    let (a, b) = pair(cap, cap);
+    check(
+        "pair (both handles)",
+        TwoHandles {
+            writer: a.wr,
+            reader: b.rd,
+        },
+        cap,
+        ops,
+    );
+    let (a, b) = sync_pair(cap, cap);
+    check(
+        "sync_pair (both handles)",
+        TwoHandles {
+            writer: a.wr,
+            reader: b.rd,
+        },
+        cap,
+        ops,
+    );
+    // BytesBio's BytesMut paths, which the zero-copy benchmarks use.
+    check(
+        "BytesBio (BytesMut)",
+        MutPaths(BytesBio::with_limit(cap)),
+        cap,
+        ops,
+    );
+}
+
+/// One queue seen through its writer's and its reader's handle.
+struct TwoHandles<B> {
+    writer: B,
+    reader: B,
+}
+
+impl<B: Bio> TwoHandles<B> {
+    fn agree<T: PartialEq + std::fmt::Debug>(&self, what: &str, f: impl Fn(&B) -> T) -> T {
+        let (w, r) = (f(&self.writer), f(&self.reader));
+        assert_eq!(w, r, "the pair's two handles disagree on {what}");
+        w
+    }
+}
+
+impl<B: Bio> Bio for TwoHandles<B> {
+    fn pending(&self) -> usize {
+        self.agree("pending", Bio::pending)
+    }
+    fn write_guarantee(&self) -> usize {
+        self.agree("write_guarantee", Bio::write_guarantee)
+    }
+    fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
+        self.reader.read_in_place(f)
+    }
+    fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        self.writer.write_in_place(min, f)
+    }
+    fn shutdown_wr(&mut self) {
+        self.writer.shutdown_wr();
+    }
+    fn is_shutdown_wr(&self) -> bool {
+        self.agree("is_shutdown_wr", Bio::is_shutdown_wr)
+    }
+    fn push_bytes(&mut self, chunk: Bytes) -> Result<(), Bytes> {
+        self.writer.push_bytes(chunk)
+    }
+    fn pop_bytes(&mut self) -> Option<Bytes> {
+        self.reader.pop_bytes()
+    }
+    fn release_memory(&mut self) {
+        self.writer.release_memory();
+        self.reader.release_memory();
+    }
+}
+
+/// A `BytesBio` whose chunk calls go through `push_bytes_mut` /
+/// `pop_bytes_mut`.
+struct MutPaths(BytesBio);
+
+impl Bio for MutPaths {
+    fn pending(&self) -> usize {
+        self.0.pending()
+    }
+    fn write_guarantee(&self) -> usize {
+        self.0.write_guarantee()
+    }
+    fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
+        self.0.read_in_place(f)
+    }
+    fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        self.0.write_in_place(min, f)
+    }
+    fn shutdown_wr(&mut self) {
+        self.0.shutdown_wr();
+    }
+    fn is_shutdown_wr(&self) -> bool {
+        self.0.is_shutdown_wr()
+    }
+    fn push_bytes(&mut self, chunk: Bytes) -> Result<(), Bytes> {
+        self.0
+            .push_bytes_mut(BytesMut::from(&chunk[..]))
+            .map_err(BytesMut::freeze)
+    }
+    fn pop_bytes(&mut self) -> Option<Bytes> {
+        self.0.pop_bytes_mut().map(BytesMut::freeze)
+    }
+    fn release_memory(&mut self) {
+        self.0.release_memory();
+    }
 }
 
 fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op]) {
