@@ -24,7 +24,7 @@ use tlsbio::{Error, Want};
 use crate::fixture::{self, Version};
 
 /// What a run produced, to compare.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Outcome {
     /// Everything written to the peer.
     output: Vec<u8>,
@@ -103,13 +103,7 @@ fn tlsbio_run<R: Bio, W: Bio>(
     input: &[u8],
     chunk: usize,
 ) -> Outcome {
-    let mut out = Outcome {
-        output: Vec::new(),
-        plaintext: Vec::new(),
-        failed: false,
-        error: None,
-        not_tls: false,
-    };
+    let mut out = Outcome::default();
     let mut rest = input;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -154,13 +148,7 @@ fn rustls_server(
     input: &[u8],
     chunk: usize,
 ) -> Option<Outcome> {
-    let mut out = Outcome {
-        output: Vec::new(),
-        plaintext: Vec::new(),
-        failed: false,
-        error: None,
-        not_tls: false,
-    };
+    let mut out = Outcome::default();
     let mut acceptor = Acceptor::default();
     let mut rest = input;
     for _ in 0..input.len() + 1000 {
@@ -202,13 +190,7 @@ fn rustls_server(
 /// rustls, driven the way its own examples drive it. `None` if it did not
 /// end within a bound (then there is nothing to compare with).
 fn rustls_run(mut conn: Connection, input: &[u8], chunk: usize) -> Option<Outcome> {
-    let mut out = Outcome {
-        output: Vec::new(),
-        plaintext: Vec::new(),
-        failed: false,
-        error: None,
-        not_tls: false,
-    };
+    let mut out = Outcome::default();
     let mut rest = input;
     let mut buf = vec![0u8; 16 * 1024];
     for _ in 0..input.len() + 1000 {
