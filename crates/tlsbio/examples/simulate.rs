@@ -17,13 +17,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
     let mut roots = RootCertStore::empty();
     roots.add(cert.cert.der().clone())?;
-    let client_config = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
-    let server_config = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)?;
+    let chain = vec![cert.cert.der().clone()];
+
+    // rustls 0.23 (tlsbio's default).
+    #[cfg(not(feature = "rustls-0-24"))]
+    let (client_config, server_config) = (
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?,
+    );
+    // rustls 0.24 (the `rustls-0-24` feature) takes the crypto provider in
+    // the builder and a certificate chain as an `Identity`.
+    #[cfg(feature = "rustls-0-24")]
+    let (client_config, server_config) = {
+        let identity = Arc::new(tlsbio::rustls::crypto::Identity::from_cert_chain(chain)?);
+        (
+            ClientConfig::builder(tlsbio::default_provider())
+                .with_root_certificates(roots)
+                .with_no_client_auth()?,
+            ServerConfig::builder(tlsbio::default_provider())
+                .with_no_client_auth()
+                .with_single_cert(identity, key)?,
+        )
+    };
 
     let start = Instant::now();
     let mut client = Engine::client(

@@ -15,10 +15,20 @@
 //! #     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
 //! #     let mut roots = RootCertStore::empty();
 //! #     roots.add(ck.cert.der().clone()).unwrap();
-//! #     let client = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
 //! #     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
-//! #     let server = ServerConfig::builder().with_no_client_auth()
-//! #         .with_single_cert(vec![ck.cert.der().clone()], key).unwrap();
+//! #     let chain = vec![ck.cert.der().clone()];
+//! #     #[cfg(not(feature = "rustls-0-24"))]
+//! #     let (client, server) = (
+//! #         ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
+//! #         ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key).unwrap());
+//! #     #[cfg(feature = "rustls-0-24")]
+//! #     let (client, server) = (
+//! #         ClientConfig::builder(tlsbio::default_provider()).with_root_certificates(roots)
+//! #             .with_no_client_auth().unwrap(),
+//! #         ServerConfig::builder(tlsbio::default_provider()).with_no_client_auth()
+//! #             .with_single_cert(std::sync::Arc::new(
+//! #                 tlsbio::rustls::crypto::Identity::from_cert_chain(chain).unwrap()), key)
+//! #             .unwrap());
 //! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
 //! # }
 //! # let (client_config, _) = tlsbio_doc_configs();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rustls::{ClientConfig, ServerConfig};
+use crate::tls::{ClientConfig, ServerConfig};
 
 use crate::engine::Options;
 use crate::error::ConfigError;
@@ -16,8 +16,13 @@ use crate::session::Session;
 /// ```
 /// # fn config() -> std::sync::Arc<tlsbio::rustls::ClientConfig> {
 /// #     let roots = tlsbio::rustls::RootCertStore::empty();
-/// #     std::sync::Arc::new(tlsbio::rustls::ClientConfig::builder()
-/// #         .with_root_certificates(roots).with_no_client_auth())
+/// #     #[cfg(not(feature = "rustls-0-24"))]
+/// #     let config = tlsbio::rustls::ClientConfig::builder()
+/// #         .with_root_certificates(roots).with_no_client_auth();
+/// #     #[cfg(feature = "rustls-0-24")]
+/// #     let config = tlsbio::rustls::ClientConfig::builder(tlsbio::default_provider())
+/// #         .with_root_certificates(roots).with_no_client_auth().unwrap();
+/// #     std::sync::Arc::new(config)
 /// # }
 /// use tlsbio::ClientContext;
 ///
@@ -43,9 +48,7 @@ impl ClientContext {
     /// randomness and makes key shares); what it would refuse then is
     /// refused by [`Engine::client`](crate::Engine::client).
     pub fn new(config: Arc<ClientConfig>) -> Result<Self, ConfigError> {
-        if config.enable_early_data {
-            return Err(ConfigError::EarlyDataUnsupported);
-        }
+        Session::check_client_config(&config)?;
         Ok(Self {
             config,
             options: Options::default(),
@@ -89,10 +92,7 @@ impl ServerContext {
     /// [`Engine::read_early_data`](crate::Engine::read_early_data); see
     /// there for what it means to accept it.
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, ConfigError> {
-        if config.max_early_data_size != 0 && config.ticketer.enabled() {
-            return Err(ConfigError::EarlyDataNeedsStatefulResumption);
-        }
-        Session::check_server_config(&config).map_err(ConfigError::Rustls)?;
+        Session::check_server_config(&config)?;
         Ok(Self {
             config,
             options: Options::default(),

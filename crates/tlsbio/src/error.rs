@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use rustls::AlertDescription;
+use crate::tls::AlertDescription;
 
 use crate::Want;
 
@@ -264,13 +264,13 @@ impl fmt::Display for Limit {
 /// we sent because of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProtocolError {
-    pub(crate) error: rustls::Error,
+    pub(crate) error: crate::tls::Error,
     pub(crate) alert: AlertSent,
 }
 
 impl ProtocolError {
     /// The underlying rustls error.
-    pub fn rustls_error(&self) -> &rustls::Error {
+    pub fn rustls_error(&self) -> &crate::tls::Error {
         &self.error
     }
 
@@ -282,7 +282,7 @@ impl ProtocolError {
     /// The alert the peer sent us, if the failure is that the peer aborted.
     pub fn alert_received(&self) -> Option<AlertDescription> {
         match self.error {
-            rustls::Error::AlertReceived(a) => Some(a),
+            crate::tls::Error::AlertReceived(a) => Some(a),
             _ => None,
         }
     }
@@ -308,8 +308,8 @@ impl fmt::Display for ProtocolError {
 
 /// A sentence for the rustls errors users meet most, naming the cause and
 /// what to do; `None` for the rest (rustls' own message is used).
-fn explain(error: &rustls::Error) -> Option<String> {
-    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+fn explain(error: &crate::tls::Error) -> Option<String> {
+    use crate::tls::{AlertDescription as A, CertificateError as C, Error as E};
     let sentence = match error {
         E::InvalidCertificate(cert) => match cert {
             C::NotValidForNameContext {
@@ -366,7 +366,14 @@ fn explain(error: &rustls::Error) -> Option<String> {
             }
             _ => return None,
         },
+        #[cfg(not(feature = "rustls-0-24"))]
         E::NoCertificatesPresented => {
+            "the peer sent no certificate, and one is required: configure a client \
+             certificate"
+                .into()
+        }
+        #[cfg(feature = "rustls-0-24")]
+        E::PeerMisbehaved(rustls024::error::PeerMisbehaved::NoCertificatesPresented) => {
             "the peer sent no certificate, and one is required: configure a client \
              certificate"
                 .into()
@@ -377,13 +384,13 @@ fn explain(error: &rustls::Error) -> Option<String> {
         E::DecryptError => "a record from the peer did not decrypt: the data was corrupted \
                             or tampered with on the way"
             .into(),
-        E::AlertReceived(alert) => match alert {
+        E::AlertReceived(alert) => match *alert {
             A::BadCertificate
             | A::UnsupportedCertificate
             | A::CertificateUnknown
             | A::CertificateRevoked
             | A::CertificateExpired
-            | A::UnknownCA => format!(
+            | crate::tls::ALERT_UNKNOWN_CA => format!(
                 "the peer rejected our certificate (it sent {alert:?}): check that it trusts \
                  our certificate's issuer and that the name and dates are right"
             ),
@@ -473,15 +480,19 @@ impl fmt::Display for Usage {
 #[non_exhaustive]
 pub enum ConfigError {
     /// rustls rejected the configuration.
-    Rustls(rustls::Error),
-    /// A client config enables 0-RTT, which this rustls backend cannot
-    /// offer safely (see the Display text).
+    Rustls(crate::tls::Error),
+    /// A client config enables 0-RTT, which tlsbio does not offer on this
+    /// rustls backend (see the Display text).
     EarlyDataUnsupported,
     /// A server config allows 0-RTT (`max_early_data_size` > 0) with a
     /// ticketer: rustls then never accepts early data, because only
     /// single-use, server-side session state stops a ticket from being
     /// replayed.
     EarlyDataNeedsStatefulResumption,
+    /// A server config allows 0-RTT (`max_early_data_size` > 0), which the
+    /// rustls 0.24.0-dev.2 backend cannot offer: that pre-release's
+    /// handshake API drops early data it has accepted.
+    ServerEarlyDataUnsupported,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName(String),
 }
@@ -490,15 +501,26 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Rustls(e) => write!(f, "rustls rejected the configuration: {e}"),
+            #[cfg(not(feature = "rustls-0-24"))]
             Self::EarlyDataUnsupported => f.write_str(
                 "client 0-rtt is not offered on rustls 0.23: its unbuffered client does not say \
                  whether the server accepted the early data, so rejected data could not be \
                  resent; set enable_early_data = false (servers can accept 0-rtt)",
             ),
+            #[cfg(feature = "rustls-0-24")]
+            Self::EarlyDataUnsupported => f.write_str(
+                "client 0-rtt is not offered by tlsbio on rustls 0.24 yet; set \
+                 enable_early_data = false",
+            ),
             Self::EarlyDataNeedsStatefulResumption => f.write_str(
                 "0-rtt needs stateful resumption: rustls accepts early data only with server-side \
                  session storage (single-use tickets), so remove the ticketer \
                  (config.ticketer) or set max_early_data_size = 0",
+            ),
+            Self::ServerEarlyDataUnsupported => f.write_str(
+                "server 0-rtt is not offered on rustls 0.24.0-dev.2: its handshake api drops \
+                 early data it has accepted, so the data would be lost; set \
+                 max_early_data_size = 0 (or build tlsbio on rustls 0.23)",
             ),
             Self::InvalidServerName(name) => write!(
                 f,

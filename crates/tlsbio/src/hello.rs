@@ -1,6 +1,6 @@
 //! What a paused server can see of the ClientHello.
 
-use rustls::{CipherSuite, SignatureScheme};
+use crate::tls::{CipherSuite, SignatureScheme};
 
 /// The parts of a ClientHello a server uses to choose its configuration,
 /// copied out of rustls so that the caller can decide later, on another
@@ -31,9 +31,12 @@ impl ClientHello {
         &EMPTY
     }
 
-    pub(crate) fn from_rustls(hello: &rustls::server::ClientHello<'_>) -> Self {
+    pub(crate) fn from_rustls(hello: &crate::rustls::server::ClientHello<'_>) -> Self {
         Self {
-            server_name: hello.server_name().map(str::to_owned),
+            // A `&str` on 0.23, a `DnsName` on 0.24.
+            server_name: hello
+                .server_name()
+                .map(|name| AsRef::<str>::as_ref(name).to_owned()),
             alpn: hello
                 .alpn()
                 .map(|protocols| protocols.map(<[u8]>::to_vec).collect())

@@ -21,10 +21,20 @@
 //! #     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
 //! #     let mut roots = RootCertStore::empty();
 //! #     roots.add(ck.cert.der().clone()).unwrap();
-//! #     let client = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
 //! #     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
-//! #     let server = ServerConfig::builder().with_no_client_auth()
-//! #         .with_single_cert(vec![ck.cert.der().clone()], key).unwrap();
+//! #     let chain = vec![ck.cert.der().clone()];
+//! #     #[cfg(not(feature = "rustls-0-24"))]
+//! #     let (client, server) = (
+//! #         ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
+//! #         ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key).unwrap());
+//! #     #[cfg(feature = "rustls-0-24")]
+//! #     let (client, server) = (
+//! #         ClientConfig::builder(tlsbio::default_provider()).with_root_certificates(roots)
+//! #             .with_no_client_auth().unwrap(),
+//! #         ServerConfig::builder(tlsbio::default_provider()).with_no_client_auth()
+//! #             .with_single_cert(std::sync::Arc::new(
+//! #                 tlsbio::rustls::crypto::Identity::from_cert_chain(chain).unwrap()), key)
+//! #             .unwrap());
 //! #     (std::sync::Arc::new(client), std::sync::Arc::new(server))
 //! # }
 //! let (client_config, server_config) = tlsbio_doc_configs();
@@ -128,6 +138,7 @@ pub mod proxy;
 mod record;
 mod session;
 mod state;
+mod tls;
 mod want;
 
 pub use accepted::Accepted;
@@ -139,8 +150,37 @@ pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};
 pub use want::Want;
 
+/// The TLS wire values in tlsbio's API (alerts, versions, suites, groups,
+/// signature schemes), under one path whichever rustls tlsbio was built
+/// with: rustls 0.24 moved them (into `rustls::enums`, `rustls::crypto`
+/// and `rustls::error`), so code that names them here builds on both.
+pub use tls::{
+    AlertDescription, CipherSuite, HandshakeKind, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+
 /// Re-exported so that users name the same rustls the engine was built
-/// with (0.23 today). The rustls types in tlsbio's API (configs, names,
-/// certificates, errors) are this crate's, so a rustls minor version bump
-/// is a tlsbio breaking change.
+/// with: rustls 0.23 by default, rustls 0.24.0-dev.2 with the `rustls-0-24`
+/// feature (which wins if both are asked for). The rustls types in
+/// tlsbio's API (configs, names, certificates, errors) are this crate's,
+/// so a rustls minor version bump is a tlsbio breaking change.
+#[cfg(not(feature = "rustls-0-24"))]
 pub use rustls;
+/// Re-exported so that users name the same rustls the engine was built
+/// with: rustls 0.24.0-dev.2, chosen by the `rustls-0-24` feature. The
+/// rustls types in tlsbio's API (configs, names, certificates, errors) are
+/// this crate's.
+#[cfg(feature = "rustls-0-24")]
+pub use rustls024 as rustls;
+
+/// The crypto provider the engine's own tests and drivers use by default:
+/// aws-lc-rs, for whichever rustls was chosen. rustls 0.24 has no process
+/// default provider, so a config is built with
+/// `ServerConfig::builder(tlsbio::default_provider())` there; on 0.23 this
+/// is the provider `ServerConfig::builder()` picks.
+pub fn default_provider() -> std::sync::Arc<crate::rustls::crypto::CryptoProvider> {
+    #[cfg(not(feature = "rustls-0-24"))]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(feature = "rustls-0-24")]
+    let provider = rustls_aws_lc_rs::DEFAULT_PROVIDER;
+    std::sync::Arc::new(provider)
+}

@@ -154,7 +154,7 @@ impl<W: Bio> Output<W> {
         match &self.head[..self.head_len] {
             [] => AlertSent::None,
             [21, _, _, 0, 2, _, desc] => {
-                AlertSent::Plaintext(rustls::AlertDescription::from(*desc))
+                AlertSent::Plaintext(crate::tls::AlertDescription::from(*desc))
             }
             // Anything else a failing step wrote is the encrypted alert
             // (rustls writes nothing but the alert once it has failed).

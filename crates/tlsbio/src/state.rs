@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use rustls::AlertDescription;
+use crate::tls::AlertDescription;
 
 use crate::error::AlertSent;
 

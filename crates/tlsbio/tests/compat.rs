@@ -58,7 +58,7 @@ fn compat_codes_follow_ssl_get_error() {
     };
     assert_eq!(
         p.alert_sent(),
-        tlsbio::AlertSent::Plaintext(tlsbio::rustls::AlertDescription::DecodeError)
+        tlsbio::AlertSent::Plaintext(tlsbio::AlertDescription::DecodeError)
     );
     assert_eq!(
         s.engine().wbio().pending(),

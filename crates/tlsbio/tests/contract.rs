@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use support::*;
 use tlsbio::bio::{Bio, RingBio, VecBio};
-use tlsbio::rustls::{self, AlertDescription, ServerConfig};
+use tlsbio::rustls;
+use tlsbio::AlertDescription;
 use tlsbio::{AlertSent, Engine, Error, Event, HandshakeState, Shutdown, Usage, Want};
 
 type VecEngine = Engine<VecBio, VecBio>;
@@ -325,20 +326,15 @@ fn client_hello_pause_picks_a_certificate_by_sni() {
 fn alpn_and_mutual_tls() {
     let pki = Pki::new();
     let client_leaf = pki.leaf(&["client.test"]);
-    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(pki.roots()))
-        .build()
-        .unwrap();
     let server_leaf = pki.leaf(&["localhost"]);
-    let mut sc = ServerConfig::builder_with_protocol_versions(TLS13)
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(server_leaf.chain, server_leaf.key)
-        .unwrap();
-    sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let mut cc = rustls::ClientConfig::builder_with_protocol_versions(TLS13)
-        .with_root_certificates(pki.roots())
-        .with_client_auth_cert(client_leaf.chain.clone(), client_leaf.key)
-        .unwrap();
-    cc.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let mut sc = server_config(TLS13, server_leaf.chain, server_leaf.key, Some(pki.roots()));
+    sc.alpn_protocols = alpn(&[b"h2", b"http/1.1"]);
+    let mut cc = client_config(
+        TLS13,
+        pki.roots(),
+        Some((client_leaf.chain.clone(), client_leaf.key)),
+    );
+    cc.alpn_protocols = alpn(&[b"http/1.1"]);
     let mut client =
         Engine::client(&cctx(Arc::new(cc)), name(), VecBio::new(), VecBio::new()).unwrap();
     let mut server = Engine::server(&sctx(Arc::new(sc)), VecBio::new(), VecBio::new());
@@ -354,14 +350,8 @@ fn alpn_and_mutual_tls() {
 #[test]
 fn mtls_without_a_client_certificate_fails_cleanly_on_both_sides() {
     let pki = Pki::new();
-    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(pki.roots()))
-        .build()
-        .unwrap();
     let leaf = pki.leaf(&["localhost"]);
-    let sc = ServerConfig::builder_with_protocol_versions(TLS13)
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(leaf.chain, leaf.key)
-        .unwrap();
+    let sc = server_config(TLS13, leaf.chain, leaf.key, Some(pki.roots()));
     let cc = pki.client_config(TLS13);
     let mut client =
         Engine::client(&cctx(Arc::new(cc)), name(), VecBio::new(), VecBio::new()).unwrap();

@@ -3,6 +3,11 @@
 //! data arrives as its own stream, a rejection loses nothing and
 //! duplicates nothing once the client resends, the server's limit holds,
 //! and a ticket issued without early-data permission brings none.
+//!
+//! rustls 0.23 only: the 0.24.0-dev.2 backend refuses server 0-RTT
+//! (`early_data_024.rs` pins that), because that pre-release's handshake
+//! API drops early data it has accepted (docs/architecture.md).
+#![cfg(not(feature = "rustls-0-24"))]
 
 mod support;
 

@@ -10,7 +10,7 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use support::*;
 use tlsbio::bio::VecBio;
 use tlsbio::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use tlsbio::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+use tlsbio::rustls::{self, RootCertStore};
 use tlsbio::{Engine, Error};
 
 type Pair = (Engine<VecBio, VecBio>, Engine<VecBio, VecBio>);
@@ -25,13 +25,8 @@ fn attempt(
 ) -> (Pair, Result<(), Error>) {
     let mut roots = RootCertStore::empty();
     roots.add(root).unwrap();
-    let cc = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let sc = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(server_chain, key)
-        .unwrap();
+    let cc = client_config(ALL, roots, None);
+    let sc = server_config(ALL, server_chain, key, None);
     let mut client = Engine::client(
         &cctx(Arc::new(cc)),
         name.to_string().try_into().unwrap(),

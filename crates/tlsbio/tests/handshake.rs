@@ -4,7 +4,8 @@ mod support;
 
 use support::*;
 use tlsbio::bio::{pair, sync_pair, Bio, BytesBio, RingBio, VecBio};
-use tlsbio::rustls::{self, ProtocolVersion};
+use tlsbio::rustls;
+use tlsbio::ProtocolVersion;
 use tlsbio::{Engine, HandshakeState};
 
 fn exchange<R1: Bio, W1: Bio, R2: Bio, W2: Bio>(

@@ -207,6 +207,7 @@ enum Verdict {
 
 /// Raw rustls, the way a socket server runs it: read_tls, then
 /// process_new_packets, until the input is gone.
+#[cfg(not(feature = "rustls-0-24"))]
 fn raw_rustls(sc: std::sync::Arc<rustls::ServerConfig>, mut wire: &[u8]) -> Verdict {
     let mut conn = rustls::ServerConnection::new(sc).unwrap();
     while !wire.is_empty() {
@@ -225,6 +226,32 @@ fn raw_rustls(sc: std::sync::Arc<rustls::ServerConfig>, mut wire: &[u8]) -> Verd
     }
     let mut out = Vec::new();
     conn.write_tls(&mut out).unwrap();
+    assert!(!out.is_empty(), "raw rustls neither answered nor failed");
+    Verdict::Answered
+}
+
+/// Raw rustls 0.24, the way its socket examples run it: read into a
+/// `VecInput`, then handle every message, until the input is gone.
+#[cfg(feature = "rustls-0-24")]
+fn raw_rustls(sc: std::sync::Arc<rustls::ServerConfig>, mut wire: &[u8]) -> Verdict {
+    let mut conn = rustls::Connection::<rustls::ServerSide, rustls::Tcp>::new(sc).unwrap();
+    let mut input = rustls::VecInput::default();
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        match input.read(&mut wire) {
+            Ok(_) => {}
+            Err(e) => {
+                assert_eq!(e.to_string(), "message buffer full");
+                return Verdict::Refused;
+            }
+        }
+        if let Err(e) = conn
+            .read_tls(&mut input, &mut out)
+            .handle_all(&mut Vec::new())
+        {
+            return Verdict::Failed(e, out);
+        }
+    }
     assert!(!out.is_empty(), "raw rustls neither answered nor failed");
     Verdict::Answered
 }

@@ -10,8 +10,8 @@
 
 use std::collections::VecDeque;
 
-use rustls::pki_types::ServerName;
-use rustls::ProtocolVersion;
+use crate::tls::pki_types::ServerName;
+use crate::tls::ProtocolVersion;
 
 use crate::bio::Bio;
 use crate::close::{CloseState, Shutdown};
@@ -639,12 +639,12 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// Records a fatal protocol error. The session already appended its
     /// alert to the output; what was appended since the step began says
     /// which alert that was.
-    fn fail(&mut self, error: rustls::Error) -> Error {
+    fn fail(&mut self, error: crate::tls::Error) -> Error {
         let alert = self.output.alert_since_mark();
         if alert != crate::AlertSent::None {
             self.events.push_back(Event::AlertSent(alert));
         }
-        if let rustls::Error::AlertReceived(a) = error {
+        if let crate::tls::Error::AlertReceived(a) = error {
             self.events.push_back(Event::AlertReceived(a));
         }
         let e = Error::Protocol(ProtocolError { error, alert });

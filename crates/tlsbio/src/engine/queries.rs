@@ -1,8 +1,8 @@
 //! The engine's queries, its output calls and its BIOs.
 
+use crate::tls::pki_types::CertificateDer;
+use crate::tls::{HandshakeKind, NamedGroup, ProtocolVersion, SupportedCipherSuite};
 use bytes::Bytes;
-use rustls::pki_types::CertificateDer;
-use rustls::{HandshakeKind, NamedGroup, ProtocolVersion, SupportedCipherSuite};
 
 use super::{Engine, EngineStats, Options};
 use crate::accepted::Accepted;

@@ -27,9 +27,15 @@
 //! drained after a failure. docs/architecture.md lists what a 0.24 backend
 //! implements behind the same interface.
 
+#[cfg(not(feature = "rustls-0-24"))]
 mod rustls023;
-
+#[cfg(not(feature = "rustls-0-24"))]
 pub(crate) use rustls023::Session;
+
+#[cfg(feature = "rustls-0-24")]
+mod rustls024;
+#[cfg(feature = "rustls-0-24")]
+pub(crate) use rustls024::Session;
 
 /// What [`Session::process`] does with application data it finds.
 pub(crate) enum Data<'a> {
@@ -51,6 +57,9 @@ pub(crate) enum Event {
     /// One record of plaintext went to [`Data::Take`].
     Data,
     /// Application data is waiting, and the step was told to leave it.
+    /// (Only the 0.23 backend can leave a record: 0.24 consumes what it
+    /// decrypts.)
+    #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     DataReady,
     /// A server without a config has read the ClientHello: call
     /// [`Session::choose_config`].
@@ -59,9 +68,11 @@ pub(crate) enum Event {
     PeerClosed,
     /// rustls failed; the alert it sends for this, if any, is already in
     /// the output.
-    Fatal(rustls::Error),
+    Fatal(crate::tls::Error),
     /// The peer sent more than rustls buffers for one handshake message;
-    /// no alert (rustls' own server fails the read the same way).
+    /// no alert (rustls' own server fails the read the same way). (0.23's
+    /// `Acceptor` only: 0.24 reports it as a rustls error with its alert.)
+    #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     Overflow,
 }
 
@@ -75,14 +86,17 @@ pub(crate) enum Sent {
     Full,
     /// The session must process the input it holds before it can send
     /// (rustls 0.23 while a handshake message spans records).
+    #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     ProcessFirst,
     /// The handshake is not complete.
     Handshaking,
     /// Our close_notify is already out: nothing more can be sent.
     Closed,
     /// rustls failed; the alert is in the output.
-    Fatal(rustls::Error),
-    /// The send took more steps than any real one does (a bug).
+    Fatal(crate::tls::Error),
+    /// The send took more steps than any real one does (a bug). (0.23
+    /// only: a 0.24 send is one rustls call.)
+    #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     Stuck,
 }
 

@@ -25,6 +25,7 @@ use rustls::{
 
 use super::{Data, Event, Output, Send, Sent};
 use crate::bio::Bio;
+use crate::error::ConfigError;
 use crate::hello::ClientHello;
 use crate::record;
 
@@ -101,10 +102,26 @@ impl Session {
         }
     }
 
+    /// Checks what this backend needs of a client config, once per
+    /// context: no 0-RTT, because the unbuffered client cannot say whether
+    /// the server accepted it.
+    pub(crate) fn check_client_config(config: &Arc<ClientConfig>) -> Result<(), ConfigError> {
+        if config.enable_early_data {
+            return Err(ConfigError::EarlyDataUnsupported);
+        }
+        Ok(())
+    }
+
     /// Checks that rustls accepts a server config, without starting a
-    /// connection. Done once per context.
-    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), rustls::Error> {
-        UnbufferedServerConnection::new(Arc::clone(config)).map(drop)
+    /// connection, and that 0-RTT, if allowed, comes with server-side
+    /// session storage. Done once per context.
+    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), ConfigError> {
+        if config.max_early_data_size != 0 && config.ticketer.enabled() {
+            return Err(ConfigError::EarlyDataNeedsStatefulResumption);
+        }
+        UnbufferedServerConnection::new(Arc::clone(config))
+            .map(drop)
+            .map_err(ConfigError::Rustls)
     }
 
     /// Continues a paused server with `config`. The ClientHello is

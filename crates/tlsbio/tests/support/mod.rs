@@ -10,6 +10,10 @@ use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDe
 use tlsbio::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
 use tlsbio::{ClientContext, Engine, Error, ServerContext, Want};
 
+mod backend;
+#[allow(unused_imports)] // each test binary uses some of them
+pub use backend::{alpn, client_config, server_config, Alpn, ALL};
+
 /// A validated client context, for a config the test built.
 pub fn cctx(config: Arc<ClientConfig>) -> ClientContext {
     ClientContext::new(config).unwrap()
@@ -68,9 +72,7 @@ impl Pki {
         &self,
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> ClientConfig {
-        ClientConfig::builder_with_protocol_versions(versions)
-            .with_root_certificates(self.roots())
-            .with_no_client_auth()
+        client_config(versions, self.roots(), None)
     }
 
     pub fn server_config(
@@ -79,10 +81,7 @@ impl Pki {
         names: &[&str],
     ) -> ServerConfig {
         let leaf = self.leaf(names);
-        ServerConfig::builder_with_protocol_versions(versions)
-            .with_no_client_auth()
-            .with_single_cert(leaf.chain, leaf.key)
-            .unwrap()
+        server_config(versions, leaf.chain, leaf.key, None)
     }
 }
 

@@ -1,0 +1,615 @@
+//! The rustls 0.24.0-dev.2 backend: the caller-buffer handshake API
+//! (`NeedsInput::process`, `Accepted::choose_config`,
+//! `VerifyPeerIdentity`), then the split traffic halves.
+//!
+//! 0.24 reads records from a `TlsInputBuffer` the caller owns and appends
+//! every byte it produces to a `Vec<u8>` the caller owns. The input is the
+//! engine's own buffer, lent for one call through [`Lent`]; the output
+//! goes to one scratch `Vec` and from there into the engine's output
+//! queue (one copy per output byte, which the 0.23 backend does not make:
+//! it encrypts in place into the write BIO). Nothing here needs an
+//! empty-input step, a first-flight replay or a size probe.
+
+use std::sync::Arc;
+
+use rustls024::client::ClientHandshake;
+use rustls024::crypto::cipher::OutboundPlain;
+use rustls024::pki_types::{CertificateDer, ServerName};
+use rustls024::server::{Accepted, ServerHandshake};
+use rustls024::split::{ReceiveTraffic, ReceiveTrafficState, SendTraffic, SplitConnection};
+use rustls024::{
+    ClientSide, ConnectionOutputs, NeedsInput, ServerSide, SideData, Tcp, TlsInputBuffer,
+};
+
+use super::{Data, Event, Output, Send, Sent};
+use crate::bio::Bio;
+use crate::error::ConfigError;
+use crate::hello::ClientHello;
+use crate::tls::{
+    ClientConfig, Error, HandshakeKind, NamedGroup, ProtocolVersion, ServerConfig,
+    SupportedCipherSuite,
+};
+
+/// The most per-record overhead a suite rustls offers adds to a record's
+/// plaintext: the header (5), an explicit nonce (TLS 1.2 GCM, 8), the AEAD
+/// tag (16), and the TLS 1.3 inner content type (1), rounded up. A data
+/// record is cut so that it fits the write BIO's free room with this much
+/// to spare.
+const RECORD_OVERHEAD: usize = 32;
+
+/// Room for an encrypted alert or KeyUpdate record.
+const SMALL_RECORD: usize = 64;
+
+/// The rustls connection behind an engine.
+pub(crate) struct Session {
+    state: State,
+    /// Where every rustls call appends its output, moved into the engine's
+    /// output before the call that produced it returns (or, for calls made
+    /// without one, at the start of the next).
+    scratch: Vec<u8>,
+    /// A failure that happened where the seam has no output to return it
+    /// with (choosing a paused server's config): reported by the next
+    /// [`Session::process`], after its alert.
+    deferred: Option<Error>,
+    /// The peer's close_notify was processed; the engine collects it with
+    /// [`Session::take_peer_closed`].
+    peer_closed: bool,
+    /// A server's ClientHello, once read.
+    hello: Option<Box<ClientHello>>,
+    server: bool,
+    /// What the handshake established, once it is complete.
+    facts: Option<Box<Facts>>,
+    /// 0-RTT data; always empty, because the contexts refuse early data on
+    /// this backend (0.24.0-dev.2's handshake API drops it).
+    early: Vec<u8>,
+}
+
+enum State {
+    Client(NeedsInput<ClientSide>),
+    /// A server before its ClientHello, with the config to continue with,
+    /// or none to pause.
+    Accepting(NeedsInput<ServerSide>, Option<Arc<ServerConfig>>),
+    Paused(Box<Accepted<Tcp>>),
+    Server(NeedsInput<ServerSide>),
+    ClientTraffic(Halves<ClientSide>),
+    ServerTraffic(Halves<ServerSide>),
+    /// A fatal error consumed the rustls state.
+    Failed(Error),
+    /// Only while a state is moved through a rustls call.
+    Moving,
+}
+
+/// The two halves of an established connection. Each is `None` once it
+/// has ended: the send half after our close_notify, the receive half after
+/// the peer's close_notify or a receive error.
+struct Halves<S: SideData> {
+    send: Option<SendTraffic>,
+    receive: Option<ReceiveTraffic<S>>,
+    /// The receive half ended with the peer's close_notify.
+    peer_closed: bool,
+}
+
+/// Facts about the connection, kept from the handshake.
+struct Facts {
+    outputs: ConnectionOutputs,
+    peer_certificates: Option<Vec<CertificateDer<'static>>>,
+}
+
+/// The engine's input buffer lent to rustls for one call: rustls' discards
+/// are summed, and the engine drops them from its input afterwards.
+struct Lent<'a> {
+    buf: &'a mut [u8],
+    discarded: usize,
+}
+
+impl TlsInputBuffer for Lent<'_> {
+    fn slice_mut(&mut self) -> &mut [u8] {
+        let start = self.discarded.min(self.buf.len());
+        &mut self.buf[start..]
+    }
+
+    fn discard(&mut self, num_bytes: usize) {
+        self.discarded += num_bytes;
+    }
+
+    fn received_close_notify(&mut self) {
+        // The engine drops the rest of its input itself (Event::PeerClosed).
+    }
+
+    fn has_seen_eof(&self) -> bool {
+        // rustls does not act on it; the engine reports the end of stream.
+        false
+    }
+}
+
+impl Session {
+    pub(crate) fn client(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<Self, Error> {
+        let mut session = Self::with(State::Moving, false);
+        let hs = config.connect(name).start_handshake(&mut session.scratch)?;
+        session.state = State::Client(hs);
+        Ok(session)
+    }
+
+    /// A server for `config`, or one that pauses at the ClientHello.
+    pub(crate) fn server(config: Option<Arc<ServerConfig>>) -> Self {
+        Self::with(State::Accepting(ServerHandshake::start(), config), true)
+    }
+
+    fn with(state: State, server: bool) -> Self {
+        Self {
+            state,
+            scratch: Vec::new(),
+            deferred: None,
+            peer_closed: false,
+            hello: None,
+            server,
+            facts: None,
+            early: Vec::new(),
+        }
+    }
+
+    /// Checks what this backend needs of a client config, once per context.
+    pub(crate) fn check_client_config(config: &Arc<ClientConfig>) -> Result<(), ConfigError> {
+        if config.enable_early_data {
+            return Err(ConfigError::EarlyDataUnsupported);
+        }
+        Ok(())
+    }
+
+    /// Checks that rustls accepts a server config, without starting a
+    /// connection. Done once per context.
+    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), ConfigError> {
+        if config.max_early_data_size != 0 {
+            return Err(ConfigError::ServerEarlyDataUnsupported);
+        }
+        rustls024::Connection::<ServerSide, Tcp>::new(Arc::clone(config))
+            .map(drop)
+            .map_err(ConfigError::Rustls)
+    }
+
+    /// Continues a paused server with `config`. Its first flight is in the
+    /// output at the next step; so is the alert if rustls refuses the
+    /// ClientHello under this config, and that step reports the failure.
+    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
+        if let State::Paused(_) = self.state {
+            let State::Paused(accepted) = std::mem::replace(&mut self.state, State::Moving) else {
+                unreachable!("matched above")
+            };
+            match accepted.choose_config(config, &mut self.scratch) {
+                Ok(hs) => self.server_handshake(hs),
+                Err(e) => {
+                    self.deferred = Some(e.clone());
+                    self.state = State::Failed(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs rustls once over `input`, appending its output to `out`.
+    /// Returns how many bytes at the front of `input` it is done with.
+    pub(crate) fn process<W: Bio>(
+        &mut self,
+        input: &mut [u8],
+        out: &mut Output<W>,
+        data: Data<'_>,
+    ) -> (usize, Event) {
+        let mut input = Lent {
+            buf: input,
+            discarded: 0,
+        };
+        let event = self.process_lent(&mut input, data);
+        out.append(&self.scratch);
+        self.scratch.clear();
+        if let Event::PeerClosed = event {
+            self.peer_closed = true;
+        }
+        (input.discarded, event)
+    }
+
+    fn process_lent(&mut self, input: &mut Lent<'_>, data: Data<'_>) -> Event {
+        if let Some(e) = self.deferred.take() {
+            return Event::Fatal(e);
+        }
+        let scratch = &mut self.scratch;
+        match std::mem::replace(&mut self.state, State::Moving) {
+            State::Client(hs) => match hs.process(input, scratch) {
+                Ok(next) => self.client_handshake(next),
+                Err(e) => self.fail(e),
+            },
+            State::Accepting(hs, config) => match hs.process(input, scratch) {
+                Ok(ServerHandshake::NeedsInput(hs)) => {
+                    self.state = State::Accepting(hs, config);
+                    Event::NeedInput
+                }
+                Ok(ServerHandshake::Accepted(accepted)) => {
+                    self.hello = Some(Box::new(ClientHello::from_rustls(&accepted.client_hello())));
+                    match config {
+                        Some(config) => match accepted.choose_config(config, scratch) {
+                            Ok(hs) => {
+                                self.server_handshake(hs);
+                                Event::Progress
+                            }
+                            Err(e) => self.fail(e),
+                        },
+                        None => {
+                            self.state = State::Paused(Box::new(accepted));
+                            Event::ClientHello
+                        }
+                    }
+                }
+                Ok(other) => {
+                    self.server_handshake(other);
+                    Event::Progress
+                }
+                Err(e) => self.fail(e),
+            },
+            State::Paused(accepted) => {
+                self.state = State::Paused(accepted);
+                Event::ClientHello
+            }
+            State::Server(hs) => match hs.process(input, scratch) {
+                Ok(ServerHandshake::NeedsInput(hs)) => {
+                    self.state = State::Server(hs);
+                    Event::NeedInput
+                }
+                Ok(other) => {
+                    self.server_handshake(other);
+                    Event::Progress
+                }
+                Err(e) => self.fail(e),
+            },
+            State::ClientTraffic(mut halves) => {
+                let event = halves.receive(input, data, scratch);
+                self.state = State::ClientTraffic(halves);
+                event
+            }
+            State::ServerTraffic(mut halves) => {
+                let event = halves.receive(input, data, scratch);
+                self.state = State::ServerTraffic(halves);
+                event
+            }
+            State::Failed(e) => {
+                self.state = State::Failed(e.clone());
+                Event::Fatal(e)
+            }
+            State::Moving => unreachable!("a state is always put back"),
+        }
+    }
+
+    /// Moves a client through the states that need no input: the server's
+    /// certificate is verified at once with the config's verifier, as on
+    /// rustls 0.23.
+    ///
+    /// `NeedsInput` straight from `process` means the input is used up;
+    /// after a verification it does not (the records behind the
+    /// certificate are still in the input), so the engine steps again.
+    fn client_handshake(&mut self, next: ClientHandshake) -> Event {
+        let mut next = next;
+        let mut verified = false;
+        loop {
+            next = match next {
+                ClientHandshake::NeedsInput(hs) => {
+                    self.state = State::Client(hs);
+                    return match verified {
+                        true => Event::Progress,
+                        false => Event::NeedInput,
+                    };
+                }
+                ClientHandshake::VerifyServerIdentity(verify) => {
+                    verified = true;
+                    match verify.with_config(&mut self.scratch) {
+                        Ok(next) => next,
+                        Err(e) => return self.fail(e),
+                    }
+                }
+                ClientHandshake::Complete(split) => {
+                    let halves = self.established(split);
+                    self.state = State::ClientTraffic(halves);
+                    return Event::Progress;
+                }
+                _ => {
+                    return self.fail(Error::General(
+                        "rustls returned a client handshake state this version of tlsbio does \
+                         not know"
+                            .into(),
+                    ))
+                }
+            };
+        }
+    }
+
+    /// As [`client_handshake`](Self::client_handshake), for a server after
+    /// its ClientHello: a client certificate is verified at once.
+    fn server_handshake(&mut self, next: ServerHandshake) {
+        let mut next = next;
+        loop {
+            next = match next {
+                ServerHandshake::NeedsInput(hs) => {
+                    self.state = State::Server(hs);
+                    return;
+                }
+                ServerHandshake::VerifyClientIdentity(verify) => {
+                    match verify.with_config(&mut self.scratch) {
+                        Ok(next) => next,
+                        Err(e) => {
+                            self.deferred = Some(e.clone());
+                            self.state = State::Failed(e);
+                            return;
+                        }
+                    }
+                }
+                ServerHandshake::Complete(split) => {
+                    let halves = self.established(split);
+                    self.state = State::ServerTraffic(halves);
+                    return;
+                }
+                _ => {
+                    let e = Error::General(
+                        "rustls returned a server handshake state this version of tlsbio does \
+                         not know"
+                            .into(),
+                    );
+                    self.deferred = Some(e.clone());
+                    self.state = State::Failed(e);
+                    return;
+                }
+            };
+        }
+    }
+
+    fn established<S: SideData>(&mut self, split: SplitConnection<S>) -> Halves<S> {
+        let SplitConnection {
+            send,
+            receive,
+            outputs,
+            ..
+        } = split;
+        let peer_certificates =
+            outputs
+                .peer_identity()
+                .and_then(|identity| match identity.identity() {
+                    rustls024::crypto::Identity::X509(chain) => Some(
+                        std::iter::once(chain.end_entity.clone().into_owned())
+                            .chain(chain.intermediates.iter().map(|c| c.clone().into_owned()))
+                            .collect(),
+                    ),
+                    _ => None,
+                });
+        self.facts = Some(Box::new(Facts {
+            outputs,
+            peer_certificates,
+        }));
+        Halves {
+            send: Some(send),
+            receive: Some(receive),
+            peer_closed: false,
+        }
+    }
+
+    /// A fatal error: rustls appended its alert (if any) to the scratch.
+    fn fail(&mut self, e: Error) -> Event {
+        self.state = State::Failed(e.clone());
+        Event::Fatal(e)
+    }
+
+    /// Sends `op`, encrypting at most what `out` can take. No plaintext
+    /// arrives on this backend's send path, so `held` is never called.
+    pub(crate) fn send<W: Bio>(
+        &mut self,
+        op: Send<'_>,
+        out: &mut Output<W>,
+        _held: &mut dyn FnMut(&[u8]),
+    ) -> Sent {
+        // Output from a call made without one (choosing a config) goes
+        // first.
+        out.append(&self.scratch);
+        self.scratch.clear();
+        let send = match &mut self.state {
+            State::ClientTraffic(halves) => &mut halves.send,
+            State::ServerTraffic(halves) => &mut halves.send,
+            State::Failed(e) => return Sent::Fatal(e.clone()),
+            _ => return Sent::Handshaking,
+        };
+        if out.is_stuck() {
+            return Sent::Full;
+        }
+        let Some(sender) = send else {
+            return Sent::Closed;
+        };
+        let result = match op {
+            Send::Data(data) => {
+                let room = out.room();
+                let take = if room > RECORD_OVERHEAD {
+                    data.len().min(room - RECORD_OVERHEAD)
+                } else if out.pending() == 0 {
+                    // The write BIO is empty and still too small for one
+                    // record: the output stages it and lets it drain.
+                    data.len()
+                } else {
+                    return Sent::Full;
+                };
+                sender
+                    .write(OutboundPlain::from(&data[..take]), &mut self.scratch)
+                    .map(|()| take)
+            }
+            // An alert or KeyUpdate record waits for room, as data does,
+            // unless the write BIO is empty (then it is staged).
+            Send::CloseNotify | Send::KeyUpdate
+                if out.room() < SMALL_RECORD && out.pending() > 0 =>
+            {
+                return Sent::Full;
+            }
+            Send::CloseNotify => {
+                let sender = send.take().expect("checked above");
+                sender.close(&mut self.scratch).map(|()| 0)
+            }
+            Send::KeyUpdate => sender.refresh_traffic_keys(&mut self.scratch).map(|()| 0),
+        };
+        out.append(&self.scratch);
+        self.scratch.clear();
+        match result {
+            Ok(n) => Sent::Done(n),
+            Err(e) => Sent::Fatal(e),
+        }
+    }
+
+    /// 0-RTT data decrypted and not yet read by the application.
+    pub(crate) fn early_data(&mut self) -> &mut Vec<u8> {
+        &mut self.early
+    }
+
+    /// Bytes of 0-RTT data held.
+    pub(crate) fn early_pending(&self) -> usize {
+        self.early.len()
+    }
+
+    /// The engine dropped the input after the peer's close_notify; rustls
+    /// 0.24 keeps no offsets into it.
+    pub(crate) fn input_dropped(&mut self) {}
+
+    /// Whether rustls reported the peer's close_notify since the last ask.
+    pub(crate) fn take_peer_closed(&mut self) -> bool {
+        std::mem::take(&mut self.peer_closed)
+    }
+
+    pub(crate) fn client_hello(&self) -> Option<&ClientHello> {
+        self.hello.as_deref()
+    }
+
+    pub(crate) fn is_reading_client_hello(&self) -> bool {
+        matches!(self.state, State::Accepting(..))
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        matches!(self.state, State::Paused(_))
+    }
+
+    pub(crate) fn is_server(&self) -> bool {
+        self.server
+    }
+
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.facts.is_none()
+    }
+
+    pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.outputs()?.protocol_version()
+    }
+
+    pub(crate) fn cipher_suite(&self) -> Option<SupportedCipherSuite> {
+        self.outputs()?.negotiated_cipher_suite()
+    }
+
+    pub(crate) fn alpn_protocol(&self) -> Option<&[u8]> {
+        Some(self.outputs()?.alpn_protocol()?.as_ref())
+    }
+
+    pub(crate) fn key_exchange_group(&self) -> Option<NamedGroup> {
+        Some(self.outputs()?.negotiated_key_exchange_group()?.name())
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.facts.as_ref()?.peer_certificates.as_deref()
+    }
+
+    pub(crate) fn handshake_kind(&self) -> Option<HandshakeKind> {
+        self.outputs()?.handshake_kind()
+    }
+
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        self.hello.as_ref()?.server_name()
+    }
+
+    fn outputs(&self) -> Option<&ConnectionOutputs> {
+        Some(&self.facts.as_ref()?.outputs)
+    }
+}
+
+impl<S: SideData> Halves<S> {
+    /// One receive step: at most one record of application data, lent to
+    /// `data`'s closure in place in the input (0.24 decrypts it there and
+    /// hands out a borrow).
+    fn receive(&mut self, input: &mut Lent<'_>, data: Data<'_>, scratch: &mut Vec<u8>) -> Event {
+        let take = match data {
+            // rustls 0.24 cannot decrypt a record and leave it: a record
+            // it yields is consumed with the receive half. The engine asks
+            // to leave data only to finish a handshake, which is done.
+            Data::Leave => return Event::NeedInput,
+            Data::Take(take) => take,
+        };
+        let Some(receive) = self.receive.take() else {
+            // A close_notify that came right behind data is reported on
+            // the step after the data's.
+            return match self.peer_closed {
+                true => Event::PeerClosed,
+                false => Event::NeedInput,
+            };
+        };
+        let next = match receive.read(input) {
+            Ok(ReceiveTrafficState::Available(mut record)) => {
+                take(record.data());
+                let next = record.into_next();
+                self.settle(next, scratch);
+                return Event::Data;
+            }
+            Ok(next) => next,
+            Err(e) => {
+                // The alert for a receive error goes out through the send
+                // half.
+                self.flush_sender(scratch);
+                return Event::Fatal(e);
+            }
+        };
+        match self.settle(next, scratch) {
+            Settled::ReadMore => Event::NeedInput,
+            Settled::Flushed => Event::Progress,
+            Settled::Closed => Event::PeerClosed,
+        }
+    }
+
+    /// Keeps the receive half a state holds, sending what receiving queued.
+    fn settle(&mut self, state: ReceiveTrafficState<'_, S>, scratch: &mut Vec<u8>) -> Settled {
+        match state {
+            ReceiveTrafficState::ReadMore(receive) => {
+                self.receive = Some(receive);
+                Settled::ReadMore
+            }
+            ReceiveTrafficState::FlushSender(flush) => {
+                self.flush_sender(scratch);
+                match self.settle(flush.into_next(), scratch) {
+                    Settled::Closed => Settled::Closed,
+                    _ => Settled::Flushed,
+                }
+            }
+            ReceiveTrafficState::Available(_) => {
+                unreachable!("rustls yields data only from read, which is handled above")
+            }
+            ReceiveTrafficState::CloseNotify => {
+                self.peer_closed = true;
+                Settled::Closed
+            }
+        }
+    }
+
+    /// Moves what the receive half queued for the peer (a KeyUpdate
+    /// response, an alert) into the output. After our close_notify there
+    /// is no send half and nothing more goes out.
+    fn flush_sender(&mut self, scratch: &mut Vec<u8>) {
+        if let Some(send) = &mut self.send {
+            // Only fails if the connection already failed, which the
+            // receive error being reported says.
+            let _ = send.write(OutboundPlain::from(&[][..]), scratch);
+        }
+    }
+}
+
+/// Where a receive state left the receive half.
+enum Settled {
+    ReadMore,
+    Flushed,
+    Closed,
+}
