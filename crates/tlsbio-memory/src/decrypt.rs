@@ -9,18 +9,20 @@
 //!
 //! - TLS 1.3: early data (client only), handshake, application traffic
 //!   secret 0, then each KeyUpdate's next secret (`"traffic upd"`). Keys
-//!   and IVs come from HKDF-Expand-Label with the suite's own HKDF.
+//!   and IVs come from HKDF-Expand-Label with the suite's hash.
 //! - TLS 1.2: after ChangeCipherSpec, the write key of the key block the
 //!   suite's PRF expands from the master secret.
 //!
-//! The AEAD itself is aws-lc-rs' (the same library rustls uses here).
-//! Nothing here is needed to run a connection: it only explains one.
+//! The key schedule (HKDF, the TLS 1.2 PRF) and the AEAD are aws-lc-rs'
+//! (the library rustls uses here), from a table of the suites rustls
+//! offers, so that the decryptor works the same on either rustls tlsbio is
+//! built with. Nothing here is needed to run a connection: it only
+//! explains one.
 
 use std::fmt;
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use rustls::crypto::tls13::OkmBlock;
-use rustls::SupportedCipherSuite;
+use aws_lc_rs::{hkdf, tls_prf};
 
 use crate::records::{Content, Walker};
 use crate::schedule::Dir;
@@ -142,7 +144,7 @@ pub(crate) struct Decryptor {
     secrets: Vec<Secret>,
     client_random: Option<Vec<u8>>,
     server_random: Option<Vec<u8>>,
-    suite: Option<SupportedCipherSuite>,
+    suite: Option<&'static Suite>,
     tls13: bool,
     dirs: [DirState; 2],
 }
@@ -212,10 +214,7 @@ impl Decryptor {
                 }
                 self.server_random = Some(random.to_vec());
                 if let Some((suite, tls13)) = parse_server_hello(body) {
-                    self.suite = rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES
-                        .iter()
-                        .find(|s| u16::from(s.suite()) == suite)
-                        .copied();
+                    self.suite = SUITES.iter().find(|s| s.id == suite);
                     self.tls13 = tls13;
                 }
             }
@@ -292,9 +291,9 @@ impl Decryptor {
     fn key(&self, dir: Dir, stage: usize) -> Option<(Key, Option<Vec<u8>>)> {
         let suite = self.suite?;
         let client = dir == Dir::ClientToServer;
-        let (alg, key_len) = aead_for(suite)?;
-        match suite {
-            SupportedCipherSuite::Tls13(tls13) => {
+        let (alg, key_len) = (suite.aead, suite.aead.key_len());
+        match suite.version {
+            Version::Tls13(hash) => {
                 let labels: [&str; 3] = if client {
                     [
                         "CLIENT_EARLY_TRAFFIC_SECRET",
@@ -321,14 +320,14 @@ impl Decryptor {
                         }
                         let last = state.app_secret.as_ref()?;
                         let mut next = vec![0u8; last.len()];
-                        expand_label(tls13.hkdf_provider, last, b"traffic upd", &mut next)?;
+                        expand_label(hash, last, b"traffic upd", &mut next)?;
                         (next.clone(), Some(next))
                     }
                 };
                 let mut key = vec![0u8; key_len];
                 let mut iv = [0u8; 12];
-                expand_label(tls13.hkdf_provider, &secret, b"key", &mut key)?;
-                expand_label(tls13.hkdf_provider, &secret, b"iv", &mut iv)?;
+                expand_label(hash, &secret, b"key", &mut key)?;
+                expand_label(hash, &secret, b"iv", &mut iv)?;
                 let key = Key {
                     aead: LessSafeKey::new(UnboundKey::new(alg, &key).ok()?),
                     iv,
@@ -336,18 +335,19 @@ impl Decryptor {
                 };
                 Some((key, app))
             }
-            SupportedCipherSuite::Tls12(tls12) => {
+            Version::Tls12(prf) => {
                 if stage != 0 {
                     return None;
                 }
                 let master = self.secret("CLIENT_RANDOM")?;
                 let gcm = alg != &aead::CHACHA20_POLY1305;
                 let iv_len = if gcm { 4 } else { 12 };
-                let mut block = vec![0u8; 2 * (key_len + iv_len)];
                 let seed = [self.server_random.clone()?, self.client_random.clone()?].concat();
-                tls12
-                    .prf_provider
-                    .for_secret(&mut block, &master, b"key expansion", &seed);
+                let block = tls_prf::Secret::new(prf, &master)
+                    .ok()?
+                    .derive(b"key expansion", &seed, 2 * (key_len + iv_len))
+                    .ok()?;
+                let block = block.as_ref();
                 let (keys, ivs) = block.split_at(2 * key_len);
                 let (key, iv) = if client {
                     (&keys[..key_len], &ivs[..iv_len])
@@ -429,36 +429,91 @@ fn tls12_aad(seq: u64, header: [u8; 5], plain_len: usize) -> Vec<u8> {
 /// HKDF-Expand-Label(secret, label, "", out.len()) (RFC 8446 section
 /// 7.1); `None` for a secret no hash could have made (an edited
 /// transcript).
-fn expand_label(
-    hkdf: &dyn rustls::crypto::tls13::Hkdf,
-    secret: &[u8],
-    label: &[u8],
-    out: &mut [u8],
-) -> Option<()> {
-    if secret.is_empty() || secret.len() > OkmBlock::MAX_LEN {
+fn expand_label(hash: hkdf::Algorithm, secret: &[u8], label: &[u8], out: &mut [u8]) -> Option<()> {
+    if secret.len() != hkdf::KeyType::len(&hash) {
         return None;
     }
-    let expander = hkdf.expander_for_okm(&OkmBlock::new(secret));
+    /// The output length as aws-lc-rs' HKDF takes it.
+    struct Len(usize);
+    impl hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
     let len = (out.len() as u16).to_be_bytes();
     let label_len = [(6 + label.len()) as u8];
-    expander
-        .expand_slice(&[&len, &label_len, b"tls13 ", label, &[0]], out)
+    let info: [&[u8]; 5] = [&len, &label_len, b"tls13 ", label, &[0]];
+    hkdf::Prk::new_less_safe(hash, secret)
+        .expand(&info, Len(out.len()))
+        .ok()?
+        .fill(out)
         .ok()
 }
 
-/// The AEAD and key length of a suite.
-fn aead_for(suite: SupportedCipherSuite) -> Option<(&'static aead::Algorithm, usize)> {
-    let name = format!("{:?}", suite.suite());
-    if name.contains("AES_128_GCM") {
-        Some((&aead::AES_128_GCM, 16))
-    } else if name.contains("AES_256_GCM") {
-        Some((&aead::AES_256_GCM, 32))
-    } else if name.contains("CHACHA20_POLY1305") {
-        Some((&aead::CHACHA20_POLY1305, 32))
-    } else {
-        None
-    }
+/// A cipher suite rustls offers, as far as decrypting it goes.
+struct Suite {
+    id: u16,
+    aead: &'static aead::Algorithm,
+    version: Version,
 }
+
+#[derive(Clone, Copy)]
+enum Version {
+    /// TLS 1.3, with the suite's HKDF hash.
+    Tls13(hkdf::Algorithm),
+    /// TLS 1.2, with the suite's PRF.
+    Tls12(&'static tls_prf::Algorithm),
+}
+
+/// The suites of rustls' aws-lc-rs provider (RFC 8446 appendix B.4, RFC
+/// 5289, RFC 7905).
+static SUITES: [Suite; 9] = [
+    Suite {
+        id: 0x1301,
+        aead: &aead::AES_128_GCM,
+        version: Version::Tls13(hkdf::HKDF_SHA256),
+    },
+    Suite {
+        id: 0x1302,
+        aead: &aead::AES_256_GCM,
+        version: Version::Tls13(hkdf::HKDF_SHA384),
+    },
+    Suite {
+        id: 0x1303,
+        aead: &aead::CHACHA20_POLY1305,
+        version: Version::Tls13(hkdf::HKDF_SHA256),
+    },
+    Suite {
+        id: 0xc02b,
+        aead: &aead::AES_128_GCM,
+        version: Version::Tls12(&tls_prf::P_SHA256),
+    },
+    Suite {
+        id: 0xc02c,
+        aead: &aead::AES_256_GCM,
+        version: Version::Tls12(&tls_prf::P_SHA384),
+    },
+    Suite {
+        id: 0xcca9,
+        aead: &aead::CHACHA20_POLY1305,
+        version: Version::Tls12(&tls_prf::P_SHA256),
+    },
+    Suite {
+        id: 0xc02f,
+        aead: &aead::AES_128_GCM,
+        version: Version::Tls12(&tls_prf::P_SHA256),
+    },
+    Suite {
+        id: 0xc030,
+        aead: &aead::AES_256_GCM,
+        version: Version::Tls12(&tls_prf::P_SHA384),
+    },
+    Suite {
+        id: 0xcca8,
+        aead: &aead::CHACHA20_POLY1305,
+        version: Version::Tls12(&tls_prf::P_SHA256),
+    },
+];
 
 /// The random of a HelloRetryRequest (RFC 8446 section 4.1.3).
 const HELLO_RETRY_RANDOM: [u8; 32] = [
