@@ -58,21 +58,21 @@ impl fmt::Display for Secret {
 #[derive(Debug)]
 pub(crate) struct Recorder {
     secrets: std::sync::Mutex<Vec<Secret>>,
-    inner: std::sync::Arc<dyn rustls::KeyLog>,
+    inner: std::sync::Arc<dyn crate::rustls::KeyLog>,
 }
 
 impl Recorder {
     pub(crate) fn new() -> std::sync::Arc<Self> {
         std::sync::Arc::new(Self {
             secrets: std::sync::Mutex::new(Vec::new()),
-            inner: std::sync::Arc::new(rustls::NoKeyLog),
+            inner: std::sync::Arc::new(crate::rustls::NoKeyLog),
         })
     }
 
     /// A recorder that also passes every secret on to `inner`.
     pub(crate) fn wrapping(
         self: &std::sync::Arc<Self>,
-        inner: std::sync::Arc<dyn rustls::KeyLog>,
+        inner: std::sync::Arc<dyn crate::rustls::KeyLog>,
     ) -> std::sync::Arc<Tee> {
         std::sync::Arc::new(Tee {
             recorder: self.clone(),
@@ -97,7 +97,7 @@ impl Recorder {
     }
 }
 
-impl rustls::KeyLog for Recorder {
+impl crate::rustls::KeyLog for Recorder {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         self.secrets
             .lock()
@@ -115,10 +115,10 @@ impl rustls::KeyLog for Recorder {
 #[derive(Debug)]
 pub(crate) struct Tee {
     recorder: std::sync::Arc<Recorder>,
-    inner: std::sync::Arc<dyn rustls::KeyLog>,
+    inner: std::sync::Arc<dyn crate::rustls::KeyLog>,
 }
 
-impl rustls::KeyLog for Tee {
+impl crate::rustls::KeyLog for Tee {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         self.recorder.log(label, client_random, secret);
         self.inner.log(label, client_random, secret);

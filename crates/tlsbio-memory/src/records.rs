@@ -4,7 +4,11 @@
 
 use std::fmt;
 
-use tlsbio::rustls::{AlertDescription, ContentType, HandshakeType};
+#[cfg(feature = "rustls-0-24")]
+use tlsbio::rustls::enums::{ContentType, HandshakeType};
+#[cfg(not(feature = "rustls-0-24"))]
+use tlsbio::rustls::{ContentType, HandshakeType};
+use tlsbio::AlertDescription;
 
 use crate::decrypt::Opened;
 

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use rustls::KeyLog;
+use crate::rustls::KeyLog;
 
 use crate::decrypt::{Decryptor, Recorder};
 use crate::records::Walker;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use support::*;
 use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
-use tlsbio_memory::rustls::crypto::aws_lc_rs;
 use tlsbio_memory::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio_memory::{Dir, Schedule};
 
@@ -89,7 +88,7 @@ fn keys_whose_signatures_are_randomized_are_refused() {
     let pki = DeterministicPki::new(1, &["localhost"]);
     assert!(provider.key_provider.load_private_key(pki.key()).is_ok());
     // And a stock provider would happily have loaded the ECDSA key.
-    assert!(aws_lc_rs::default_provider()
+    assert!(tlsbio_memory::tlsbio::default_provider()
         .key_provider
         .load_private_key(rcgen_like_p256())
         .is_ok());
@@ -106,7 +105,11 @@ fn configs_from_the_provider_have_no_other_key_exchange() {
     let crypto = InsecureDeterministicCrypto::new(1);
     let pki = DeterministicPki::new(1, &["localhost"]);
     let config = Arc::new(crypto.client_config(&pki, TLS13));
-    assert_eq!(config.crypto_provider().kx_groups.len(), 1);
+    #[cfg(not(feature = "rustls-0-24"))]
+    let provider = config.crypto_provider();
+    #[cfg(feature = "rustls-0-24")]
+    let provider = config.provider();
+    assert_eq!(provider.kx_groups.len(), 1);
 }
 
 #[test]

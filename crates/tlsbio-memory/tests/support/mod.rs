@@ -40,7 +40,7 @@ pub fn pair(
 }
 
 pub fn name(versions: &[&SupportedProtocolVersion]) -> &'static str {
-    if versions[0].version == version::TLS13.version {
+    if std::ptr::eq(versions[0], &version::TLS13) {
         "TLS1.3"
     } else {
         "TLS1.2"

@@ -57,19 +57,22 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::rustls::crypto::CryptoProvider;
+use crate::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use crate::rustls::time_provider::TimeProvider;
+use crate::rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rustls::crypto::{
-    aws_lc_rs, ActiveKeyExchange, CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom,
-    SharedSecret, SupportedKxGroup,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
-use rustls::sign::SigningKey;
-use rustls::time_provider::TimeProvider;
-use rustls::{
-    ClientConfig, NamedGroup, RootCertStore, ServerConfig, SignatureAlgorithm,
-    SupportedProtocolVersion,
-};
+
+// What differs between the rustls versions: the crypto traits' shapes and
+// the config builders. The keys, streams and certificates are shared.
+#[cfg(not(feature = "rustls-0-24"))]
+#[path = "rustls023.rs"]
+mod backend;
+#[cfg(feature = "rustls-0-24")]
+#[path = "rustls024.rs"]
+mod backend;
+use backend::provider;
 
 /// The clock every config from this module sees unless told otherwise:
 /// 2026-01-01T00:00:00Z.
@@ -189,11 +192,7 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ClientConfig {
-        ClientConfig::builder_with_details(provider, self.time_provider())
-            .with_protocol_versions(versions)
-            .expect("the deterministic provider supports TLS 1.2 and 1.3")
-            .with_root_certificates(pki.roots())
-            .with_no_client_auth()
+        backend::client_config(provider, self.time_provider(), pki.roots(), versions)
     }
 
     fn build_server(
@@ -202,12 +201,13 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ServerConfig {
-        ServerConfig::builder_with_details(provider, self.time_provider())
-            .with_protocol_versions(versions)
-            .expect("the deterministic provider supports TLS 1.2 and 1.3")
-            .with_no_client_auth()
-            .with_single_cert(pki.chain(), pki.key())
-            .expect("the deterministic PKI's leaf key is Ed25519")
+        backend::server_config(
+            provider,
+            self.time_provider(),
+            pki.chain(),
+            pki.key(),
+            versions,
+        )
     }
 }
 
@@ -302,7 +302,7 @@ impl Rewindable<ClientConfig> {
     pub fn fresh(&self) -> Arc<ClientConfig> {
         self.rewind();
         let mut config = self.config.clone();
-        config.resumption = rustls::client::Resumption::in_memory_sessions(4);
+        config.resumption = crate::rustls::client::Resumption::in_memory_sessions(4);
         Arc::new(config)
     }
 }
@@ -313,7 +313,7 @@ impl Rewindable<ServerConfig> {
     pub fn fresh(&self) -> Arc<ServerConfig> {
         self.rewind();
         let mut config = self.config.clone();
-        config.session_storage = rustls::server::ServerSessionMemoryCache::new(4);
+        config.session_storage = crate::rustls::server::ServerSessionMemoryCache::new(4);
         Arc::new(config)
     }
 }
@@ -388,27 +388,7 @@ fn fill(stream: &Stream, buf: &mut [u8]) {
         .fill_bytes(buf);
 }
 
-fn provider(stream: Stream, groups: &[KxGroup]) -> CryptoProvider {
-    let stock = aws_lc_rs::default_provider();
-    let random: &'static SeededRandom = Box::leak(Box::new(SeededRandom(stream.clone())));
-    let kx_groups = groups
-        .iter()
-        .map(|group| -> &'static dyn SupportedKxGroup {
-            match group {
-                KxGroup::X25519 => Box::leak(Box::new(SeededX25519(stream.clone()))),
-                KxGroup::Secp256r1 => Box::leak(Box::new(SeededP256(stream.clone()))),
-            }
-        })
-        .collect();
-    CryptoProvider {
-        cipher_suites: stock.cipher_suites,
-        kx_groups,
-        signature_verification_algorithms: stock.signature_verification_algorithms,
-        secure_random: random,
-        key_provider: &Ed25519Only,
-    }
-}
-
+/// The seeded random source.
 struct SeededRandom(Stream);
 
 impl fmt::Debug for SeededRandom {
@@ -417,13 +397,7 @@ impl fmt::Debug for SeededRandom {
     }
 }
 
-impl SecureRandom for SeededRandom {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
-        fill(&self.0, buf);
-        Ok(())
-    }
-}
-
+/// X25519 whose private keys come from the stream.
 struct SeededX25519(Stream);
 
 impl fmt::Debug for SeededX25519 {
@@ -432,20 +406,17 @@ impl fmt::Debug for SeededX25519 {
     }
 }
 
-impl SupportedKxGroup for SeededX25519 {
-    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+impl SeededX25519 {
+    fn share(&self) -> X25519Share {
         let mut secret = [0u8; 32];
         fill(&self.0, &mut secret);
         let secret = x25519_dalek::StaticSecret::from(secret);
         let public = x25519_dalek::PublicKey::from(&secret);
-        Ok(Box::new(X25519Share { secret, public }))
-    }
-
-    fn name(&self) -> NamedGroup {
-        NamedGroup::X25519
+        X25519Share { secret, public }
     }
 }
 
+/// P-256 ECDH whose private scalars come from the stream.
 struct SeededP256(Stream);
 
 impl fmt::Debug for SeededP256 {
@@ -454,28 +425,21 @@ impl fmt::Debug for SeededP256 {
     }
 }
 
-impl SupportedKxGroup for SeededP256 {
-    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+impl SeededP256 {
+    /// A key share, `None` only if 64 draws in a row were no scalar (the
+    /// rare one outside [1, n) is drawn again, so the stream stays the
+    /// only source).
+    fn share(&self) -> Option<P256Share> {
         use ::aws_lc_rs::agreement::{PrivateKey, ECDH_P256};
-        // A scalar from the stream; the rare one outside [1, n) is drawn
-        // again, so the stream stays the only source.
         for _ in 0..64 {
             let mut scalar = [0u8; 32];
             fill(&self.0, &mut scalar);
             if let Ok(private) = PrivateKey::from_private_key(&ECDH_P256, &scalar) {
-                let public = private
-                    .compute_public_key()
-                    .map_err(|_| rustls::Error::FailedToGetRandomBytes)?
-                    .as_ref()
-                    .to_vec();
-                return Ok(Box::new(P256Share { private, public }));
+                let public = private.compute_public_key().ok()?.as_ref().to_vec();
+                return Some(P256Share { private, public });
             }
         }
-        Err(rustls::Error::FailedToGetRandomBytes)
-    }
-
-    fn name(&self) -> NamedGroup {
-        NamedGroup::secp256r1
+        None
     }
 }
 
@@ -484,23 +448,17 @@ struct P256Share {
     public: Vec<u8>,
 }
 
-impl ActiveKeyExchange for P256Share {
-    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
+impl P256Share {
+    /// The shared secret, `None` for a peer key that is not a P-256 point.
+    fn agree(&self, peer_pub_key: &[u8]) -> Option<Vec<u8>> {
         use ::aws_lc_rs::agreement::{agree, UnparsedPublicKey, ECDH_P256};
         agree(
             &self.private,
             UnparsedPublicKey::new(&ECDH_P256, peer_pub_key),
-            rustls::Error::from(rustls::PeerMisbehaved::InvalidKeyShare),
-            |secret| Ok(SharedSecret::from(secret)),
+            (),
+            |secret| Ok(secret.to_vec()),
         )
-    }
-
-    fn pub_key(&self) -> &[u8] {
-        &self.public
-    }
-
-    fn group(&self) -> NamedGroup {
-        NamedGroup::secp256r1
+        .ok()
     }
 }
 
@@ -509,28 +467,15 @@ struct X25519Share {
     public: x25519_dalek::PublicKey,
 }
 
-impl ActiveKeyExchange for X25519Share {
-    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
-        let peer: [u8; 32] = peer_pub_key
-            .try_into()
-            .map_err(|_| rustls::PeerMisbehaved::InvalidKeyShare)?;
+impl X25519Share {
+    /// The shared secret, `None` for a peer key of the wrong length or a
+    /// small-order point (an all-zero result, RFC 7748 section 6.1).
+    fn agree(&self, peer_pub_key: &[u8]) -> Option<[u8; 32]> {
+        let peer: [u8; 32] = peer_pub_key.try_into().ok()?;
         let shared = self
             .secret
             .diffie_hellman(&x25519_dalek::PublicKey::from(peer));
-        // RFC 7748 section 6.1: an all-zero result means the peer sent a
-        // small-order point.
-        if !shared.was_contributory() {
-            return Err(rustls::PeerMisbehaved::InvalidKeyShare.into());
-        }
-        Ok(SharedSecret::from(&shared.as_bytes()[..]))
-    }
-
-    fn pub_key(&self) -> &[u8] {
-        self.public.as_bytes()
-    }
-
-    fn group(&self) -> NamedGroup {
-        NamedGroup::X25519
+        shared.was_contributory().then(|| *shared.as_bytes())
     }
 }
 
@@ -539,23 +484,12 @@ impl ActiveKeyExchange for X25519Share {
 #[derive(Debug)]
 struct Ed25519Only;
 
-impl KeyProvider for Ed25519Only {
-    fn load_private_key(
-        &self,
-        key_der: PrivateKeyDer<'static>,
-    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
-        let key = aws_lc_rs::default_provider()
-            .key_provider
-            .load_private_key(key_der)?;
-        if key.algorithm() != SignatureAlgorithm::ED25519 {
-            return Err(rustls::Error::General(format!(
-                "the insecure deterministic provider signs only with Ed25519 keys \
-                 ({:?} signatures are randomized)",
-                key.algorithm()
-            )));
-        }
-        Ok(key)
-    }
+/// Why [`Ed25519Only`] refuses a key.
+fn not_ed25519(what: impl fmt::Debug) -> String {
+    format!(
+        "the insecure deterministic provider signs only with Ed25519 keys \
+         ({what:?} signatures are randomized)"
+    )
 }
 
 /// A date: year, month, day (midnight UTC).
