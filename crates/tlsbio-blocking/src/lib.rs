@@ -20,9 +20,15 @@
 //!
 //! # fn main() -> std::io::Result<()> {
 //! # let roots = RootCertStore::empty();
+//! # #[cfg(not(feature = "rustls-0-24"))]
 //! let config = ClientConfig::builder()
 //!     .with_root_certificates(roots)
 //!     .with_no_client_auth();
+//! # #[cfg(feature = "rustls-0-24")]
+//! # let config = ClientConfig::builder(tlsbio_blocking::tlsbio::default_provider())
+//! #     .with_root_certificates(roots)
+//! #     .with_no_client_auth()
+//! #     .unwrap();
 //! let tcp = TcpStream::connect("127.0.0.1:8443")?;
 //! // Validated once; clone it (an Arc) for every connection.
 //! let context = ClientContext::new(Arc::new(config)).map_err(std::io::Error::other)?;

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use tlsbio::bio::Bio;
-use tlsbio::rustls::{AlertDescription, ClientConfig, ServerConfig};
+use tlsbio::AlertDescription;
 use tlsbio::{ClientContext, Error, ServerContext, Shutdown};
 use tlsbio_blocking::{tls_error, tlsbio, Stream};
 use tlsbio_memory::deterministic::DeterministicPki;
@@ -18,16 +18,9 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 fn configs(seed: u64) -> (ClientContext, ServerContext) {
     let pki = DeterministicPki::new(seed, &["localhost"]);
-    let client = ClientConfig::builder()
-        .with_root_certificates(pki.roots())
-        .with_no_client_auth();
-    let server = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain(), pki.key())
-        .unwrap();
     (
-        ClientContext::new(Arc::new(client)).unwrap(),
-        ServerContext::new(Arc::new(server)).unwrap(),
+        ClientContext::new(Arc::new(pki.stock_client_config())).unwrap(),
+        ServerContext::new(Arc::new(pki.stock_server_config())).unwrap(),
     )
 }
 
@@ -254,8 +247,8 @@ fn a_certificate_for_another_name_fails_both_sides_with_the_alert() {
         matches!(
             p.rustls_error(),
             tlsbio::rustls::Error::InvalidCertificate(
-                tlsbio::rustls::CertificateError::NotValidForName
-                    | tlsbio::rustls::CertificateError::NotValidForNameContext { .. }
+                tlsbio::CertificateError::NotValidForName
+                    | tlsbio::CertificateError::NotValidForNameContext { .. }
             )
         ),
         "{p}"

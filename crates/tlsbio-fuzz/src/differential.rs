@@ -14,28 +14,32 @@
 //! documented difference of tlsbio's own: bytes that are not TLS at all
 //! get `Error::NotTls` and no alert, so only the failure is compared then.
 
-use std::io::Read;
-
 use tlsbio::bio::{Bio, VecBio};
-use tlsbio::rustls::server::Acceptor;
-use tlsbio::rustls::{ClientConnection, Connection};
 use tlsbio::{Error, Want};
 
 use crate::fixture::{self, Version};
 
+// The reference: rustls' own API of the version tlsbio is built with.
+#[cfg(not(feature = "rustls-0-24"))]
+#[path = "differential/rustls023.rs"]
+mod reference;
+#[cfg(feature = "rustls-0-24")]
+#[path = "differential/rustls024.rs"]
+mod reference;
+
 /// What a run produced, to compare.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Outcome {
+pub(crate) struct Outcome {
     /// Everything written to the peer.
-    output: Vec<u8>,
+    pub(crate) output: Vec<u8>,
     /// Plaintext delivered.
-    plaintext: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
     /// Whether it failed (any error but end of data).
-    failed: bool,
+    pub(crate) failed: bool,
     /// Our error, for messages.
-    error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Our engine called the input not TLS (it sends no alert then).
-    not_tls: bool,
+    pub(crate) not_tls: bool,
 }
 
 /// Byte 0: bit 0 TLS 1.2, bit 1 the engine under test is a client (the
@@ -60,11 +64,9 @@ pub fn differential(data: &[u8]) {
             tlsbio_run(&mut engine, input, chunk)
         };
         let Some(reference) = (if client {
-            let name = "localhost".try_into().expect("a valid name");
-            let conn = ClientConnection::new(f.client_config(0), name).expect("a valid config");
-            rustls_run(conn.into(), input, chunk)
+            reference::client(f.client_config(0), input, chunk)
         } else {
-            rustls_server(f.server_config(0), input, chunk)
+            reference::server(f.server_config(0), input, chunk)
         }) else {
             return;
         };
@@ -138,94 +140,6 @@ fn tlsbio_run<R: Bio, W: Bio>(
             }
         }
     }
-}
-
-/// A rustls server that reads its ClientHello with `Acceptor` (rustls'
-/// own pattern for choosing a config late), then goes on as
-/// [`rustls_run`].
-fn rustls_server(
-    config: std::sync::Arc<tlsbio::rustls::ServerConfig>,
-    input: &[u8],
-    chunk: usize,
-) -> Option<Outcome> {
-    let mut out = Outcome::default();
-    let mut acceptor = Acceptor::default();
-    let mut rest = input;
-    for _ in 0..input.len() + 1000 {
-        let piece = &rest[..chunk.min(rest.len())];
-        let Ok(read) = acceptor.read_tls(&mut &piece[..]) else {
-            out.failed = true; // more than a ClientHello can be
-            return Some(out);
-        };
-        rest = &rest[read..];
-        match acceptor.accept() {
-            Ok(None) if read == 0 => {
-                out.failed = true; // end of stream inside the ClientHello
-                return Some(out);
-            }
-            Ok(None) => {}
-            Ok(Some(accepted)) => match accepted.into_connection(config) {
-                Ok(conn) => {
-                    let mut after = rustls_run(conn.into(), rest, chunk)?;
-                    out.output.append(&mut after.output);
-                    after.output = out.output;
-                    return Some(after);
-                }
-                Err((_, mut alert)) => {
-                    let _ = alert.write_all(&mut out.output);
-                    out.failed = true;
-                    return Some(out);
-                }
-            },
-            Err((_, mut alert)) => {
-                let _ = alert.write_all(&mut out.output);
-                out.failed = true;
-                return Some(out);
-            }
-        }
-    }
-    None
-}
-
-/// rustls, driven the way its own examples drive it. `None` if it did not
-/// end within a bound (then there is nothing to compare with).
-fn rustls_run(mut conn: Connection, input: &[u8], chunk: usize) -> Option<Outcome> {
-    let mut out = Outcome::default();
-    let mut rest = input;
-    let mut buf = vec![0u8; 16 * 1024];
-    for _ in 0..input.len() + 1000 {
-        while conn.wants_write() {
-            let _ = conn.write_tls(&mut out.output);
-        }
-        // Read what is decrypted.
-        match conn.reader().read(&mut buf) {
-            Ok(0) => return Some(out), // close_notify
-            Ok(n) => {
-                out.plaintext.extend_from_slice(&buf[..n]);
-                continue;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => {
-                out.failed = true; // end of stream without close_notify
-                return Some(out);
-            }
-        }
-        let piece = &rest[..chunk.min(rest.len())];
-        let read = conn.read_tls(&mut &piece[..]);
-        rest = &rest[read.unwrap_or(0)..];
-        if let Err(_e) = conn.process_new_packets() {
-            while conn.wants_write() {
-                let _ = conn.write_tls(&mut out.output);
-            }
-            // Records authenticated before the bad one were delivered.
-            while let Ok(n @ 1..) = conn.reader().read(&mut buf) {
-                out.plaintext.extend_from_slice(&buf[..n]);
-            }
-            out.failed = true;
-            return Some(out);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

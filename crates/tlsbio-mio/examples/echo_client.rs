@@ -31,9 +31,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for cert in CertificateDer::pem_file_iter(&ca)? {
         roots.add(cert?)?;
     }
+    #[cfg(not(feature = "rustls-0-24"))]
     let config = ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
+    // rustls 0.24 takes the crypto provider in the builder.
+    #[cfg(feature = "rustls-0-24")]
+    let config = ClientConfig::builder(tlsbio_mio::tlsbio::default_provider())
+        .with_root_certificates(roots)
+        .with_no_client_auth()?;
 
     let mut poll = Poll::new()?;
     let context = ClientContext::new(Arc::new(config))?;

@@ -32,9 +32,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cert_path = std::env::temp_dir().join("tlsbio-echo-server.pem");
     std::fs::write(&cert_path, cert.cert.pem())?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let chain = vec![cert.cert.der().clone()];
+    #[cfg(not(feature = "rustls-0-24"))]
     let config = ServerConfig::builder()
         .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)?;
+        .with_single_cert(chain, key)?;
+    // rustls 0.24 takes the crypto provider in the builder and the chain
+    // as an `Identity`.
+    #[cfg(feature = "rustls-0-24")]
+    let config = ServerConfig::builder(tlsbio_mio::tlsbio::default_provider())
+        .with_no_client_auth()
+        .with_single_cert(
+            Arc::new(tlsbio_mio::tlsbio::rustls::crypto::Identity::from_cert_chain(chain)?),
+            key,
+        )?;
 
     let mut poll = Poll::new()?;
     let mut server: common::EchoServer = Server::bind(

@@ -151,11 +151,13 @@ pub use state::{Event, HandshakeState};
 pub use want::Want;
 
 /// The TLS wire values in tlsbio's API (alerts, versions, suites, groups,
-/// signature schemes), under one path whichever rustls tlsbio was built
-/// with: rustls 0.24 moved them (into `rustls::enums`, `rustls::crypto`
-/// and `rustls::error`), so code that names them here builds on both.
+/// signature schemes) and the certificate error a failed verification
+/// carries, under one path whichever rustls tlsbio was built with: rustls
+/// 0.24 moved them (into `rustls::enums`, `rustls::crypto` and
+/// `rustls::error`), so code that names them here builds on both.
 pub use tls::{
-    AlertDescription, CipherSuite, HandshakeKind, NamedGroup, ProtocolVersion, SignatureScheme,
+    AlertDescription, CertificateError, CipherSuite, HandshakeKind, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 
 /// Re-exported so that users name the same rustls the engine was built

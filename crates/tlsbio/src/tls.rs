@@ -6,25 +6,22 @@
 
 #[cfg(not(feature = "rustls-0-24"))]
 pub use rustls::{
-    AlertDescription, CipherSuite, HandshakeKind, NamedGroup, ProtocolVersion, SignatureScheme,
+    AlertDescription, CertificateError, CipherSuite, HandshakeKind, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 #[cfg(not(feature = "rustls-0-24"))]
-pub(crate) use rustls::{
-    CertificateError, ClientConfig, Error, ServerConfig, SupportedCipherSuite,
-};
+pub(crate) use rustls::{ClientConfig, Error, ServerConfig, SupportedCipherSuite};
 
 #[cfg(feature = "rustls-0-24")]
 pub use rustls024::{
     crypto::kx::NamedGroup,
     crypto::{CipherSuite, SignatureScheme},
     enums::ProtocolVersion,
-    error::AlertDescription,
+    error::{AlertDescription, CertificateError},
     HandshakeKind,
 };
 #[cfg(feature = "rustls-0-24")]
-pub(crate) use rustls024::{
-    error::CertificateError, ClientConfig, Error, ServerConfig, SupportedCipherSuite,
-};
+pub(crate) use rustls024::{ClientConfig, Error, ServerConfig, SupportedCipherSuite};
 
 pub(crate) use crate::rustls::pki_types;
 

@@ -585,6 +585,31 @@ impl DeterministicPki {
     pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.clone()))
     }
+
+    /// A client config that trusts this CA, on tlsbio's default crypto
+    /// provider (real randomness, the system clock) and every protocol
+    /// version: for tests that need the certificates but not reproducible
+    /// bytes, written the same way on either rustls tlsbio is built with.
+    pub fn stock_client_config(&self) -> ClientConfig {
+        backend::client_config(
+            tlsbio::default_provider(),
+            Arc::new(crate::rustls::time_provider::DefaultTimeProvider),
+            self.roots(),
+            crate::rustls::ALL_VERSIONS,
+        )
+    }
+
+    /// A server config presenting this leaf, on tlsbio's default crypto
+    /// provider, as [`stock_client_config`](Self::stock_client_config).
+    pub fn stock_server_config(&self) -> ServerConfig {
+        backend::server_config(
+            tlsbio::default_provider(),
+            Arc::new(crate::rustls::time_provider::DefaultTimeProvider),
+            self.chain(),
+            self.key(),
+            crate::rustls::ALL_VERSIONS,
+        )
+    }
 }
 
 /// An Ed25519 key pair from 32 bytes of the stream, as PKCS#8 v1 (RFC

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 use tlsbio::rustls::pki_types::ServerName;
-use tlsbio::rustls::{ClientConfig, ServerConfig};
 use tlsbio::{ClientContext, ServerContext};
 use tlsbio_memory::deterministic::DeterministicPki;
 use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
@@ -24,16 +23,9 @@ use tlsbio_mio::{Capacities, Closed, Connection, Limits, Server};
 /// (no files, nothing to generate at run time beyond two Ed25519 keys).
 pub fn configs() -> (ClientContext, ServerContext) {
     let pki = DeterministicPki::new(1, &["localhost"]);
-    let server = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain(), pki.key())
-        .unwrap();
-    let client = ClientConfig::builder()
-        .with_root_certificates(pki.roots())
-        .with_no_client_auth();
     (
-        ClientContext::new(Arc::new(client)).unwrap(),
-        ServerContext::new(Arc::new(server)).unwrap(),
+        ClientContext::new(Arc::new(pki.stock_client_config())).unwrap(),
+        ServerContext::new(Arc::new(pki.stock_server_config())).unwrap(),
     )
 }
 
