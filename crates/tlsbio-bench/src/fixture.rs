@@ -3,12 +3,11 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use rustls::client::Resumption;
-use rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use rustls::version::{TLS12, TLS13};
-use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
+use tlsbio::rustls::client::Resumption;
+use tlsbio::rustls::crypto::CryptoProvider;
+use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tlsbio::rustls::version::{TLS12, TLS13};
+use tlsbio::rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
 #[cfg(not(feature = "openssl"))]
 use crate::fail;
@@ -52,7 +51,7 @@ fn ed25519_v1() -> rcgen::KeyPair {
         0x20,
     ];
     let mut seed = [0u8; 32];
-    aws_lc_rs::default_provider()
+    tlsbio::default_provider()
         .secure_random
         .fill(&mut seed)
         .expect("randomness");
@@ -157,7 +156,9 @@ impl Bench {
 
 /// X25519 only, AES-128-GCM only (TLS 1.3 and TLS 1.2 ECDHE-ECDSA), the
 /// rest from aws-lc-rs: what the OpenSSL contexts are pinned to as well.
+#[cfg(not(feature = "rustls-0-24"))]
 fn provider() -> Arc<CryptoProvider> {
+    use tlsbio::rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
     Arc::new(CryptoProvider {
         cipher_suites: vec![
             cipher_suite::TLS13_AES_128_GCM_SHA256,
@@ -166,6 +167,72 @@ fn provider() -> Arc<CryptoProvider> {
         kx_groups: vec![kx_group::X25519],
         ..aws_lc_rs::default_provider()
     })
+}
+
+/// The same pinning on rustls 0.24's aws-lc-rs provider, which also keeps
+/// only `version`'s suites (0.24 chooses versions by suites).
+#[cfg(feature = "rustls-0-24")]
+fn provider(version: &'static SupportedProtocolVersion) -> Arc<CryptoProvider> {
+    use rustls_aws_lc_rs::{cipher_suite, kx_group, DEFAULT_PROVIDER};
+    use std::borrow::Cow;
+    let tls13 = std::ptr::eq(version, &TLS13);
+    Arc::new(CryptoProvider {
+        tls13_cipher_suites: match tls13 {
+            true => Cow::Owned(vec![cipher_suite::TLS13_AES_128_GCM_SHA256]),
+            false => Cow::Borrowed(&[]),
+        },
+        tls12_cipher_suites: match tls13 {
+            true => Cow::Borrowed(&[]),
+            false => Cow::Owned(vec![cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]),
+        },
+        kx_groups: Cow::Owned(vec![kx_group::X25519]),
+        ..DEFAULT_PROVIDER
+    })
+}
+
+#[cfg(not(feature = "rustls-0-24"))]
+fn builders(
+    identity: &Identity,
+    version: &'static SupportedProtocolVersion,
+    roots: RootCertStore,
+) -> (ClientConfig, ServerConfig) {
+    let client = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[version])
+        .expect("the provider supports the version")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[version])
+        .expect("the provider supports the version")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![identity.cert.clone()],
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )
+        .expect("the key matches");
+    (client, server)
+}
+
+#[cfg(feature = "rustls-0-24")]
+fn builders(
+    identity: &Identity,
+    version: &'static SupportedProtocolVersion,
+    roots: RootCertStore,
+) -> (ClientConfig, ServerConfig) {
+    let chain = tlsbio::rustls::crypto::Identity::from_cert_chain(vec![identity.cert.clone()])
+        .expect("a certificate");
+    let client = ClientConfig::builder(provider(version))
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+        .expect("the provider supports the version");
+    let server = ServerConfig::builder(provider(version))
+        .with_no_client_auth()
+        .with_single_cert(
+            Arc::new(chain),
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )
+        .expect("the key matches");
+    (client, server)
 }
 
 fn configs(
@@ -177,27 +244,35 @@ fn configs(
     roots
         .add(identity.cert.clone())
         .expect("the certificate parses");
-    let mut client = ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[version])
-        .expect("the provider supports the version")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut server = ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[version])
-        .expect("the provider supports the version")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![identity.cert.clone()],
-            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
-        )
-        .expect("the key matches");
+    let (mut client, mut server) = builders(identity, version, roots);
     if resume {
-        server.ticketer = aws_lc_rs::Ticketer::new().expect("a ticketer");
+        #[cfg(not(feature = "rustls-0-24"))]
+        {
+            server.ticketer =
+                tlsbio::rustls::crypto::aws_lc_rs::Ticketer::new().expect("a ticketer");
+        }
+        #[cfg(feature = "rustls-0-24")]
+        {
+            server.ticketer = Some(
+                server
+                    .provider()
+                    .ticketer_factory
+                    .ticketer()
+                    .expect("a ticketer"),
+            );
+        }
     } else {
         // Full handshakes only, and no tickets to issue (the OpenSSL
         // contexts are set the same way).
         client.resumption = Resumption::disabled();
-        server.send_tls13_tickets = 0;
+        #[cfg(not(feature = "rustls-0-24"))]
+        {
+            server.send_tls13_tickets = 0;
+        }
+        #[cfg(feature = "rustls-0-24")]
+        {
+            server.send_tls13_tickets = tlsbio::rustls::server::Tls13Tickets { default: 0, max: 0 };
+        }
     }
     let (client, server) = (Arc::new(client), Arc::new(server));
     Configs {

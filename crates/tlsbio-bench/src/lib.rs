@@ -110,8 +110,9 @@ impl BioKind {
 pub enum Implementation {
     /// tlsbio engines over a BIO kind.
     Tlsbio(BioKind),
-    /// rustls' buffered connections, `write_tls` / `read_tls` over a
-    /// `Vec<u8>`.
+    /// Raw rustls: on 0.23 its buffered connections, `write_tls` /
+    /// `read_tls` over a `Vec<u8>`; on 0.24 its `Connection` writing into a
+    /// `Vec<u8>` and reading from a `VecInput`.
     Rustls,
     /// OpenSSL 3 through the `openssl` crate (feature `openssl`).
     OpenSsl,
@@ -167,7 +168,11 @@ pub fn library_versions() -> String {
     let openssl = openssl::version::version();
     #[cfg(not(feature = "openssl"))]
     let openssl = "OpenSSL not in this build";
-    format!("rustls 0.23 with aws-lc-rs; {openssl}")
+    #[cfg(not(feature = "rustls-0-24"))]
+    let rustls = "rustls 0.23 with aws-lc-rs";
+    #[cfg(feature = "rustls-0-24")]
+    let rustls = "rustls 0.24.0-dev.2 with rustls-aws-lc-rs";
+    format!("{rustls}; {openssl}")
 }
 
 /// What one run did.

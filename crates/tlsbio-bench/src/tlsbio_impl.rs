@@ -184,10 +184,12 @@ fn cross<B: Link>(from: &mut Engine<B, B>, to: &mut Engine<B, B>, work: &mut Wor
 
 /// Copies the BIOs and the engines made on their own: bytes moved to make
 /// queues contiguous, chunks copied in, records staged; and one copy of
-/// every ciphertext byte inside rustls: its unbuffered API encrypts each
-/// record into a fresh `Vec` and copies that into the caller's buffer
-/// (`CommonState::write_fragments`, rustls 0.23), where the buffered API
-/// queues the `Vec` itself.
+/// every ciphertext byte between rustls and the write BIO. On rustls 0.23
+/// that copy is rustls': its unbuffered API encrypts each record into a
+/// fresh `Vec` and copies that into the caller's buffer
+/// (`CommonState::write_fragments`), where the buffered API queues the
+/// `Vec` itself. On rustls 0.24 it is ours: rustls appends to the
+/// backend's scratch `Vec`, which the backend copies into the write BIO.
 fn add_bio_copies<B: Link>(client: &Engine<B, B>, server: &Engine<B, B>, work: &mut Work) {
     work.copied += work.ciphertext;
     for engine in [client, server] {

@@ -42,11 +42,19 @@ fn resumption_resumes_after_the_first_run() {
 fn bulk_ciphertext_copies_per_byte() {
     let bench = Bench::new(1 << 20);
     let copies = |i| bench.run(i, Scenario::BulkTls13).unwrap().copies_per_byte();
-    // write_tls copies out of rustls, read_tls copies in.
-    assert!((copies(Implementation::Rustls) - 2.0).abs() < 0.01);
-    // rustls' unbuffered encrypt copies each record into the write BIO
-    // (one copy, inside rustls); the read BIO is decrypted in place; the
-    // harness copies between VecBios...
+    // rustls 0.23: write_tls copies out of rustls, read_tls copies in.
+    // rustls 0.24 appends to the caller's Vec, so only reading into its
+    // VecInput copies.
+    let raw = if cfg!(feature = "rustls-0-24") {
+        1.0
+    } else {
+        2.0
+    };
+    let rustls = copies(Implementation::Rustls);
+    assert!((rustls - raw).abs() < 0.01, "rustls {rustls}");
+    // One copy of each record into the write BIO (inside rustls 0.23's
+    // unbuffered encrypt; from the backend's scratch on 0.24); the read
+    // BIO is decrypted in place; the harness copies between VecBios...
     let vec = copies(Implementation::Tlsbio(BioKind::Vec));
     assert!((vec - 2.0).abs() < 0.05, "VecBio {vec}");
     // ...and hands BytesBio chunks over without one.
