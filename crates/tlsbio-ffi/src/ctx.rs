@@ -7,11 +7,11 @@ use std::fmt;
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tlsbio::rustls::crypto::aws_lc_rs;
 use tlsbio::rustls::pki_types::pem::PemObject;
 use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tlsbio::rustls::server::WebPkiClientVerifier;
-use tlsbio::rustls::{self, ClientConfig, KeyLog, RootCertStore, ServerConfig};
+use tlsbio::rustls::{self, KeyLog, RootCertStore};
+
+use crate::backend;
 use tlsbio::{ClientContext, ServerContext};
 
 use crate::boundary::{bytes, c_str, no_unwind, set_thread_error, thread_error};
@@ -130,37 +130,18 @@ impl tlsbio_ctx {
 
 impl Settings {
     fn build(&self) -> Result<Built, String> {
-        let provider = Arc::new(aws_lc_rs::default_provider());
         let versions = self.versions()?;
-        let alpn = self.alpn.clone();
+        // `Vec<u8>` on rustls 0.23, `ApplicationProtocol` on 0.24.
+        #[allow(clippy::useless_conversion)]
+        let alpn = self.alpn.iter().cloned().map(Into::into).collect();
         match &self.side {
             Side::Server { identity, clients } => {
-                let builder = ServerConfig::builder_with_provider(provider.clone())
-                    .with_protocol_versions(&versions)
-                    .map_err(|e| format!("cannot use these protocol versions: {e}"))?;
-                let builder = match clients {
-                    None => builder.with_no_client_auth(),
-                    Some((roots, required)) => {
-                        let verifier =
-                            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider);
-                        let verifier = if *required {
-                            verifier
-                        } else {
-                            verifier.allow_unauthenticated()
-                        };
-                        let verifier = verifier
-                            .build()
-                            .map_err(|e| format!("cannot verify clients with these CAs: {e}"))?;
-                        builder.with_client_cert_verifier(verifier)
-                    }
-                };
                 let identity = identity.clone();
-                let mut config = builder
-                    .with_single_cert(identity.chain, identity.key)
-                    .map_err(|e| match e {
-                        rustls::Error::InconsistentKeys(_) => "the private key does not belong to the certificate (the leaf, first in the chain): check that the key and chain files are a pair".to_string(),
-                        e => format!("the certificate and key do not make a server: {e}"),
-                    })?;
+                let clients = clients
+                    .as_ref()
+                    .map(|(roots, required)| (roots.clone(), *required));
+                let mut config =
+                    backend::server_config(&versions, clients, identity.chain, identity.key)?;
                 config.alpn_protocols = alpn;
                 config.max_early_data_size = self.max_early_data;
                 if let Some(keylog) = &self.keylog {
@@ -171,16 +152,8 @@ impl Settings {
                     .map_err(|e| e.to_string())
             }
             Side::Client { roots, identity } => {
-                let builder = ClientConfig::builder_with_provider(provider)
-                    .with_protocol_versions(&versions)
-                    .map_err(|e| format!("cannot use these protocol versions: {e}"))?
-                    .with_root_certificates(roots.clone());
-                let mut config = match identity.clone() {
-                    None => builder.with_no_client_auth(),
-                    Some(id) => builder
-                        .with_client_auth_cert(id.chain, id.key)
-                        .map_err(|e| format!("the client certificate and key do not match: {e}"))?,
-                };
+                let identity = identity.clone().map(|id| (id.chain, id.key));
+                let mut config = backend::client_config(&versions, roots.clone(), identity)?;
                 config.alpn_protocols = alpn;
                 if let Some(keylog) = &self.keylog {
                     config.key_log = keylog.clone();
@@ -664,8 +637,8 @@ pub unsafe extern "C" fn tlsbio_ctx_set_max_early_data(
                 Ok(())
             }
             Side::Client { .. } => Err(
-                "early data on a client context: tlsbio clients do not send 0-rtt on rustls 0.23 \
-                 (they could not tell whether the server accepted it)"
+                "early data on a client context: tlsbio clients do not send 0-rtt yet \
+                 (on rustls 0.23 they could not tell whether the server accepted it)"
                     .into(),
             ),
         })

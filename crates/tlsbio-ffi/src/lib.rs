@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 #![allow(non_camel_case_types)] // C names: tlsbio_conn, tlsbio_ctx.
 
+mod backend;
 mod boundary;
 mod conn;
 mod ctx;

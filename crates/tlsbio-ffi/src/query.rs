@@ -3,8 +3,8 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int};
 
-use tlsbio::rustls::ProtocolVersion;
 use tlsbio::HandshakeState;
+use tlsbio::ProtocolVersion;
 
 use crate::boundary::c_string;
 use crate::conn::{conn_ref, tlsbio_conn, with_conn};
@@ -74,8 +74,10 @@ pub unsafe extern "C" fn tlsbio_get_cipher_name(conn: *const tlsbio_conn) -> *co
     let Some(c) = (unsafe { conn_ref(conn) }) else {
         return std::ptr::null();
     };
-    let name = c.engine.cipher_suite().and_then(|s| s.suite().as_str());
-    kept(&mut c.strings.borrow_mut().cipher, name)
+    // rustls' Debug form is the IANA name for every suite it negotiates
+    // (0.24 has no `as_str`).
+    let name = c.engine.cipher_suite().map(|s| format!("{:?}", s.suite()));
+    kept(&mut c.strings.borrow_mut().cipher, name.as_deref())
 }
 
 /// The negotiated key exchange group's name (`SSL_get_negotiated_group`

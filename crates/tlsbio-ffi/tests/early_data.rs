@@ -1,6 +1,11 @@
 //! 0-RTT through the C ABI: a server context with
 //! `tlsbio_ctx_set_max_early_data`, rustls' buffered client as the peer,
 //! and `tlsbio_read_early_data` returning SUCCESS, then FINISH.
+//!
+//! rustls 0.23 only: on the rustls 0.24.0-dev.2 backend a server context
+//! refuses early data where it is set (`early_data_024.rs`), because that
+//! pre-release's handshake API drops accepted early data.
+#![cfg(not(feature = "rustls-0-24"))]
 #![allow(clippy::multiple_unsafe_ops_per_block)] // many calls on one live connection
 
 mod support;
