@@ -15,6 +15,7 @@ use tlsbio::rustls::ClientConfig;
 use tlsbio::{ClientContext, Shutdown};
 use tlsbio_blocking::{tls_error, Stream};
 
+use crate::backend::{self, Trust};
 use crate::trust::CaFileVerifier;
 use crate::{pem, summary, Result};
 use tlsbio_memory::trace::Tracer;
@@ -140,24 +141,19 @@ fn config(
     args: &ClientArgs,
     key_log: Option<Arc<dyn tlsbio::rustls::KeyLog>>,
 ) -> Result<(ClientConfig, Option<Arc<CaFileVerifier>>)> {
-    let builder = ClientConfig::builder_with_protocol_versions(args.negotiation.versions());
-    let (builder, verifier) = match &args.ca {
+    let (trust, verifier) = match &args.ca {
         Some(path) => {
             let verifier = CaFileVerifier::new(pem::roots(path)?, pem::certs(path)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            let builder = builder
-                .dangerous()
-                .with_custom_certificate_verifier(verifier.clone());
-            (builder, Some(verifier))
+            (Trust::CaFile(verifier.clone()), Some(verifier))
         }
-        None => (builder.with_root_certificates(pem::system_roots()?), None),
+        None => (Trust::Roots(pem::system_roots()?), None),
     };
-    let mut config = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => builder
-            .with_client_auth_cert(pem::certs(cert)?, pem::key(key)?)
-            .map_err(|e| format!("client certificate and key are not usable together: {e}"))?,
-        _ => builder.with_no_client_auth(),
+    let cert = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some((pem::certs(cert)?, pem::key(key)?)),
+        _ => None,
     };
+    let mut config = backend::client_config(args.negotiation.versions(), trust, cert)?;
     config.alpn_protocols = args.negotiation.alpn();
     if let Some(key_log) = key_log {
         config.key_log = key_log;

@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tlsbio::rustls::{version, SupportedProtocolVersion};
 
+mod backend;
 mod bench;
 mod client;
 mod pem;
@@ -79,9 +80,14 @@ impl Negotiation {
         versions(self.tls12, self.tls13)
     }
 
-    /// The ALPN protocols as rustls takes them.
-    fn alpn(&self) -> Vec<Vec<u8>> {
-        self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect()
+    /// The ALPN protocols as rustls takes them (`Vec<u8>` on 0.23,
+    /// `ApplicationProtocol` on 0.24).
+    #[allow(clippy::useless_conversion)]
+    fn alpn<T: From<Vec<u8>>>(&self) -> Vec<T> {
+        self.alpn
+            .iter()
+            .map(|p| p.as_bytes().to_vec().into())
+            .collect()
     }
 }
 

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use tlsbio::rustls::server::WebPkiClientVerifier;
 use tlsbio::rustls::ServerConfig;
 use tlsbio::ServerContext;
 use tlsbio_mio::mio::{Events, Poll, Token};
 use tlsbio_mio::{Capacities, Closed, Connection, Expiry, Limits, Server};
 
+use crate::backend::{self, ServerError};
 use crate::{pem, summary, Result};
 
 /// How often the loop looks at the stop flag (deadlines are the server's).
@@ -240,26 +240,31 @@ fn config(args: &ServerArgs, port: u16) -> Result<ServerConfig> {
             pair
         }
     };
-    let builder = ServerConfig::builder_with_protocol_versions(args.negotiation.versions());
-    let builder = match &args.client_ca {
-        Some(path) => {
-            let roots = pem::roots(path).map_err(|e| format!("--client-ca: {e}"))?;
-            let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
-                .build()
-                .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    let client_roots = match &args.client_ca {
+        Some(path) => Some(pem::roots(path).map_err(|e| format!("--client-ca: {e}"))?),
+        None => None,
     };
-    let mut config = builder.with_single_cert(chain, key).map_err(|e| match e {
-        tlsbio::rustls::Error::InconsistentKeys(_) => format!(
-            "--key {} is not the private key of the first certificate in --cert {}: \
-             give the key that belongs to the leaf (the chain's first certificate)",
-            args.key.as_deref().unwrap_or(Path::new("-")).display(),
-            args.cert.as_deref().unwrap_or(Path::new("-")).display(),
-        ),
-        e => format!("certificate and key are not usable together: {e}"),
-    })?;
+    let mut config = backend::server_config(args.negotiation.versions(), client_roots, chain, key)
+        .map_err(|e| match e {
+            ServerError::ClientCa(e) => format!(
+                "--client-ca {}: {e}",
+                args.client_ca
+                    .as_deref()
+                    .unwrap_or(Path::new("-"))
+                    .display()
+            ),
+            ServerError::Key(tlsbio::rustls::Error::InconsistentKeys(_)) => format!(
+                "--key {} is not the private key of the first certificate in --cert {}: \
+                 give the key that belongs to the leaf (the chain's first certificate)",
+                args.key.as_deref().unwrap_or(Path::new("-")).display(),
+                args.cert.as_deref().unwrap_or(Path::new("-")).display(),
+            ),
+            ServerError::Key(e) => format!("certificate and key are not usable together: {e}"),
+            ServerError::NoCertificate => format!(
+                "--cert {} holds no certificate",
+                args.cert.as_deref().unwrap_or(Path::new("-")).display()
+            ),
+        })?;
     config.alpn_protocols = args.negotiation.alpn();
     config.max_early_data_size = args.early_data.unwrap_or(0);
     Ok(config)

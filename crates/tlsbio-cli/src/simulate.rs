@@ -151,9 +151,16 @@ impl Setup {
         let crypto = InsecureDeterministicCrypto::new(self.seed);
         let pki = DeterministicPki::new(self.seed, &[SERVER_NAME]);
         let mut client = crypto.client_config(&pki, self.versions());
-        client.alpn_protocols = vec![ALPN.to_vec()];
+        // `Vec<u8>` on rustls 0.23, `ApplicationProtocol` on 0.24.
+        #[allow(clippy::useless_conversion)]
+        {
+            client.alpn_protocols = vec![ALPN.to_vec().into()];
+        }
         let mut server = crypto.server_config(&pki, self.versions());
-        server.alpn_protocols = vec![ALPN.to_vec()];
+        #[allow(clippy::useless_conversion)]
+        {
+            server.alpn_protocols = vec![ALPN.to_vec().into()];
+        }
         (Arc::new(client), Arc::new(server))
     }
 

@@ -14,14 +14,22 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tlsbio::rustls::client::danger::{
-    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-};
 use tlsbio::rustls::client::WebPkiServerVerifier;
 use tlsbio::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use tlsbio::rustls::{
-    CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
-};
+use tlsbio::rustls::{Error, RootCertStore};
+use tlsbio::CertificateError;
+// rustls 0.24 is built on webpki 0.104: its errors are that crate's.
+#[cfg(feature = "rustls-0-24")]
+use webpki024 as webpki;
+
+// The verifier traits differ between rustls 0.23 and 0.24; the checks
+// above are shared.
+#[cfg(not(feature = "rustls-0-24"))]
+#[path = "trust/rustls023.rs"]
+mod imp;
+#[cfg(feature = "rustls-0-24")]
+#[path = "trust/rustls024.rs"]
+mod imp;
 
 /// WebPKI verification, plus the `--ca` certificate as its own anchor.
 #[derive(Debug)]
@@ -37,8 +45,7 @@ impl CaFileVerifier {
         roots: RootCertStore,
         anchors: Vec<CertificateDer<'static>>,
     ) -> Result<Arc<Self>, String> {
-        let webpki = WebPkiServerVerifier::builder(Arc::new(roots))
-            .build()
+        let webpki = imp::webpki_verifier(roots)
             .map_err(|e| format!("cannot verify servers with these CAs: {e}"))?;
         Ok(Arc::new(Self {
             webpki,
@@ -89,62 +96,10 @@ impl CaFileVerifier {
 
 fn is_ca_used_as_end_entity(error: &Error) -> bool {
     match error {
-        Error::InvalidCertificate(CertificateError::Other(other)) => {
-            matches!(
-                other.0.downcast_ref::<webpki::Error>(),
-                Some(webpki::Error::CaUsedAsEndEntity)
-            )
-        }
+        Error::InvalidCertificate(CertificateError::Other(other)) => matches!(
+            imp::webpki_error(other),
+            Some(webpki::Error::CaUsedAsEndEntity)
+        ),
         _ => false,
-    }
-}
-
-impl ServerCertVerifier for CaFileVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Err(e)
-                if is_ca_used_as_end_entity(&e) && self.anchors.iter().any(|a| a == end_entity) =>
-            {
-                self.check_pinned(end_entity, server_name, now)?;
-                self.pinned_used.store(true, Ordering::Relaxed);
-                Ok(ServerCertVerified::assertion())
-            }
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
     }
 }

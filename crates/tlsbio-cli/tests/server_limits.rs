@@ -24,12 +24,16 @@ fn a_hundred_and_fifty_clients_at_once_are_all_served() {
     for cert in CertificateDer::pem_file_iter(pki.path("ca.pem")).unwrap() {
         roots.add(cert.unwrap()).unwrap();
     }
-    let context = ClientContext::new(Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    ))
-    .unwrap();
+    #[cfg(not(feature = "rustls-0-24"))]
+    let config = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    #[cfg(feature = "rustls-0-24")]
+    let config = ClientConfig::builder(tlsbio::default_provider())
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+        .unwrap();
+    let context = ClientContext::new(Arc::new(config)).unwrap();
     // All open at the same time: the server holds every one.
     let mut clients: Vec<Stream<TcpStream>> = (0..150)
         .map(|_| {
