@@ -6,7 +6,7 @@
 //! the same test put different bytes on the wire. This module swaps every
 //! source of randomness and time for seeded, injected ones:
 //!
-//! - a [`SecureRandom`] that is a ChaCha20 stream keyed by the seed;
+//! - a [`SecureRandom`](crate::rustls::crypto::SecureRandom) that is a ChaCha20 stream keyed by the seed;
 //! - an X25519 key exchange (x25519-dalek) whose private keys come from
 //!   that stream;
 //! - a key provider that accepts **only Ed25519** keys, whose signatures are
