@@ -67,6 +67,16 @@
 // `tlsbio_read` from here on.
 #define TLSBIO_READ_EARLY_DATA_FINISH 2
 
+// `SSL_EARLY_DATA_NOT_SENT`: the client wrote none (or the handshake is
+// not complete yet), for [`tlsbio_get_early_data_status`].
+#define TLSBIO_EARLY_DATA_NOT_SENT 0
+
+// `SSL_EARLY_DATA_REJECTED`: the server refused it; write it again.
+#define TLSBIO_EARLY_DATA_REJECTED 1
+
+// `SSL_EARLY_DATA_ACCEPTED`: the server took it.
+#define TLSBIO_EARLY_DATA_ACCEPTED 2
+
 // `TLS1_2_VERSION`, for [`tlsbio_ctx_set_min_proto_version`].
 #define TLSBIO_TLS1_2_VERSION 771
 
@@ -203,6 +213,33 @@ int tlsbio_peek(tlsbio_conn *conn, uint8_t *buf, size_t len);
 // `conn` is NULL or a live connection not used by another thread;
 // `buf[..len]` is writable (or NULL); `readbytes` is NULL or writable.
 int tlsbio_read_early_data(tlsbio_conn *conn, uint8_t *buf, size_t len, size_t *readbytes);
+
+// On a client, writes TLS 1.3 0-RTT early data (`SSL_write_early_data`)
+// to go with the ClientHello, before the handshake: 1 with `*written`
+// set (it may be less than `len`, and 0 once the server's limit is used
+// up), or 0 with [`tlsbio_get_error`] saying why (`TLSBIO_ERROR_SSL` with
+// a message when there is nothing to send it with: no ticket from this
+// server that allows 0-RTT, the handshake is past its first flight, or a
+// rustls 0.23 build, which has no client 0-RTT; the connection is as it
+// was). The server may refuse early data: after the handshake,
+// [`tlsbio_get_early_data_status`] says whether to write it again. Send
+// only what is safe to repeat: early data can be replayed.
+//
+// # Safety
+//
+// `conn` is NULL or a live connection not used by another thread;
+// `buf[..len]` is readable (or NULL); `written` is NULL or writable.
+int tlsbio_write_early_data(tlsbio_conn *conn, const uint8_t *buf, size_t len, size_t *written);
+
+// What became of a client's early data (`SSL_get_early_data_status`):
+// `TLSBIO_EARLY_DATA_ACCEPTED` or `TLSBIO_EARLY_DATA_REJECTED` once the
+// handshake is complete, `TLSBIO_EARLY_DATA_NOT_SENT` when none was
+// written, before the handshake completes, on a server, and for NULL.
+//
+// # Safety
+//
+// `conn` is NULL or a live connection not mutated by another thread.
+int tlsbio_get_early_data_status(const tlsbio_conn *conn);
 
 // Writes plaintext (`SSL_write`, with `SSL_MODE_ENABLE_PARTIAL_WRITE`):
 // the number of bytes taken (> 0; may be fewer than `len` when the output

@@ -424,6 +424,80 @@ pub unsafe extern "C" fn tlsbio_read_early_data(
     ret
 }
 
+/// On a client, writes TLS 1.3 0-RTT early data (`SSL_write_early_data`)
+/// to go with the ClientHello, before the handshake: 1 with `*written`
+/// set (it may be less than `len`, and 0 once the server's limit is used
+/// up), or 0 with [`tlsbio_get_error`] saying why (`TLSBIO_ERROR_SSL` with
+/// a message when there is nothing to send it with: no ticket from this
+/// server that allows 0-RTT, the handshake is past its first flight, or a
+/// rustls 0.23 build, which has no client 0-RTT; the connection is as it
+/// was). The server may refuse early data: after the handshake,
+/// [`tlsbio_get_early_data_status`] says whether to write it again. Send
+/// only what is safe to repeat: early data can be replayed.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection not used by another thread;
+/// `buf[..len]` is readable (or NULL); `written` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_write_early_data(
+    conn: *mut tlsbio_conn,
+    buf: *const u8,
+    len: usize,
+    written: *mut usize,
+) -> c_int {
+    // SAFETY: the caller's promise about `buf`.
+    let buf = unsafe { bytes(buf, len) };
+    // SAFETY: the caller's promise about `conn`.
+    let (ret, n) = unsafe {
+        with_conn(conn, (0, 0), |c| {
+            let Some(buf) = buf else {
+                c.fail(
+                    TLSBIO_ERROR_SSL,
+                    "tlsbio_write_early_data: the buffer is NULL".into(),
+                );
+                return (0, 0);
+            };
+            match c.engine.write_early_data(buf) {
+                Ok(n) => {
+                    c.ok();
+                    (1, n)
+                }
+                Err(e) => {
+                    c.record(&e);
+                    (0, 0)
+                }
+            }
+        })
+    };
+    if !written.is_null() {
+        // SAFETY: non-NULL and writable (the caller's promise).
+        unsafe { written.write(n) };
+    }
+    ret
+}
+
+/// What became of a client's early data (`SSL_get_early_data_status`):
+/// `TLSBIO_EARLY_DATA_ACCEPTED` or `TLSBIO_EARLY_DATA_REJECTED` once the
+/// handshake is complete, `TLSBIO_EARLY_DATA_NOT_SENT` when none was
+/// written, before the handshake completes, on a server, and for NULL.
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection not mutated by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_get_early_data_status(conn: *const tlsbio_conn) -> c_int {
+    // SAFETY: the caller's promise.
+    let Some(c) = (unsafe { conn_ref(conn) }) else {
+        return crate::TLSBIO_EARLY_DATA_NOT_SENT;
+    };
+    match c.engine.early_data_status() {
+        None | Some(tlsbio::EarlyDataStatus::NotSent) => crate::TLSBIO_EARLY_DATA_NOT_SENT,
+        Some(tlsbio::EarlyDataStatus::Rejected) => crate::TLSBIO_EARLY_DATA_REJECTED,
+        Some(tlsbio::EarlyDataStatus::Accepted) => crate::TLSBIO_EARLY_DATA_ACCEPTED,
+    }
+}
+
 /// Writes plaintext (`SSL_write`, with `SSL_MODE_ENABLE_PARTIAL_WRITE`):
 /// the number of bytes taken (> 0; may be fewer than `len` when the output
 /// buffer fills: take output, then write the rest), 0 when `len` is 0, -1

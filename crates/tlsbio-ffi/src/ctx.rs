@@ -155,6 +155,7 @@ impl Settings {
                 let identity = identity.clone().map(|id| (id.chain, id.key));
                 let mut config = backend::client_config(&versions, roots.clone(), identity)?;
                 config.alpn_protocols = alpn;
+                config.enable_early_data = self.max_early_data > 0;
                 if let Some(keylog) = &self.keylog {
                     config.key_log = keylog.clone();
                 }
@@ -615,7 +616,12 @@ pub unsafe extern "C" fn tlsbio_ctx_set_client_hello_pause(
 
 /// On a server context, how many bytes of TLS 1.3 0-RTT early data a
 /// resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
-/// default) refuses early data. Read it with
+/// default) refuses early data. (On rustls 0.24 builds a server context
+/// refuses a limit above 0, with the reason: that rustls pre-release drops
+/// accepted early data.) On a client context (rustls 0.24 builds only),
+/// any value above 0 lets its connections send early data with
+/// [`tlsbio_write_early_data`](crate::tlsbio_write_early_data) (the
+/// server's ticket sets the limit). Read it with
 /// [`tlsbio_read_early_data`](crate::tlsbio_read_early_data). Sessions
 /// resume from the context's own session store, whose entries are single
 /// use, so within one process a session's early data is accepted once;
@@ -636,9 +642,18 @@ pub unsafe extern "C" fn tlsbio_ctx_set_max_early_data(
                 s.max_early_data = bytes;
                 Ok(())
             }
+            // rustls 0.24: a client context with a limit above 0 sends
+            // early data (rustls' enable_early_data), with
+            // tlsbio_write_early_data.
+            #[cfg(feature = "rustls-0-24")]
+            Side::Client { .. } => {
+                s.max_early_data = bytes;
+                Ok(())
+            }
+            #[cfg(not(feature = "rustls-0-24"))]
             Side::Client { .. } => Err(
-                "early data on a client context: tlsbio clients do not send 0-rtt yet \
-                 (on rustls 0.23 they could not tell whether the server accepted it)"
+                "early data on a client context: tlsbio clients do not send 0-rtt on rustls 0.23 \
+                 (they could not tell whether the server accepted it); build on rustls 0.24"
                     .into(),
             ),
         })

@@ -106,6 +106,14 @@ pub const TLSBIO_READ_EARLY_DATA_SUCCESS: c_int = 1;
 /// `tlsbio_read` from here on.
 pub const TLSBIO_READ_EARLY_DATA_FINISH: c_int = 2;
 
+/// `SSL_EARLY_DATA_NOT_SENT`: the client wrote none (or the handshake is
+/// not complete yet), for [`tlsbio_get_early_data_status`].
+pub const TLSBIO_EARLY_DATA_NOT_SENT: c_int = 0;
+/// `SSL_EARLY_DATA_REJECTED`: the server refused it; write it again.
+pub const TLSBIO_EARLY_DATA_REJECTED: c_int = 1;
+/// `SSL_EARLY_DATA_ACCEPTED`: the server took it.
+pub const TLSBIO_EARLY_DATA_ACCEPTED: c_int = 2;
+
 /// `TLS1_2_VERSION`, for [`tlsbio_ctx_set_min_proto_version`].
 pub const TLSBIO_TLS1_2_VERSION: c_int = 0x0303;
 /// `TLS1_3_VERSION`, for [`tlsbio_ctx_set_max_proto_version`].

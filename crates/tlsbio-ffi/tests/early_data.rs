@@ -143,6 +143,20 @@ fn early_data_through_the_c_abi() {
             why.contains("could not tell whether the server accepted"),
             "{why}"
         );
+        // And a client connection has nothing to send early data with.
+        let client = tlsbio_new_client(cctx, c"localhost".as_ptr());
+        let mut written = 99;
+        assert_eq!(
+            tlsbio_write_early_data(client, b"x".as_ptr(), 1, &mut written),
+            0
+        );
+        assert_eq!(written, 0);
+        assert_eq!(tlsbio_get_error(client, 0), TLSBIO_ERROR_SSL);
+        assert_eq!(
+            tlsbio_get_early_data_status(client),
+            TLSBIO_EARLY_DATA_NOT_SENT
+        );
+        tlsbio_free(client);
         tlsbio_ctx_free(cctx);
         tlsbio_ctx_free(ctx);
     }

@@ -54,7 +54,7 @@
 //!   connect/accept BIOs over sockets; the engine has no sockets.
 
 use crate::bio::Bio;
-use crate::{Engine, Error, Shutdown, Want};
+use crate::{EarlyDataStatus, Engine, Error, Shutdown, Want};
 
 /// `SSL_ERROR_NONE`: the call succeeded.
 pub const SSL_ERROR_NONE: i32 = 0;
@@ -91,6 +91,14 @@ pub const SSL_READ_EARLY_DATA_ERROR: i32 = 0;
 pub const SSL_READ_EARLY_DATA_SUCCESS: i32 = 1;
 /// `SSL_READ_EARLY_DATA_FINISH`: there is no (more) early data.
 pub const SSL_READ_EARLY_DATA_FINISH: i32 = 2;
+
+/// `SSL_EARLY_DATA_NOT_SENT`: see [`EarlyDataStatus::NotSent`]; also what
+/// [`Ssl::get_early_data_status`] says before the handshake is complete.
+pub const SSL_EARLY_DATA_NOT_SENT: i32 = 0;
+/// `SSL_EARLY_DATA_REJECTED`: see [`EarlyDataStatus::Rejected`].
+pub const SSL_EARLY_DATA_REJECTED: i32 = 1;
+/// `SSL_EARLY_DATA_ACCEPTED`: see [`EarlyDataStatus::Accepted`].
+pub const SSL_EARLY_DATA_ACCEPTED: i32 = 2;
 
 /// The `SSL_ERROR_*` code for an error.
 pub fn error_code(error: &Error) -> i32 {
@@ -178,6 +186,33 @@ impl<R: Bio, W: Bio> Ssl<R, W> {
                 self.last = Some(e);
                 (SSL_READ_EARLY_DATA_ERROR, 0)
             }
+        }
+    }
+
+    /// `SSL_write_early_data`: on a client, 1 with the bytes written, or 0
+    /// with [`get_error`](Self::get_error) (called with 0) telling why
+    /// ([`Engine::write_early_data`]).
+    pub fn write_early_data(&mut self, buf: &[u8]) -> (i32, usize) {
+        match self.engine.write_early_data(buf) {
+            Ok(n) => {
+                self.last = None;
+                (1, n)
+            }
+            Err(e) => {
+                self.last = Some(e);
+                (0, 0)
+            }
+        }
+    }
+
+    /// `SSL_get_early_data_status`: what became of the client's early data
+    /// ([`Engine::early_data_status`]); [`SSL_EARLY_DATA_NOT_SENT`] until
+    /// the handshake is complete, as OpenSSL answers then.
+    pub fn get_early_data_status(&self) -> i32 {
+        match self.engine.early_data_status() {
+            None | Some(EarlyDataStatus::NotSent) => SSL_EARLY_DATA_NOT_SENT,
+            Some(EarlyDataStatus::Rejected) => SSL_EARLY_DATA_REJECTED,
+            Some(EarlyDataStatus::Accepted) => SSL_EARLY_DATA_ACCEPTED,
         }
     }
 

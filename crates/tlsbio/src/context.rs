@@ -38,10 +38,12 @@ pub struct ClientContext {
 }
 
 impl ClientContext {
-    /// Checks `config` once: 0-RTT must be off. On rustls 0.23 a client
-    /// cannot learn whether its early data was accepted, so tlsbio does
-    /// not offer client early data there
-    /// ([`ConfigError::EarlyDataUnsupported`]); servers can accept it.
+    /// Checks `config` once. On rustls 0.23, 0-RTT must be off: a client
+    /// there cannot learn whether its early data was accepted, so tlsbio
+    /// does not offer client early data
+    /// ([`ConfigError::EarlyDataUnsupported`]). On rustls 0.24 a client
+    /// with `enable_early_data` sends it with
+    /// [`Engine::write_early_data`](crate::Engine::write_early_data).
     ///
     /// rustls itself checks a client config only when a connection starts,
     /// because starting one is writing its ClientHello (which draws

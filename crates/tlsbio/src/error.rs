@@ -454,6 +454,12 @@ pub enum Usage {
     KeyUpdateNeedsTls13,
     /// Only a server reads 0-RTT early data.
     EarlyDataOnClient,
+    /// Only a client writes 0-RTT early data.
+    EarlyDataOnServer,
+    /// This client cannot send early data now: it has no ticket that
+    /// allows it for this server, the handshake is past its first flight,
+    /// or the rustls backend does not offer client 0-RTT.
+    EarlyDataUnavailable,
 }
 
 impl fmt::Display for Usage {
@@ -470,6 +476,15 @@ impl fmt::Display for Usage {
             }
             Self::EarlyDataOnClient => f.write_str(
                 "read_early_data is for servers: a client's early data goes the other way",
+            ),
+            Self::EarlyDataOnServer => f.write_str(
+                "write_early_data is for clients: a server reads the client's with \
+                 read_early_data",
+            ),
+            Self::EarlyDataUnavailable => f.write_str(
+                "no early data can be sent now: there is no ticket from this server that \
+                 allows 0-rtt, or the handshake is past the first flight; send the data with \
+                 write after the handshake",
             ),
         }
     }

@@ -144,7 +144,7 @@ mod want;
 pub use accepted::Accepted;
 pub use close::Shutdown;
 pub use context::{ClientContext, ServerContext};
-pub use engine::{Engine, EngineStats, Options};
+pub use engine::{EarlyDataStatus, Engine, EngineStats, Options};
 pub use error::{AlertSent, ConfigError, Error, Limit, NotTls, ProtocolError, Usage};
 pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};

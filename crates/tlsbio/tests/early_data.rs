@@ -216,6 +216,14 @@ fn configs_that_cannot_work_are_refused_with_the_reason() {
         c.read_early_data(&mut [0u8; 4]),
         Err(Error::Usage(Usage::EarlyDataOnClient))
     );
+    // A client has nothing to send early data with on 0.23, and the
+    // connection is as it was.
+    assert_eq!(
+        c.write_early_data(b"early"),
+        Err(Error::Usage(Usage::EarlyDataUnavailable))
+    );
+    assert!(matches!(c.connect(), Err(Error::Want(Want::Read { .. }))));
+    assert_eq!(c.early_data_status(), None);
 }
 
 #[test]

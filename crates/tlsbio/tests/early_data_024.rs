@@ -1,8 +1,12 @@
-//! On the rustls 0.24.0-dev.2 backend, 0-RTT is refused where a context is
-//! made, with an error that says why and what to do: that pre-release's
-//! server handshake drops early data it has told the client it accepted
-//! (docs/architecture.md), and its client's early data waits on the
-//! engine's support for it. rustls 0.23 builds run `early_data.rs`.
+//! 0-RTT on the rustls 0.24.0-dev.2 backend.
+//!
+//! Clients send early data (`Engine::write_early_data`) and learn whether
+//! the server took it (`Engine::early_data_status`); the peer is raw
+//! rustls 0.24's `Connection` server, which reads early data
+//! (`next_early_data`). Servers refuse 0-RTT where the context is made,
+//! with the reason: that pre-release's handshake API drops early data it
+//! has accepted (`rustls024_gaps.rs`, docs/architecture.md). rustls 0.23
+//! builds run `early_data.rs`.
 #![cfg(feature = "rustls-0-24")]
 
 mod support;
@@ -10,31 +14,183 @@ mod support;
 use std::sync::Arc;
 
 use support::*;
-use tlsbio::{ClientContext, ConfigError, ServerContext};
+use tlsbio::bio::{Bio, VecBio};
+use tlsbio::compat::{Ssl, SSL_EARLY_DATA_ACCEPTED, SSL_EARLY_DATA_NOT_SENT};
+use tlsbio::rustls::{ClientConfig, Connection, ServerConfig, ServerSide, Tcp, VecInput};
+use tlsbio::{
+    ClientContext, ConfigError, EarlyDataStatus, Engine, Error, ServerContext, Usage, Want,
+};
 
-#[test]
-fn a_server_that_allows_early_data_is_refused_with_the_reason() {
-    let (_, server) = configs(TLS13);
-    let mut server = (*server).clone();
-    server.max_early_data_size = 1024;
-    let err = ServerContext::new(Arc::new(server)).unwrap_err();
-    assert_eq!(err, ConfigError::ServerEarlyDataUnsupported);
-    let text = err.to_string();
-    assert!(text.contains("max_early_data_size = 0"), "{text}");
-}
+type Client = Engine<VecBio, VecBio>;
 
-#[test]
-fn a_server_without_early_data_is_accepted() {
-    let (_, server) = configs(TLS13);
-    assert_eq!(server.max_early_data_size, 0);
-    ServerContext::new(server).unwrap();
-}
-
-#[test]
-fn a_client_that_enables_early_data_is_refused() {
-    let (client, _) = configs(TLS13);
-    let mut client = (*client).clone();
+/// A client that may send early data, and a raw rustls server config
+/// that takes up to `max_early` bytes of it.
+fn early_configs(max_early: u32) -> (ClientContext, Arc<ServerConfig>) {
+    let (client, server) = configs(TLS13);
+    let mut client: ClientConfig = (*client).clone();
     client.enable_early_data = true;
-    let err = ClientContext::new(Arc::new(client)).unwrap_err();
-    assert_eq!(err, ConfigError::EarlyDataUnsupported);
+    let mut server = (*server).clone();
+    server.max_early_data_size = max_early;
+    (
+        ClientContext::new(Arc::new(client)).unwrap(),
+        Arc::new(server),
+    )
+}
+
+/// What the raw server got.
+#[derive(Default)]
+struct Received {
+    early: Vec<u8>,
+    data: Vec<u8>,
+}
+
+/// Runs `client` against `server` until the client's handshake is
+/// complete and nothing more is in flight either way.
+fn run(client: &mut Client, server: &mut Connection<ServerSide, Tcp>) -> Received {
+    let mut got = Received::default();
+    let mut input = VecInput::default();
+    for _ in 0..20 {
+        let mut buf = [0u8; 64];
+        let step = match client.is_handshaking() {
+            true => client.do_handshake().map(|()| 0),
+            false => client.read(&mut buf),
+        };
+        match step {
+            Ok(_) | Err(Error::Want(Want::Read { .. })) => {}
+            Err(e) => panic!("client: {e}"),
+        }
+        let mut up = Vec::new();
+        while let Some(bytes) = client.pop_output() {
+            up.extend_from_slice(&bytes);
+        }
+        let mut down = Vec::new();
+        let mut rest = &up[..];
+        while !rest.is_empty() {
+            input.read(&mut rest).unwrap();
+            let mut handler = server.read_tls(&mut input, &mut down);
+            while let Some(p) = handler.next_early_data() {
+                got.early.extend_from_slice(p.unwrap().bytes());
+            }
+            while let Some(p) = handler.next_payload() {
+                got.data.extend_from_slice(p.unwrap().bytes());
+            }
+        }
+        if up.is_empty() && down.is_empty() && !client.is_handshaking() {
+            return got;
+        }
+        client.rbio_mut().write(&down);
+    }
+    panic!("no end: {client:?}");
+}
+
+fn server(config: &Arc<ServerConfig>) -> Connection<ServerSide, Tcp> {
+    Connection::<ServerSide, Tcp>::new(config.clone()).unwrap()
+}
+
+fn client(context: &ClientContext) -> Client {
+    Engine::client(context, name(), VecBio::new(), VecBio::new()).unwrap()
+}
+
+/// A full handshake that leaves the context's session store a ticket.
+fn first_connection(context: &ClientContext, config: &Arc<ServerConfig>) {
+    let mut first = client(context);
+    assert_eq!(
+        first.write_early_data(b"too soon"),
+        Err(Error::Usage(Usage::EarlyDataUnavailable)),
+        "no ticket yet"
+    );
+    run(&mut first, &mut server(config));
+    assert_eq!(first.early_data_status(), Some(EarlyDataStatus::NotSent));
+}
+
+#[test]
+fn accepted_early_data_arrives_as_early_data() {
+    let (context, config) = early_configs(1024);
+    first_connection(&context, &config);
+    let mut c = client(&context);
+    assert_eq!(
+        c.early_data_status(),
+        None,
+        "not known before the handshake"
+    );
+    assert_eq!(c.write_early_data(b"GET / HTTP/1.1\r\n"), Ok(16));
+    let got = run(&mut c, &mut server(&config));
+    assert_eq!(got.early, b"GET / HTTP/1.1\r\n");
+    assert!(got.data.is_empty());
+    assert_eq!(c.early_data_status(), Some(EarlyDataStatus::Accepted));
+    assert!(c.is_resumed());
+    // Past the first flight there is nothing to send early data with.
+    assert_eq!(
+        c.write_early_data(b"late"),
+        Err(Error::Usage(Usage::EarlyDataUnavailable))
+    );
+}
+
+#[test]
+fn the_servers_limit_cuts_early_data_short_and_the_rest_goes_after() {
+    let (context, config) = early_configs(10);
+    first_connection(&context, &config);
+    let mut c = client(&context);
+    let message = b"0123456789abcdef";
+    let n = c.write_early_data(message).unwrap();
+    assert_eq!(n, 10, "the ticket allows 10 bytes");
+    assert_eq!(c.write_early_data(&message[n..]), Ok(0), "and no more");
+    let mut s = server(&config);
+    let got = run(&mut c, &mut s);
+    assert_eq!(got.early, &message[..10]);
+    assert_eq!(c.early_data_status(), Some(EarlyDataStatus::Accepted));
+    assert_eq!(c.write(&message[n..]), Ok(6));
+    assert_eq!(run(&mut c, &mut s).data, &message[10..]);
+}
+
+#[test]
+fn rejected_early_data_is_reported_and_resent_after_the_handshake() {
+    let (context, config) = early_configs(1024);
+    first_connection(&context, &config);
+    // The same sessions, a server that now refuses 0-RTT.
+    let mut refusing = (*config).clone();
+    refusing.max_early_data_size = 0;
+    let refusing = Arc::new(refusing);
+    let mut c = client(&context);
+    assert_eq!(c.write_early_data(b"idempotent"), Ok(10));
+    let mut s = server(&refusing);
+    let got = run(&mut c, &mut s);
+    assert!(got.early.is_empty() && got.data.is_empty(), "nothing taken");
+    assert_eq!(c.early_data_status(), Some(EarlyDataStatus::Rejected));
+    assert!(c.is_resumed(), "the handshake itself went on");
+    // Resent once, it arrives once.
+    assert_eq!(c.write(b"idempotent"), Ok(10));
+    let got = run(&mut c, &mut s);
+    assert_eq!(got.data, b"idempotent");
+}
+
+#[test]
+fn compat_write_early_data_and_status_use_openssls_codes() {
+    let (context, config) = early_configs(1024);
+    first_connection(&context, &config);
+    let mut ssl = Ssl::new(client(&context));
+    assert_eq!(ssl.get_early_data_status(), SSL_EARLY_DATA_NOT_SENT);
+    assert_eq!(ssl.write_early_data(b"hello"), (1, 5));
+    let got = run(ssl.engine(), &mut server(&config));
+    assert_eq!(got.early, b"hello");
+    assert_eq!(ssl.get_early_data_status(), SSL_EARLY_DATA_ACCEPTED);
+}
+
+#[test]
+fn servers_do_not_write_early_data_and_refuse_to_accept_it() {
+    let (_, server_config) = configs(TLS13);
+    let mut s = Engine::server(
+        &ServerContext::new(server_config.clone()).unwrap(),
+        VecBio::new(),
+        VecBio::new(),
+    );
+    assert_eq!(
+        s.write_early_data(b"x"),
+        Err(Error::Usage(Usage::EarlyDataOnServer))
+    );
+    let mut allowing = (*server_config).clone();
+    allowing.max_early_data_size = 1024;
+    let err = ServerContext::new(Arc::new(allowing)).unwrap_err();
+    assert_eq!(err, ConfigError::ServerEarlyDataUnsupported);
+    assert!(err.to_string().contains("max_early_data_size = 0"), "{err}");
 }

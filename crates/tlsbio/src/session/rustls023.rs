@@ -338,6 +338,19 @@ impl Session {
         }
     }
 
+    /// Client 0-RTT: never on 0.23 (the contexts refuse client configs
+    /// that enable it: the unbuffered client cannot say whether the server
+    /// accepted the data).
+    pub(crate) fn send_early<W: Bio>(&mut self, _data: &[u8], _out: &mut Output<W>) -> Sent {
+        Sent::Closed
+    }
+
+    /// Whether the server accepted a client's early data: never known on
+    /// 0.23.
+    pub(crate) fn early_data_accepted(&self) -> Option<bool> {
+        None
+    }
+
     /// 0-RTT data decrypted and not yet read by the application.
     pub(crate) fn early_data(&mut self) -> &mut Vec<u8> {
         &mut self.early

@@ -93,6 +93,8 @@ struct Halves<S: SideData> {
 struct Facts {
     outputs: ConnectionOutputs,
     peer_certificates: Option<Vec<CertificateDer<'static>>>,
+    /// A client's: whether the server accepted its 0-RTT data.
+    early_accepted: bool,
 }
 
 /// The engine's input buffer lent to rustls for one call: rustls' discards
@@ -151,11 +153,10 @@ impl Session {
         }
     }
 
-    /// Checks what this backend needs of a client config, once per context.
-    pub(crate) fn check_client_config(config: &Arc<ClientConfig>) -> Result<(), ConfigError> {
-        if config.enable_early_data {
-            return Err(ConfigError::EarlyDataUnsupported);
-        }
+    /// Checks what this backend needs of a client config, once per
+    /// context: nothing (0-RTT included: 0.24 says whether the server
+    /// accepted it).
+    pub(crate) fn check_client_config(_config: &Arc<ClientConfig>) -> Result<(), ConfigError> {
         Ok(())
     }
 
@@ -361,12 +362,12 @@ impl Session {
         }
     }
 
-    fn established<S: SideData>(&mut self, split: SplitConnection<S>) -> Halves<S> {
+    fn established<S: SideData + EarlyStatus>(&mut self, split: SplitConnection<S>) -> Halves<S> {
         let SplitConnection {
             send,
             receive,
             outputs,
-            ..
+            side_outputs,
         } = split;
         let peer_certificates =
             outputs
@@ -382,6 +383,7 @@ impl Session {
         self.facts = Some(Box::new(Facts {
             outputs,
             peer_certificates,
+            early_accepted: side_outputs.early_accepted(),
         }));
         Halves {
             send: Some(send),
@@ -454,6 +456,48 @@ impl Session {
         match result {
             Ok(n) => Sent::Done(n),
             Err(e) => Sent::Fatal(e),
+        }
+    }
+
+    /// On a client before the server's first flight, encrypts a prefix of
+    /// `data` as 0-RTT early data into the output: `Done(n)` (0 once the
+    /// ticket's limit is used up), `Full` when the output cannot take a
+    /// record now, `Closed` when no early data can be sent (no ticket that
+    /// allows it, the handshake is past its first flight, or a server).
+    pub(crate) fn send_early<W: Bio>(&mut self, data: &[u8], out: &mut Output<W>) -> Sent {
+        out.append(&self.scratch);
+        self.scratch.clear();
+        let State::Client(hs) = &mut self.state else {
+            return Sent::Closed;
+        };
+        let Some(mut early) = hs.early_data() else {
+            return Sent::Closed;
+        };
+        // As for data: what the write BIO can take, or one record staged
+        // into an empty one.
+        let room = out.room();
+        let take = if room > RECORD_OVERHEAD {
+            data.len().min(room - RECORD_OVERHEAD)
+        } else if out.pending() == 0 {
+            data.len()
+        } else {
+            return Sent::Full;
+        };
+        let result = early.write(OutboundPlain::from(&data[..take]), &mut self.scratch);
+        out.append(&self.scratch);
+        self.scratch.clear();
+        match result {
+            Ok(n) => Sent::Done(n),
+            Err(e) => Sent::Fatal(e),
+        }
+    }
+
+    /// A client's: whether the server accepted its early data, once the
+    /// handshake is complete.
+    pub(crate) fn early_data_accepted(&self) -> Option<bool> {
+        match self.state {
+            State::ClientTraffic(_) => Some(self.facts.as_ref()?.early_accepted),
+            _ => None,
         }
     }
 
@@ -604,6 +648,24 @@ impl<S: SideData> Halves<S> {
             // receive error being reported says.
             let _ = send.write(OutboundPlain::from(&[][..]), scratch);
         }
+    }
+}
+
+/// What the handshake's side outputs say of early data: a client's
+/// acceptance; a server's is never asked.
+trait EarlyStatus {
+    fn early_accepted(&self) -> bool;
+}
+
+impl EarlyStatus for ClientSide {
+    fn early_accepted(&self) -> bool {
+        self.is_early_data_accepted()
+    }
+}
+
+impl EarlyStatus for ServerSide {
+    fn early_accepted(&self) -> bool {
+        false
     }
 }
 
