@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use tlsbio::rustls::ClientConfig;
-use tlsbio::{ClientContext, Shutdown};
+use tlsbio::{ClientContext, EarlyDataStatus, Shutdown};
 use tlsbio_blocking::{tls_error, Stream};
 
 use crate::backend::{self, Trust};
@@ -51,6 +51,12 @@ pub(crate) struct ClientArgs {
     /// Connect, close, and connect again, to show session resumption.
     #[arg(long)]
     reconnect: bool,
+    /// With --reconnect: send TEXT as TLS 1.3 0-RTT early data on the
+    /// second connection (before the server answers), and again after the
+    /// handshake if the server refuses it. Needs a build on rustls 0.24
+    /// (the rustls-0-24 feature).
+    #[arg(long, requires = "reconnect", value_name = "TEXT")]
+    early_data: Option<String>,
     /// Send a TLS 1.3 KeyUpdate right after the handshake.
     #[arg(long)]
     key_update: bool,
@@ -117,13 +123,23 @@ pub(crate) fn run(args: &ClientArgs) -> Result<ExitCode> {
     let tracing = args.trace.then(Tracer::new);
     let next = tracing.as_ref().map(Tracer::fresh);
     let key_log = tracing.as_ref().map(Tracer::key_log);
+    #[cfg(not(feature = "rustls-0-24"))]
+    if args.early_data.is_some() {
+        return Err(
+            "--early-data needs tlsbio built on rustls 0.24 (cargo build --features \
+                    rustls-0-24): rustls 0.23's client cannot tell whether the server \
+                    accepted early data"
+                .into(),
+        );
+    }
     let (config, verifier) = config(args, key_log)?;
     let config = ClientContext::new(Arc::new(config)).map_err(|e| e.to_string())?;
 
-    let mut tls = connect(args, &config, &name, verifier.as_deref(), tracing)?;
+    let mut tls = connect(args, &config, &name, verifier.as_deref(), tracing, None)?;
     if args.reconnect {
         close(&mut tls)?;
-        tls = connect(args, &config, &name, verifier.as_deref(), next)?;
+        let early = args.early_data.as_deref().map(str::as_bytes);
+        tls = connect(args, &config, &name, verifier.as_deref(), next, early)?;
     }
     if args.key_update {
         tls.engine_mut()
@@ -158,6 +174,7 @@ fn config(
     if let Some(key_log) = key_log {
         config.key_log = key_log;
     }
+    config.enable_early_data = args.early_data.is_some();
     Ok((config, verifier))
 }
 
@@ -168,6 +185,7 @@ fn connect(
     name: &str,
     verifier: Option<&CaFileVerifier>,
     trace: Option<Tracer>,
+    early: Option<&[u8]>,
 ) -> Result<Stream<Wire>> {
     let address = &args.address;
     let addr = address
@@ -182,11 +200,42 @@ fn connect(
         .map_err(|e| format!("cannot set socket timeouts: {e}"))?;
     let wire = Wire { tcp, trace };
     let mut tls = Stream::client(config, name, wire).map_err(|e| e.to_string())?;
+    let sent_early = match early {
+        Some(bytes) => early_data(&mut tls, bytes)?,
+        None => 0,
+    };
     let done = tls.handshake();
     tls.get_mut().print_trace();
     done.map_err(|e| failure(&format!("handshake with {address}"), &e))?;
     eprintln!("connected to {address} (sni {name})");
     eprint!("{}", summary::handshake(tls.engine()));
+    if let Some(bytes) = early {
+        match tls.engine().early_data_status() {
+            Some(EarlyDataStatus::Accepted) if sent_early == bytes.len() => {
+                eprintln!("early data {sent_early} bytes accepted (0-RTT: replayable)");
+            }
+            status => {
+                // Refused, cut short, or never sent: the rest goes now,
+                // once.
+                let rest = match status {
+                    Some(EarlyDataStatus::Accepted) => &bytes[sent_early..],
+                    _ => bytes,
+                };
+                eprintln!(
+                    "early data {} ({} bytes sent again after the handshake)",
+                    match status {
+                        Some(EarlyDataStatus::Accepted) => "accepted in part",
+                        Some(EarlyDataStatus::Rejected) => "rejected by the server",
+                        _ => "not sent",
+                    },
+                    rest.len()
+                );
+                tls.write_all(rest)
+                    .and_then(|()| tls.flush())
+                    .map_err(|e| failure("writing the early data again", &e))?;
+            }
+        }
+    }
     if verifier.is_some_and(CaFileVerifier::pinned_used) {
         eprintln!(
             "trust      the server's own certificate, from --ca (self-signed with CA:TRUE, \
@@ -194,6 +243,16 @@ fn connect(
         );
     }
     Ok(tls)
+}
+
+/// Writes `bytes` as early data into the engine before the handshake;
+/// the bytes taken (0 when the server's ticket allows none).
+fn early_data(tls: &mut Stream<Wire>, bytes: &[u8]) -> Result<usize> {
+    match tls.engine_mut().write_early_data(bytes) {
+        Ok(n) => Ok(n),
+        Err(tlsbio::Error::Usage(tlsbio::Usage::EarlyDataUnavailable)) => Ok(0),
+        Err(e) => Err(format!("early data: {e}")),
+    }
 }
 
 /// Sends close_notify and waits (briefly) for the server's.

@@ -223,6 +223,59 @@ fn tlsbio_client_resumes_with_openssl_s_server() {
     }
 }
 
+/// Client 0-RTT (rustls 0.24 builds): the reconnect sends its early data
+/// before s_server answers; s_server prints it as early data, and the
+/// client's summary says it was accepted.
+#[cfg(feature = "rustls-0-24")]
+#[test]
+fn tlsbio_client_sends_early_data_to_openssl_s_server() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    let (server, port) = s_server(&pki, &["-tls1_3", "-early_data"]);
+    let mut client = tlsbio_client(
+        port,
+        &pki,
+        &[
+            "--tls13",
+            "--reconnect",
+            "--early-data",
+            "early via 0-rtt\n",
+        ],
+        "after the handshake\n",
+    );
+    server.expect("early via 0-rtt");
+    server.expect("after the handshake");
+    assert!(client.finish(), "{}", client.output());
+    let out = client.stderr();
+    assert!(
+        out.contains("early data 16 bytes accepted") && out.contains("resumed    yes"),
+        "{out}"
+    );
+    let served = server.stdout();
+    assert!(served.contains("Early data received"), "{served}");
+}
+
+/// On rustls 0.23 `--early-data` is refused before connecting, with the
+/// reason.
+#[cfg(not(feature = "rustls-0-24"))]
+#[test]
+fn tlsbio_client_early_data_needs_rustls_0_24() {
+    let mut client = Proc::spawn(
+        TLSBIO,
+        &["client", "localhost:1", "--reconnect", "--early-data", "x"],
+    );
+    assert!(!client.finish());
+    assert!(
+        client
+            .stderr()
+            .contains("--early-data needs tlsbio built on rustls 0.24"),
+        "{}",
+        client.output()
+    );
+}
+
 #[test]
 fn tlsbio_client_key_update_with_openssl_s_server() {
     if !have("openssl") {
