@@ -257,6 +257,34 @@ fn tlsbio_client_sends_early_data_to_openssl_s_server() {
     assert!(served.contains("Early data received"), "{served}");
 }
 
+/// Without `-early_data` s_server's tickets allow none: the client sends
+/// the bytes after the handshake instead, once.
+#[cfg(feature = "rustls-0-24")]
+#[test]
+fn tlsbio_client_sends_early_data_late_when_the_ticket_allows_none() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    let (server, port) = s_server(&pki, &["-tls1_3"]);
+    let mut client = tlsbio_client(
+        port,
+        &pki,
+        &["--tls13", "--reconnect", "--early-data", "sent late\n"],
+        "then this\n",
+    );
+    server.expect("then this");
+    assert!(client.finish(), "{}", client.output());
+    let out = client.stderr();
+    assert!(
+        out.contains("early data not sent (10 bytes sent again after the handshake)"),
+        "{out}"
+    );
+    let served = server.stdout();
+    assert_eq!(served.matches("sent late").count(), 1, "{served}");
+    assert!(!served.contains("Early data received"), "{served}");
+}
+
 /// On rustls 0.23 `--early-data` is refused before connecting, with the
 /// reason.
 #[cfg(not(feature = "rustls-0-24"))]
