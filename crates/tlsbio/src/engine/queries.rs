@@ -225,6 +225,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         self.input.release_memory();
         self.output.release_memory();
         self.held.release_memory();
+        self.session.release_memory();
     }
 
     /// Counters for tests and benchmarks.

@@ -361,6 +361,10 @@ impl Session {
         self.early.len()
     }
 
+    /// Nothing of the session's own to give back: rustls 0.23 keeps its
+    /// buffers inside the connection.
+    pub(crate) fn release_memory(&mut self) {}
+
     /// The engine dropped the input (everything after the peer's
     /// close_notify is ignored): rustls holds nothing of it any more.
     pub(crate) fn input_dropped(&mut self) {

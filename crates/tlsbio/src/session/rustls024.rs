@@ -511,6 +511,12 @@ impl Session {
         self.early.len()
     }
 
+    /// Gives back the scratch `Vec`'s memory (it is always empty between
+    /// calls); the next call that produces output allocates again.
+    pub(crate) fn release_memory(&mut self) {
+        self.scratch = Vec::new();
+    }
+
     /// The engine dropped the input after the peer's close_notify; rustls
     /// 0.24 keeps no offsets into it.
     pub(crate) fn input_dropped(&mut self) {}
