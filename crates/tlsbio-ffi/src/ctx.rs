@@ -616,10 +616,9 @@ pub unsafe extern "C" fn tlsbio_ctx_set_client_hello_pause(
 
 /// On a server context, how many bytes of TLS 1.3 0-RTT early data a
 /// resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
-/// default) refuses early data. (On rustls 0.24 builds a server context
-/// refuses a limit above 0, with the reason: that rustls pre-release drops
-/// accepted early data.) On a client context (rustls 0.24 builds only),
-/// any value above 0 lets its connections send early data with
+/// default) refuses early data. (On rustls 0.24 builds a server that
+/// pauses at the ClientHello cannot accept it.) On a client context
+/// (rustls 0.24 builds only), any value above 0 lets its connections send early data with
 /// [`tlsbio_write_early_data`](crate::tlsbio_write_early_data) (the
 /// server's ticket sets the limit). Read it with
 /// [`tlsbio_read_early_data`](crate::tlsbio_read_early_data). Sessions

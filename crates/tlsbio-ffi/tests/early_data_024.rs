@@ -1,7 +1,7 @@
-//! On the rustls 0.24.0-dev.2 backend, `tlsbio_ctx_set_max_early_data`
-//! fails where it is called, says why, and changes nothing: that
-//! pre-release's handshake API drops early data it has accepted
-//! (docs/architecture.md). rustls 0.23 builds run `early_data.rs`.
+//! 0-RTT through the C calls on the rustls 0.24.0-dev.2 backend: a C
+//! client sends early data (`tlsbio_write_early_data`) to a C server and
+//! to raw rustls 0.24, and learns that it was accepted. rustls 0.23 builds
+//! run `early_data.rs` (a server, with rustls 0.23's client as the peer).
 #![cfg(feature = "rustls-0-24")]
 #![allow(clippy::multiple_unsafe_ops_per_block)] // many calls on one live context
 
@@ -10,29 +10,86 @@ mod support;
 use support::*;
 use tlsbio_ffi::*;
 
+/// Moves ciphertext between two C connections until neither has any.
+///
+/// # Safety
+///
+/// Both are live connections.
+unsafe fn move_all(from: *mut tlsbio_conn, to: *mut tlsbio_conn) -> usize {
+    let mut moved = 0;
+    // SAFETY: both live (the caller's promise); Rust buffers.
+    unsafe {
+        while tlsbio_bio_ctrl_pending(from) > 0 {
+            let mut out = [0u8; 4096];
+            let n = tlsbio_bio_read(from, out.as_mut_ptr(), out.len());
+            assert_eq!(tlsbio_bio_write(to, out.as_ptr(), n as usize), n);
+            moved += n as usize;
+        }
+    }
+    moved
+}
+
 #[test]
-fn a_server_context_refuses_early_data_and_stays_usable() {
-    let dir = scratch("early-data-024");
+fn a_c_client_sends_early_data_to_a_c_server() {
+    let dir = scratch("early-data-024-c-both");
     write_pki(&dir);
-    let (chain, key) = (
+    let (chain, key, ca) = (
         std::fs::read(dir.join("server.pem")).unwrap(),
         std::fs::read(dir.join("server.key")).unwrap(),
+        std::fs::read(dir.join("ca.pem")).unwrap(),
     );
-    // SAFETY: Rust buffers for the calls; `ctx` is live until freed.
+    // SAFETY: Rust buffers; contexts and connections live until freed.
     unsafe {
-        let ctx = tlsbio_ctx_new_server(chain.as_ptr(), chain.len(), key.as_ptr(), key.len());
-        assert!(!ctx.is_null());
-        assert_eq!(tlsbio_ctx_set_max_early_data(ctx, 1024), 0);
-        let why = std::ffi::CStr::from_ptr(tlsbio_last_error())
-            .to_str()
-            .unwrap();
-        assert!(why.contains("max_early_data_size = 0"), "{why}");
-        // The context is as it was: 0 is accepted, and connections work.
-        assert_eq!(tlsbio_ctx_set_max_early_data(ctx, 0), 1);
-        let server = tlsbio_new_server(ctx);
-        assert!(!server.is_null());
-        tlsbio_free(server);
-        tlsbio_ctx_free(ctx);
+        let sctx = tlsbio_ctx_new_server(chain.as_ptr(), chain.len(), key.as_ptr(), key.len());
+        assert_eq!(tlsbio_ctx_set_max_early_data(sctx, 1024), 1);
+        let cctx = tlsbio_ctx_new_client(ca.as_ptr(), ca.len());
+        assert_eq!(tlsbio_ctx_set_max_early_data(cctx, 1), 1);
+        let run = |early: &[u8]| -> (Vec<u8>, i32) {
+            let client = tlsbio_new_client(cctx, c"localhost".as_ptr());
+            let server = tlsbio_new_server(sctx);
+            if !early.is_empty() {
+                let mut written = 0;
+                assert_eq!(
+                    tlsbio_write_early_data(client, early.as_ptr(), early.len(), &mut written),
+                    1
+                );
+                assert_eq!(written, early.len());
+            }
+            let mut got = Vec::new();
+            for _ in 0..20 {
+                if tlsbio_is_init_finished(client) == 0 {
+                    tlsbio_connect(client);
+                } else {
+                    // Takes in the server's tickets.
+                    let mut buf = [0u8; 16];
+                    tlsbio_read(client, buf.as_mut_ptr(), buf.len());
+                }
+                let up = move_all(client, server);
+                loop {
+                    let mut buf = [0u8; 64];
+                    let mut n = 0;
+                    match tlsbio_read_early_data(server, buf.as_mut_ptr(), buf.len(), &mut n) {
+                        TLSBIO_READ_EARLY_DATA_SUCCESS => got.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
+                let down = move_all(server, client);
+                if up == 0 && down == 0 && tlsbio_is_init_finished(client) == 1 {
+                    break;
+                }
+            }
+            let status = tlsbio_get_early_data_status(client);
+            tlsbio_free(client);
+            tlsbio_free(server);
+            (got, status)
+        };
+        assert_eq!(run(b""), (Vec::new(), TLSBIO_EARLY_DATA_NOT_SENT));
+        assert_eq!(
+            run(b"early from C"),
+            (b"early from C".to_vec(), TLSBIO_EARLY_DATA_ACCEPTED)
+        );
+        tlsbio_ctx_free(cctx);
+        tlsbio_ctx_free(sctx);
     }
 }
 

@@ -504,9 +504,10 @@ pub enum ConfigError {
     /// single-use, server-side session state stops a ticket from being
     /// replayed.
     EarlyDataNeedsStatefulResumption,
-    /// A server config allows 0-RTT (`max_early_data_size` > 0), which the
-    /// rustls 0.24.0-dev.2 backend cannot offer: that pre-release's
-    /// handshake API drops early data it has accepted.
+    /// A paused server chose a config that allows 0-RTT
+    /// (`max_early_data_size` > 0), which the rustls 0.24.0-dev.2 backend
+    /// cannot offer there: the handshake API the pause needs drops early
+    /// data it has accepted. (A server with a fixed config accepts 0-RTT.)
     ServerEarlyDataUnsupported,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName(String),
@@ -533,9 +534,10 @@ impl fmt::Display for ConfigError {
                  (config.ticketer) or set max_early_data_size = 0",
             ),
             Self::ServerEarlyDataUnsupported => f.write_str(
-                "server 0-rtt is not offered on rustls 0.24.0-dev.2: its handshake api drops \
-                 early data it has accepted, so the data would be lost; set \
-                 max_early_data_size = 0 (or build tlsbio on rustls 0.23)",
+                "a paused server cannot accept 0-rtt on rustls 0.24.0-dev.2: the handshake api \
+                 the pause needs drops early data it has accepted, so the data would be lost; \
+                 choose a config with max_early_data_size = 0, or use a server with a fixed \
+                 config (Engine::server), which accepts it",
             ),
             Self::InvalidServerName(name) => write!(
                 f,

@@ -390,7 +390,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         let result = self
             .session
             .choose_config(context.config().clone())
-            .map_err(|e| Error::Config(ConfigError::Rustls(e)));
+            .map_err(Error::Config);
         self.update_state();
         result
     }

@@ -126,9 +126,9 @@ impl Session {
 
     /// Continues a paused server with `config`. The ClientHello is
     /// processed again by a connection built from it.
-    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), rustls::Error> {
+    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), ConfigError> {
         if let Conn::Paused(hello) = &mut self.conn {
-            let conn = UnbufferedServerConnection::new(config)?;
+            let conn = UnbufferedServerConnection::new(config).map_err(ConfigError::Rustls)?;
             self.conn = Conn::Server(Box::new(conn), std::mem::take(hello));
             self.settled = true;
         }
@@ -158,7 +158,8 @@ impl Session {
                         match config {
                             Some(config) => match self.choose_config(config) {
                                 Ok(()) => Event::Progress,
-                                Err(e) => Event::Fatal(e),
+                                Err(ConfigError::Rustls(e)) => Event::Fatal(e),
+                                Err(e) => Event::Fatal(rustls::Error::General(e.to_string())),
                             },
                             None => Event::ClientHello,
                         }

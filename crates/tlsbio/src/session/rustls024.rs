@@ -22,6 +22,9 @@ use rustls024::{
 };
 
 use super::{Data, Event, Output, Send, Sent};
+
+#[path = "rustls024_early.rs"]
+mod early;
 use crate::bio::Bio;
 use crate::error::ConfigError;
 use crate::hello::ClientHello;
@@ -29,6 +32,7 @@ use crate::tls::{
     ClientConfig, Error, HandshakeKind, NamedGroup, ProtocolVersion, ServerConfig,
     SupportedCipherSuite,
 };
+use early::EarlyServer;
 
 /// The most per-record overhead a suite rustls offers adds to a record's
 /// plaintext: the header (5), an explicit nonce (TLS 1.2 GCM, 8), the AEAD
@@ -73,6 +77,9 @@ enum State {
     Server(NeedsInput<ServerSide>),
     ClientTraffic(Halves<ClientSide>),
     ServerTraffic(Halves<ServerSide>),
+    /// A server whose fixed config accepts 0-RTT, on the `Connection` API
+    /// (see `rustls024_early.rs`).
+    EarlyServer(Box<EarlyServer>),
     /// A fatal error consumed the rustls state.
     Failed(Error),
     /// Only while a state is moved through a rustls call.
@@ -135,9 +142,18 @@ impl Session {
         Ok(session)
     }
 
-    /// A server for `config`, or one that pauses at the ClientHello.
+    /// A server for `config`, or one that pauses at the ClientHello. A
+    /// config that accepts 0-RTT runs on the `Connection` API, the one
+    /// 0.24 API that hands early data out.
     pub(crate) fn server(config: Option<Arc<ServerConfig>>) -> Self {
-        Self::with(State::Accepting(ServerHandshake::start(), config), true)
+        let state = match config {
+            Some(config) if config.max_early_data_size > 0 => match EarlyServer::new(config) {
+                Ok(server) => State::EarlyServer(Box::new(server)),
+                Err(e) => State::Failed(e),
+            },
+            config => State::Accepting(ServerHandshake::start(), config),
+        };
+        Self::with(state, true)
     }
 
     fn with(state: State, server: bool) -> Self {
@@ -163,8 +179,8 @@ impl Session {
     /// Checks that rustls accepts a server config, without starting a
     /// connection. Done once per context.
     pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), ConfigError> {
-        if config.max_early_data_size != 0 {
-            return Err(ConfigError::ServerEarlyDataUnsupported);
+        if config.max_early_data_size != 0 && config.ticketer.is_some() {
+            return Err(ConfigError::EarlyDataNeedsStatefulResumption);
         }
         rustls024::Connection::<ServerSide, Tcp>::new(Arc::clone(config))
             .map(drop)
@@ -174,7 +190,11 @@ impl Session {
     /// Continues a paused server with `config`. Its first flight is in the
     /// output at the next step; so is the alert if rustls refuses the
     /// ClientHello under this config, and that step reports the failure.
-    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
+    pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), ConfigError> {
+        if config.max_early_data_size > 0 {
+            // The handshake API, which the pause needs, drops early data.
+            return Err(ConfigError::ServerEarlyDataUnsupported);
+        }
         if let State::Paused(_) = self.state {
             let State::Paused(accepted) = std::mem::replace(&mut self.state, State::Moving) else {
                 unreachable!("matched above")
@@ -271,6 +291,12 @@ impl Session {
             State::ServerTraffic(mut halves) => {
                 let event = halves.receive(input, data, scratch);
                 self.state = State::ServerTraffic(halves);
+                event
+            }
+            State::EarlyServer(mut server) => {
+                let event = server.process(input, scratch, &mut self.early, data);
+                server.consumed(input.discarded);
+                self.state = State::EarlyServer(server);
                 event
             }
             State::Failed(e) => {
@@ -410,53 +436,29 @@ impl Session {
         // first.
         out.append(&self.scratch);
         self.scratch.clear();
-        let send = match &mut self.state {
-            State::ClientTraffic(halves) => &mut halves.send,
-            State::ServerTraffic(halves) => &mut halves.send,
-            State::Failed(e) => return Sent::Fatal(e.clone()),
-            _ => return Sent::Handshaking,
-        };
+        if matches!(self.state, State::Failed(_)) {
+            let State::Failed(e) = &self.state else {
+                unreachable!("matched above")
+            };
+            return Sent::Fatal(e.clone());
+        }
         if out.is_stuck() {
             return Sent::Full;
         }
-        let Some(sender) = send else {
-            return Sent::Closed;
+        let take = match fits(op, out) {
+            Some(take) => take,
+            None => return Sent::Full,
         };
-        let result = match op {
-            Send::Data(data) => {
-                let room = out.room();
-                let take = if room > RECORD_OVERHEAD {
-                    data.len().min(room - RECORD_OVERHEAD)
-                } else if out.pending() == 0 {
-                    // The write BIO is empty and still too small for one
-                    // record: the output stages it and lets it drain.
-                    data.len()
-                } else {
-                    return Sent::Full;
-                };
-                sender
-                    .write(OutboundPlain::from(&data[..take]), &mut self.scratch)
-                    .map(|()| take)
-            }
-            // An alert or KeyUpdate record waits for room, as data does,
-            // unless the write BIO is empty (then it is staged).
-            Send::CloseNotify | Send::KeyUpdate
-                if out.room() < SMALL_RECORD && out.pending() > 0 =>
-            {
-                return Sent::Full;
-            }
-            Send::CloseNotify => {
-                let sender = send.take().expect("checked above");
-                sender.close(&mut self.scratch).map(|()| 0)
-            }
-            Send::KeyUpdate => sender.refresh_traffic_keys(&mut self.scratch).map(|()| 0),
+        let scratch = &mut self.scratch;
+        let sent = match &mut self.state {
+            State::ClientTraffic(halves) => send_half(&mut halves.send, op, take, scratch),
+            State::ServerTraffic(halves) => send_half(&mut halves.send, op, take, scratch),
+            State::EarlyServer(server) => server.send(op, take, scratch),
+            _ => Sent::Handshaking,
         };
         out.append(&self.scratch);
         self.scratch.clear();
-        match result {
-            Ok(n) => Sent::Done(n),
-            Err(e) => Sent::Fatal(e),
-        }
+        sent
     }
 
     /// On a client before the server's first flight, encrypts a prefix of
@@ -475,12 +477,7 @@ impl Session {
         };
         // As for data: what the write BIO can take, or one record staged
         // into an empty one.
-        let room = out.room();
-        let take = if room > RECORD_OVERHEAD {
-            data.len().min(room - RECORD_OVERHEAD)
-        } else if out.pending() == 0 {
-            data.len()
-        } else {
+        let Some(take) = fits(Send::Data(data), out) else {
             return Sent::Full;
         };
         let result = early.write(OutboundPlain::from(&data[..take]), &mut self.scratch);
@@ -531,7 +528,11 @@ impl Session {
     }
 
     pub(crate) fn is_reading_client_hello(&self) -> bool {
-        matches!(self.state, State::Accepting(..))
+        match &self.state {
+            State::Accepting(..) => true,
+            State::EarlyServer(server) => server.is_reading_client_hello(),
+            _ => false,
+        }
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -543,7 +544,10 @@ impl Session {
     }
 
     pub(crate) fn is_handshaking(&self) -> bool {
-        self.facts.is_none()
+        match &self.state {
+            State::EarlyServer(server) => server.is_handshaking(),
+            _ => self.facts.is_none(),
+        }
     }
 
     pub(crate) fn protocol_version(&self) -> Option<ProtocolVersion> {
@@ -563,7 +567,10 @@ impl Session {
     }
 
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
-        self.facts.as_ref()?.peer_certificates.as_deref()
+        match &self.state {
+            State::EarlyServer(server) => server.peer_certificates(),
+            _ => self.facts.as_ref()?.peer_certificates.as_deref(),
+        }
     }
 
     pub(crate) fn handshake_kind(&self) -> Option<HandshakeKind> {
@@ -571,11 +578,18 @@ impl Session {
     }
 
     pub(crate) fn server_name(&self) -> Option<&str> {
-        self.hello.as_ref()?.server_name()
+        match &self.state {
+            State::EarlyServer(server) => server.server_name(),
+            _ => self.hello.as_ref()?.server_name(),
+        }
     }
 
     fn outputs(&self) -> Option<&ConnectionOutputs> {
-        Some(&self.facts.as_ref()?.outputs)
+        match &self.state {
+            // The Connection API has them during the handshake too.
+            State::EarlyServer(server) => Some(server.outputs()),
+            _ => Some(&self.facts.as_ref()?.outputs),
+        }
     }
 }
 
@@ -654,6 +668,49 @@ impl<S: SideData> Halves<S> {
             // receive error being reported says.
             let _ = send.write(OutboundPlain::from(&[][..]), scratch);
         }
+    }
+}
+
+/// How much of `op` the output can take now: for data, the plaintext
+/// that fits the write BIO's room with a record's overhead to spare, or a
+/// whole record staged into an empty write BIO; an alert or KeyUpdate
+/// record waits for room the same way. `None`: wait for the driver.
+fn fits<W: Bio>(op: Send<'_>, out: &Output<W>) -> Option<usize> {
+    let room = out.room();
+    let (len, need) = match op {
+        Send::Data(data) => (data.len(), RECORD_OVERHEAD + 1),
+        Send::CloseNotify | Send::KeyUpdate => (0, SMALL_RECORD),
+    };
+    if room >= need {
+        Some(len.min(room - RECORD_OVERHEAD))
+    } else if out.pending() == 0 {
+        Some(len)
+    } else if len == 0 && matches!(op, Send::Data(_)) {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Sends `op` (`take` bytes of its data) through a send half; `Closed`
+/// once our close_notify has consumed it.
+fn send_half(send: &mut Option<SendTraffic>, op: Send<'_>, take: usize, tls: &mut Vec<u8>) -> Sent {
+    let Some(sender) = send else {
+        return Sent::Closed;
+    };
+    let result = match op {
+        Send::Data(data) => sender
+            .write(OutboundPlain::from(&data[..take]), tls)
+            .map(|()| take),
+        Send::CloseNotify => {
+            let sender = send.take().expect("checked above");
+            sender.close(tls).map(|()| 0)
+        }
+        Send::KeyUpdate => sender.refresh_traffic_keys(tls).map(|()| 0),
+    };
+    match result {
+        Ok(n) => Sent::Done(n),
+        Err(e) => Sent::Fatal(e),
     }
 }
 
