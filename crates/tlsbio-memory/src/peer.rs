@@ -32,6 +32,12 @@ pub struct Script {
     pub reads: bool,
     /// Whether it sends a TLS 1.3 KeyUpdate once half of its data is out.
     pub key_update: bool,
+    /// A client's 0-RTT early data, written before its handshake
+    /// ([`Engine::write_early_data`](tlsbio::Engine::write_early_data));
+    /// not sent again if the server refuses it ([`SideReport::early_data`]
+    /// says). On a server, any non-empty value means: read the early data
+    /// stream ([`SideReport::early_received`]).
+    pub early: Vec<u8>,
 }
 
 impl Script {
@@ -42,7 +48,15 @@ impl Script {
             close: Close::Full,
             reads: true,
             key_update: false,
+            early: Vec::new(),
         }
+    }
+
+    /// The same script, with `bytes` of 0-RTT early data (client), or
+    /// reading the early data stream (server: any non-empty `bytes`).
+    pub fn early_data(mut self, bytes: Vec<u8>) -> Self {
+        self.early = bytes;
+        self
     }
 
     /// The same script, sending a KeyUpdate halfway (TLS 1.3).
@@ -157,6 +171,11 @@ pub struct SideReport {
     pub bio_pending: (usize, usize),
     /// Bytes the engine held beyond its BIOs at the end.
     pub engine_buffered: usize,
+    /// A client's: what became of its early data (`None` before the
+    /// handshake is complete, or when the engine cannot tell).
+    pub early_data: Option<tlsbio::EarlyDataStatus>,
+    /// A server's: the 0-RTT early data it read.
+    pub early_received: Vec<u8>,
 }
 
 impl SideReport {
@@ -233,6 +252,13 @@ pub(crate) struct Peer {
     error: Option<Error>,
     last: Option<Turn>,
     turns: u64,
+    /// A client's early data taken by the engine so far, and whether it is
+    /// done trying (all taken, the limit reached, or no early data
+    /// possible).
+    early_written: usize,
+    early_done: bool,
+    /// A server's early data, as read.
+    early_received: Vec<u8>,
 }
 
 impl Peer {
@@ -257,6 +283,9 @@ impl Peer {
             error: None,
             last: None,
             turns: 0,
+            early_written: 0,
+            early_done: false,
+            early_received: Vec::new(),
         }
     }
 
@@ -376,7 +405,7 @@ impl Peer {
                 // The alert, if any, is in the output; the link takes it
                 // before the driver closes the transport.
                 Phase::Done => return self.end(),
-                Phase::Handshake => match self.engine.do_handshake() {
+                Phase::Handshake => match self.early().and_then(|()| self.engine.do_handshake()) {
                     Ok(()) => {
                         self.phase = Phase::Exchange;
                         self.handshake_done = true;
@@ -412,6 +441,44 @@ impl Peer {
             }
         }
         Turn::Idle
+    }
+
+    /// The script's 0-RTT part, before each handshake call: a client
+    /// writes what is left of its early data (a full write BIO lets it try
+    /// again on a later call; once the ticket's limit is reached, or early
+    /// data is not possible, the rest is dropped: it is not the ordinary
+    /// stream); a server reads the early stream so far. Wants and errors
+    /// come back from the handshake call itself.
+    fn early(&mut self) -> Result<(), Error> {
+        if self.script.early.is_empty() {
+            return Ok(());
+        }
+        match self.side {
+            Side::Client if !self.early_done => {
+                let rest = &self.script.early[self.early_written..];
+                match self.engine.write_early_data(rest) {
+                    Ok(0) | Err(Error::Usage(_)) => self.early_done = true,
+                    Ok(n) => {
+                        self.early_written += n;
+                        self.early_done = self.early_written == self.script.early.len();
+                    }
+                    Err(Error::Want(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(())
+            }
+            Side::Client => Ok(()),
+            Side::Server => {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match self.engine.read_early_data(&mut buf) {
+                        Ok(0) | Err(Error::Want(_)) => return Ok(()),
+                        Ok(n) => self.early_received.extend_from_slice(&buf[..n]),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
     }
 
     fn end(&self) -> Turn {
@@ -539,6 +606,8 @@ impl Peer {
             stats: self.engine.stats(),
             bio_pending: (self.engine.rbio().pending(), self.engine.pending_output()),
             engine_buffered: self.engine.buffered(),
+            early_data: self.engine.early_data_status(),
+            early_received: self.early_received.clone(),
         }
     }
 }

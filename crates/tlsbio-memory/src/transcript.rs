@@ -32,7 +32,7 @@
 //! |---|---|
 //! | `schedule NAME` | the [`Schedule`](crate::Schedule) (`lockstep`, `trickle`, `seeded:N`) |
 //! | `capacities CRX CTX SRX STX` | BIO capacities: client read, client write, server read, server write |
-//! | `script SIDE send=… close=full\|half reads=yes\|no [key_update=yes]` | what a side's application does; `send=payload:N` is [`payload`]`(side, N)`, `send=hex:…` anything else |
+//! | `script SIDE send=… close=full\|half reads=yes\|no [key_update=yes] [early=hex:…]` | what a side's application does; `send=payload:N` is [`payload`]`(side, N)`, `send=hex:…` anything else; `early` is a client's 0-RTT data (a server's, non-empty: it reads early data) |
 //! | `run SIDE STATE TURN` | a side took a turn and ended in engine state `STATE` ([`HandshakeState::short`]) with `TURN`: `want-read:N`, `want-write`, `want-client-hello`, `idle`, `closed` or `failed` (a `#` comment after it gives the error) |
 //! | `c>s OFFSET HEX`, `s>c OFFSET HEX` | bytes taken from the sender's write BIO and delivered into the receiver's read BIO; `OFFSET` counts the sender's bytes in that direction from 0 |
 //! | `inject DIR HEX` | bytes delivered that the sender never wrote; they take no sender offset |
@@ -226,9 +226,14 @@ impl fmt::Display for Transcript {
             } else {
                 ""
             };
+            // Written only when set, as key_update.
+            let early = match script.early.is_empty() {
+                true => String::new(),
+                false => format!(" early=hex:{}", hex(&script.early)),
+            };
             writeln!(
                 f,
-                "script {side} send={send} close={close} reads={reads}{key_update}"
+                "script {side} send={send} close={close} reads={reads}{key_update}{early}"
             )?;
         }
         for entry in &self.entries {
@@ -594,6 +599,15 @@ fn parse_script<'a>(side: Side, words: impl Iterator<Item = &'a str>) -> Result<
                     "no" => false,
                     _ => return Err(format!("key_update must be yes or no, found {value:?}")),
                 }
+            }
+            "early" => {
+                let h = value
+                    .strip_prefix("hex:")
+                    .ok_or_else(|| format!("early must be hex:..., found {value:?}"))?;
+                if h.len() / 2 > MAX_SCRIPT_BYTES {
+                    return Err("early data is over the 64 MiB limit".into());
+                }
+                script.early = unhex(h)?;
             }
             _ => return Err(format!("unknown script key {key:?}")),
         }
