@@ -488,7 +488,11 @@ int tlsbio_ctx_set_client_hello_pause(const tlsbio_ctx *ctx, int on);
 
 // On a server context, how many bytes of TLS 1.3 0-RTT early data a
 // resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
-// default) refuses early data. Read it with
+// default) refuses early data. (On rustls 0.24 builds a server that
+// pauses at the ClientHello cannot accept it.) On a client context
+// (rustls 0.24 builds only), any value above 0 lets its connections send early data with
+// [`tlsbio_write_early_data`](crate::tlsbio_write_early_data) (the
+// server's ticket sets the limit). Read it with
 // [`tlsbio_read_early_data`](crate::tlsbio_read_early_data). Sessions
 // resume from the context's own session store, whose entries are single
 // use, so within one process a session's early data is accepted once;

@@ -186,3 +186,28 @@ pub fn default_provider() -> std::sync::Arc<crate::rustls::crypto::CryptoProvide
     let provider = rustls_aws_lc_rs::DEFAULT_PROVIDER;
     std::sync::Arc::new(provider)
 }
+
+/// `provider` cut down to the cipher suites of `versions`: how rustls 0.24
+/// chooses protocol versions (its config builders take no version list;
+/// 0.23's `builder_with_protocol_versions` does it there).
+///
+/// ```
+/// use tlsbio::rustls::version::TLS13;
+/// let tls13_only = tlsbio::provider_for_versions(&tlsbio::default_provider(), &[&TLS13]);
+/// assert!(tls13_only.tls12_cipher_suites.is_empty());
+/// ```
+#[cfg(feature = "rustls-0-24")]
+pub fn provider_for_versions(
+    provider: &crate::rustls::crypto::CryptoProvider,
+    versions: &[&'static crate::rustls::SupportedProtocolVersion],
+) -> std::sync::Arc<crate::rustls::crypto::CryptoProvider> {
+    let has = |v: ProtocolVersion| versions.iter().any(|s| s.version() == v);
+    let mut provider = provider.clone();
+    if !has(ProtocolVersion::TLSv1_2) {
+        provider.tls12_cipher_suites = std::borrow::Cow::Borrowed(&[]);
+    }
+    if !has(ProtocolVersion::TLSv1_3) {
+        provider.tls13_cipher_suites = std::borrow::Cow::Borrowed(&[]);
+    }
+    std::sync::Arc::new(provider)
+}

@@ -1,27 +1,17 @@
 //! The configs on rustls 0.24.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use tlsbio::rustls::crypto::{CryptoProvider, Identity};
 use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tlsbio::rustls::server::WebPkiClientVerifier;
 use tlsbio::rustls::{ClientConfig, RootCertStore, ServerConfig};
-use tlsbio::ProtocolVersion;
 
 use super::{ClientCert, ServerError, Trust, Versions};
 
 /// tlsbio's default provider with only `versions`' cipher suites.
 fn provider(versions: Versions) -> Arc<CryptoProvider> {
-    let has = |v: ProtocolVersion| versions.iter().any(|s| s.version() == v);
-    let mut provider = (*tlsbio::default_provider()).clone();
-    if !has(ProtocolVersion::TLSv1_2) {
-        provider.tls12_cipher_suites = Cow::Borrowed(&[]);
-    }
-    if !has(ProtocolVersion::TLSv1_3) {
-        provider.tls13_cipher_suites = Cow::Borrowed(&[]);
-    }
-    Arc::new(provider)
+    tlsbio::provider_for_versions(&tlsbio::default_provider(), versions)
 }
 
 fn identity(chain: Vec<CertificateDer<'static>>) -> Result<Arc<Identity<'static>>, String> {

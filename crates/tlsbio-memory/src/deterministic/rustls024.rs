@@ -11,7 +11,6 @@ use crate::rustls::crypto::{
     CryptoProvider, GetRandomFailed, Identity, KeyProvider, SecureRandom, SignatureScheme,
     SigningKey,
 };
-use crate::rustls::enums::ProtocolVersion;
 use crate::rustls::error::PeerMisbehaved;
 use crate::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use crate::rustls::time_provider::TimeProvider;
@@ -47,15 +46,7 @@ fn with_versions(
     provider: Arc<CryptoProvider>,
     versions: &[&'static SupportedProtocolVersion],
 ) -> Arc<CryptoProvider> {
-    let has = |v: ProtocolVersion| versions.iter().any(|s| s.version() == v);
-    let mut provider = (*provider).clone();
-    if !has(ProtocolVersion::TLSv1_2) {
-        provider.tls12_cipher_suites = Cow::Borrowed(&[]);
-    }
-    if !has(ProtocolVersion::TLSv1_3) {
-        provider.tls13_cipher_suites = Cow::Borrowed(&[]);
-    }
-    Arc::new(provider)
+    tlsbio::provider_for_versions(&provider, versions)
 }
 
 pub(super) fn client_config(

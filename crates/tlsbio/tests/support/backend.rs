@@ -88,17 +88,7 @@ pub fn server_config(
 fn provider(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Arc<rustls::crypto::CryptoProvider> {
-    use std::borrow::Cow;
-    use tlsbio::rustls::enums::ProtocolVersion;
-    let has = |v: ProtocolVersion| versions.iter().any(|s| s.version() == v);
-    let mut provider = (*tlsbio::default_provider()).clone();
-    if !has(ProtocolVersion::TLSv1_2) {
-        provider.tls12_cipher_suites = Cow::Borrowed(&[]);
-    }
-    if !has(ProtocolVersion::TLSv1_3) {
-        provider.tls13_cipher_suites = Cow::Borrowed(&[]);
-    }
-    Arc::new(provider)
+    tlsbio::provider_for_versions(&tlsbio::default_provider(), versions)
 }
 
 #[cfg(feature = "rustls-0-24")]
