@@ -43,11 +43,13 @@
 //!
 //! # Codes this crate never returns
 //!
-//! - `SSL_ERROR_WANT_X509_LOOKUP`, `SSL_ERROR_WANT_RETRY_VERIFY`: rustls
-//!   resolves certificates and verifies chains synchronously through its
-//!   `ResolvesServerCert` / `ServerCertVerifier` traits; to choose a
+//! - `SSL_ERROR_WANT_X509_LOOKUP`: rustls resolves certificates
+//!   synchronously through its `ResolvesServerCert` trait; to choose a
 //!   certificate asynchronously, pause at the ClientHello instead
 //!   (`SSL_ERROR_WANT_CLIENT_HELLO_CB`).
+//! - `SSL_ERROR_WANT_RETRY_VERIFY` on rustls 0.23, which verifies chains
+//!   inside its handshake; on the rustls 0.24 backend a context that defers
+//!   verification returns it ([`Want::Verify`]).
 //! - `SSL_ERROR_WANT_ASYNC`, `SSL_ERROR_WANT_ASYNC_JOB`: there are no async
 //!   crypto engines in rustls.
 //! - `SSL_ERROR_WANT_CONNECT`, `SSL_ERROR_WANT_ACCEPT`: those come from
@@ -82,7 +84,8 @@ pub const SSL_ERROR_WANT_ASYNC: i32 = 9;
 pub const SSL_ERROR_WANT_ASYNC_JOB: i32 = 10;
 /// `SSL_ERROR_WANT_CLIENT_HELLO_CB`: see [`Want::ClientHello`].
 pub const SSL_ERROR_WANT_CLIENT_HELLO_CB: i32 = 11;
-/// `SSL_ERROR_WANT_RETRY_VERIFY`: never returned.
+/// `SSL_ERROR_WANT_RETRY_VERIFY`: see [`Want::Verify`] (rustls 0.24
+/// backend, a context that defers verification).
 pub const SSL_ERROR_WANT_RETRY_VERIFY: i32 = 12;
 
 /// `SSL_READ_EARLY_DATA_ERROR`: see [`Ssl::get_error`].
@@ -106,6 +109,7 @@ pub fn error_code(error: &Error) -> i32 {
         Error::Want(Want::Read { .. }) => SSL_ERROR_WANT_READ,
         Error::Want(Want::Write) => SSL_ERROR_WANT_WRITE,
         Error::Want(Want::ClientHello) => SSL_ERROR_WANT_CLIENT_HELLO_CB,
+        Error::Want(Want::Verify) => SSL_ERROR_WANT_RETRY_VERIFY,
         Error::ZeroReturn => SSL_ERROR_ZERO_RETURN,
         Error::UnexpectedEof { .. } => SSL_ERROR_SYSCALL,
         _ => SSL_ERROR_SSL,

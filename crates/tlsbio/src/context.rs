@@ -35,6 +35,7 @@ use crate::session::Session;
 pub struct ClientContext {
     config: Arc<ClientConfig>,
     options: Options,
+    defer_verification: bool,
 }
 
 impl ClientContext {
@@ -54,7 +55,27 @@ impl ClientContext {
         Ok(Self {
             config,
             options: Options::default(),
+            defer_verification: false,
         })
+    }
+
+    /// The same context, with the server's certificates verified by the
+    /// application rather than during the handshake call: the handshake
+    /// pauses with [`Want::Verify`](crate::Want::Verify) once they are in,
+    /// and [`Engine::verification`](crate::Engine::verification) gives the
+    /// handle that holds them and takes the verdict (an OCSP fetch, a
+    /// policy service: take your time). rustls 0.24 backend only
+    /// ([`ConfigError::DeferredVerificationUnsupported`] on 0.23, whose
+    /// verifier runs inside rustls).
+    pub fn with_deferred_verification(mut self) -> Result<Self, ConfigError> {
+        Session::check_deferred_verification()?;
+        self.defer_verification = true;
+        Ok(self)
+    }
+
+    /// Whether the application verifies the server's certificates.
+    pub fn defers_verification(&self) -> bool {
+        self.defer_verification
     }
 
     /// The options every connection from this context starts with.
@@ -83,6 +104,7 @@ impl ClientContext {
 pub struct ServerContext {
     config: Arc<ServerConfig>,
     options: Options,
+    defer_verification: bool,
 }
 
 impl ServerContext {
@@ -98,7 +120,23 @@ impl ServerContext {
         Ok(Self {
             config,
             options: Options::default(),
+            defer_verification: false,
         })
+    }
+
+    /// The same context, with client certificates verified by the
+    /// application, as
+    /// [`ClientContext::with_deferred_verification`]. Only a config that
+    /// asks for client certificates pauses; rustls 0.24 backend only.
+    pub fn with_deferred_verification(mut self) -> Result<Self, ConfigError> {
+        Session::check_deferred_verification()?;
+        self.defer_verification = true;
+        Ok(self)
+    }
+
+    /// Whether the application verifies client certificates.
+    pub fn defers_verification(&self) -> bool {
+        self.defer_verification
     }
 
     /// The options every connection from this context starts with.

@@ -509,6 +509,8 @@ pub enum ConfigError {
     /// cannot offer there: the handshake API the pause needs drops early
     /// data it has accepted. (A server with a fixed config accepts 0-RTT.)
     ServerEarlyDataUnsupported,
+    /// Deferred peer verification needs the rustls 0.24 backend.
+    DeferredVerificationUnsupported,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName(String),
 }
@@ -538,6 +540,11 @@ impl fmt::Display for ConfigError {
                  the pause needs drops early data it has accepted, so the data would be lost; \
                  choose a config with max_early_data_size = 0, or use a server with a fixed \
                  config (Engine::server), which accepts it",
+            ),
+            Self::DeferredVerificationUnsupported => f.write_str(
+                "deferred peer verification needs tlsbio on rustls 0.24 (the rustls-0-24 \
+                 feature): rustls 0.23 verifies certificates inside its handshake; use a \
+                 custom verifier in the config instead",
             ),
             Self::InvalidServerName(name) => write!(
                 f,

@@ -139,6 +139,7 @@ mod record;
 mod session;
 mod state;
 mod tls;
+mod verification;
 mod want;
 
 pub use accepted::Accepted;
@@ -148,6 +149,7 @@ pub use engine::{EarlyDataStatus, Engine, EngineStats, Options};
 pub use error::{AlertSent, ConfigError, Error, Limit, NotTls, ProtocolError, Usage};
 pub use hello::ClientHello;
 pub use state::{Event, HandshakeState};
+pub use verification::Verification;
 pub use want::Want;
 
 /// The TLS wire values in tlsbio's API (alerts, versions, suites, groups,

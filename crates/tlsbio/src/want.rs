@@ -36,6 +36,13 @@ pub enum Want {
     /// [`Engine::accepted`](crate::Engine::accepted), look at its
     /// ClientHello, and [`choose`](crate::Accepted::choose) a context.
     ClientHello,
+    /// `SSL_ERROR_WANT_RETRY_VERIFY`: the peer's certificates are in and
+    /// the context defers their verification
+    /// ([`ClientContext::with_deferred_verification`](crate::ClientContext::with_deferred_verification)).
+    /// Take the [`Verification`](crate::Verification) handle from
+    /// [`Engine::verification`](crate::Engine::verification), decide (on
+    /// your own time), give the verdict, and call again.
+    Verify,
 }
 
 impl fmt::Display for Want {
@@ -49,6 +56,10 @@ impl fmt::Display for Want {
             Self::ClientHello => {
                 f.write_str("want client hello: take engine.accepted() and choose a server context")
             }
+            Self::Verify => f.write_str(
+                "want verify: take engine.verification() and accept or reject the peer's \
+                 certificates",
+            ),
         }
     }
 }

@@ -124,15 +124,17 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         rbio: R,
         wbio: W,
     ) -> Result<Self, ConfigError> {
-        let session =
+        let mut session =
             Session::client(context.config().clone(), server_name).map_err(ConfigError::Rustls)?;
+        session.defer_verification(context.defers_verification());
         Ok(Self::with_session(session, rbio, wbio).with_options(context.options()))
     }
 
     /// A server with a fixed configuration, with the context's options.
     pub fn server(context: &ServerContext, rbio: R, wbio: W) -> Self {
-        Self::with_session(Session::server(Some(context.config().clone())), rbio, wbio)
-            .with_options(context.options())
+        let mut session = Session::server(Some(context.config().clone()));
+        session.defer_verification(context.defers_verification());
+        Self::with_session(session, rbio, wbio).with_options(context.options())
     }
 
     /// A server that pauses once it has read the ClientHello, so that the
@@ -387,6 +389,8 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// Continues a paused server with the context chosen for its
     /// ClientHello; called through [`Accepted::choose`](crate::Accepted::choose).
     pub(crate) fn choose(&mut self, context: &ServerContext) -> Result<(), Error> {
+        self.session
+            .defer_verification(context.defers_verification());
         let result = self
             .session
             .choose_config(context.config().clone())
@@ -397,6 +401,24 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     pub(crate) fn is_paused(&self) -> bool {
         self.fatal.is_none() && self.session.is_paused()
+    }
+
+    /// The peer's certificates a deferred verification is about, while the
+    /// handshake waits for the verdict.
+    pub(crate) fn verifying_certificates(
+        &self,
+    ) -> Option<&[crate::tls::pki_types::CertificateDer<'static>]> {
+        match self.fatal {
+            None => self.session.verifying_certificates(),
+            Some(_) => None,
+        }
+    }
+
+    /// Continues a deferred verification; called through
+    /// [`Verification`](crate::Verification).
+    pub(crate) fn verdict(&mut self, verdict: crate::session::Verdict) {
+        self.session.verified(verdict);
+        self.update_state();
     }
 
     // ---- the calls, made of steps ----
@@ -420,6 +442,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                     }
                 }
                 Step::ClientHello => return Err(Want::ClientHello.into()),
+                Step::Verify => return Err(Want::Verify.into()),
                 // `step` turned these into the error.
                 Step::Fatal(_) | Step::Overflow => {}
             }
@@ -487,6 +510,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 Step::NeedInput => self.need_input()?,
                 Step::PeerClosed => return Err(Error::ZeroReturn),
                 Step::ClientHello => return Err(Want::ClientHello.into()),
+                Step::Verify => return Err(Want::Verify.into()),
                 Step::Fatal(_) | Step::Overflow => {}
             }
         }
@@ -552,6 +576,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
                 | Step::Progress
                 | Step::DataReady
                 | Step::ClientHello
+                | Step::Verify
                 | Step::Fatal(_)
                 | Step::Overflow => {}
             }

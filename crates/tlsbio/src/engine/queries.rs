@@ -9,6 +9,7 @@ use crate::accepted::Accepted;
 use crate::bio::Bio;
 use crate::hello::ClientHello;
 use crate::state::{Event, HandshakeState};
+use crate::verification::Verification;
 
 impl<R: Bio, W: Bio> Engine<R, W> {
     // ---- output: the one place ciphertext leaves ----
@@ -137,6 +138,17 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     pub fn accepted(&mut self) -> Option<Accepted<'_, R, W>> {
         if self.is_paused() {
             Some(Accepted::new(self))
+        } else {
+            None
+        }
+    }
+
+    /// The handle that gives the verdict on the peer's certificates when
+    /// the context defers it: `Some` exactly while the handshake waits for
+    /// one, after a call returned [`Want::Verify`](crate::Want::Verify).
+    pub fn verification(&mut self) -> Option<Verification<'_, R, W>> {
+        if self.verifying_certificates().is_some() {
+            Some(Verification::new(self))
         } else {
             None
         }

@@ -64,6 +64,11 @@ pub(crate) enum Event {
     /// A server without a config has read the ClientHello: call
     /// [`Session::choose_config`].
     ClientHello,
+    /// The peer's certificates are in and the context defers their
+    /// verification: call [`Session::verified`] with the verdict. (0.24
+    /// only: 0.23 verifies inside rustls.)
+    #[cfg_attr(not(feature = "rustls-0-24"), allow(dead_code))]
+    Verify,
     /// The peer's close_notify was processed.
     PeerClosed,
     /// rustls failed; the alert it sends for this, if any, is already in
@@ -98,6 +103,20 @@ pub(crate) enum Sent {
     /// only: a 0.24 send is one rustls call.)
     #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     Stuck,
+}
+
+/// The application's verdict on the peer's certificates, for a session
+/// paused at [`Event::Verify`].
+#[derive(Debug)]
+#[cfg_attr(not(feature = "rustls-0-24"), allow(dead_code))]
+pub(crate) enum Verdict {
+    /// Trusted: the handshake goes on without the config's verifier.
+    Accept,
+    /// Refused, for this reason: the handshake fails with the alert rustls
+    /// sends for it.
+    Reject(crate::tls::Error),
+    /// Verified now by the config's verifier, as without the pause.
+    WithConfig,
 }
 
 /// What [`Session::send`] sends.

@@ -112,6 +112,23 @@ impl Session {
         Ok(())
     }
 
+    /// Deferred verification: not on 0.23, whose verifier runs inside the
+    /// handshake.
+    pub(crate) fn check_deferred_verification() -> Result<(), ConfigError> {
+        Err(ConfigError::DeferredVerificationUnsupported)
+    }
+
+    /// Deferring verification is refused by the contexts on 0.23.
+    pub(crate) fn defer_verification(&mut self, _on: bool) {}
+
+    /// Never paused for a verdict on 0.23.
+    pub(crate) fn verified(&mut self, _verdict: super::Verdict) {}
+
+    /// The peer's certificates awaiting a verdict: never on 0.23.
+    pub(crate) fn verifying_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        None
+    }
+
     /// Checks that rustls accepts a server config, without starting a
     /// connection, and that 0-RTT, if allowed, comes with server-side
     /// session storage. Done once per context.
@@ -192,7 +209,7 @@ impl Session {
             }
             // Application data was processed and discarded with everything
             // before it (handshake messages cannot interleave with it).
-            Event::Data | Event::DataReady | Event::ClientHello => true,
+            Event::Data | Event::DataReady | Event::ClientHello | Event::Verify => true,
             Event::Progress | Event::Fatal(_) | Event::Overflow => false,
         };
         (discard, event)

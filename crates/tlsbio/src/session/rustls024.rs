@@ -19,9 +19,10 @@ use rustls024::server::{Accepted, ServerHandshake};
 use rustls024::split::{ReceiveTraffic, ReceiveTrafficState, SendTraffic, SplitConnection};
 use rustls024::{
     ClientSide, ConnectionOutputs, NeedsInput, ServerSide, SideData, Tcp, TlsInputBuffer,
+    VerifyPeerIdentity,
 };
 
-use super::{Data, Event, Output, Send, Sent};
+use super::{Data, Event, Output, Send, Sent, Verdict};
 
 #[path = "rustls024_early.rs"]
 mod early;
@@ -63,9 +64,12 @@ pub(crate) struct Session {
     server: bool,
     /// What the handshake established, once it is complete.
     facts: Option<Box<Facts>>,
-    /// 0-RTT data; always empty, because the contexts refuse early data on
-    /// this backend (0.24.0-dev.2's handshake API drops it).
+    /// 0-RTT data a server read (the `Connection` API path).
     early: Vec<u8>,
+    /// Whether the application verifies the peer's certificates.
+    defer_verification: bool,
+    /// The certificates a paused verification is about.
+    verifying: Vec<CertificateDer<'static>>,
 }
 
 enum State {
@@ -80,6 +84,10 @@ enum State {
     /// A server whose fixed config accepts 0-RTT, on the `Connection` API
     /// (see `rustls024_early.rs`).
     EarlyServer(Box<EarlyServer>),
+    /// Paused for the application's verdict on the server's certificates.
+    ClientVerify(Box<VerifyPeerIdentity<ClientSide, Tcp>>),
+    /// Paused for the application's verdict on the client's certificates.
+    ServerVerify(Box<VerifyPeerIdentity<ServerSide, Tcp>>),
     /// A fatal error consumed the rustls state.
     Failed(Error),
     /// Only while a state is moved through a rustls call.
@@ -166,6 +174,8 @@ impl Session {
             server,
             facts: None,
             early: Vec::new(),
+            defer_verification: false,
+            verifying: Vec::new(),
         }
     }
 
@@ -208,6 +218,76 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// Deferred verification works on this backend.
+    pub(crate) fn check_deferred_verification() -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    /// Whether the application verifies the peer's certificates: set from
+    /// the context before the handshake (or the choice) reaches them.
+    pub(crate) fn defer_verification(&mut self, on: bool) {
+        self.defer_verification = on;
+    }
+
+    /// The certificates a paused verification is about.
+    pub(crate) fn verifying_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        match self.state {
+            State::ClientVerify(_) | State::ServerVerify(_) => Some(&self.verifying),
+            _ => None,
+        }
+    }
+
+    /// Continues a verification pause with the application's verdict. The
+    /// next step reports a refusal (its alert is in the output by then).
+    pub(crate) fn verified(&mut self, verdict: Verdict) {
+        let state = std::mem::replace(&mut self.state, State::Moving);
+        let identity = self.verified_identity();
+        self.verifying.clear();
+        let scratch = &mut self.scratch;
+        match state {
+            State::ClientVerify(verify) => {
+                let next = match verdict {
+                    Verdict::WithConfig => verify.with_config(scratch),
+                    Verdict::Accept => verify.continue_with(identity, scratch),
+                    Verdict::Reject(e) => verify.continue_with(Err(e), scratch),
+                };
+                match next {
+                    // Progress or a further pause; input may be waiting.
+                    Ok(next) => {
+                        let _ = self.client_handshake(next);
+                    }
+                    Err(e) => {
+                        self.deferred = Some(e.clone());
+                        self.state = State::Failed(e);
+                    }
+                }
+            }
+            State::ServerVerify(verify) => {
+                let next = match verdict {
+                    Verdict::WithConfig => verify.with_config(scratch),
+                    Verdict::Accept => verify.continue_with(identity, scratch),
+                    Verdict::Reject(e) => verify.continue_with(Err(e), scratch),
+                };
+                match next {
+                    Ok(next) => self.server_handshake(next),
+                    Err(e) => {
+                        self.deferred = Some(e.clone());
+                        self.state = State::Failed(e);
+                    }
+                }
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// The identity an accepted verification vouches for: the presented
+    /// certificates, owned.
+    fn verified_identity(&self) -> Result<rustls024::crypto::VerifiedIdentity<'static>, Error> {
+        let identity = rustls024::crypto::Identity::from_cert_chain(self.verifying.clone())
+            .map_err(|e| Error::General(format!("no certificate to verify: {e:?}")))?;
+        Ok(rustls024::crypto::VerifiedIdentity::assertion(identity))
     }
 
     /// Runs rustls once over `input`, appending its output to `out`.
@@ -272,6 +352,10 @@ impl Session {
                 self.state = State::Paused(accepted);
                 Event::ClientHello
             }
+            state @ (State::ClientVerify(_) | State::ServerVerify(_)) => {
+                self.state = state;
+                Event::Verify
+            }
             State::Server(hs) => match hs.process(input, scratch) {
                 Ok(ServerHandshake::NeedsInput(hs)) => {
                     self.state = State::Server(hs);
@@ -279,6 +363,7 @@ impl Session {
                 }
                 Ok(other) => {
                     self.server_handshake(other);
+                    // A verification pause is reported on the next step.
                     Event::Progress
                 }
                 Err(e) => self.fail(e),
@@ -326,6 +411,12 @@ impl Session {
                         false => Event::NeedInput,
                     };
                 }
+                ClientHandshake::VerifyServerIdentity(verify) if self.defer_verification => {
+                    self.verifying =
+                        presented(verify.presented_identity().ok().map(|i| i.identity));
+                    self.state = State::ClientVerify(Box::new(verify));
+                    return Event::Verify;
+                }
                 ClientHandshake::VerifyServerIdentity(verify) => {
                     verified = true;
                     match verify.with_config(&mut self.scratch) {
@@ -357,6 +448,12 @@ impl Session {
             next = match next {
                 ServerHandshake::NeedsInput(hs) => {
                     self.state = State::Server(hs);
+                    return;
+                }
+                ServerHandshake::VerifyClientIdentity(verify) if self.defer_verification => {
+                    self.verifying =
+                        presented(verify.presented_identity().ok().map(|i| i.identity));
+                    self.state = State::ServerVerify(Box::new(verify));
                     return;
                 }
                 ServerHandshake::VerifyClientIdentity(verify) => {
@@ -668,6 +765,17 @@ impl<S: SideData> Halves<S> {
             // receive error being reported says.
             let _ = send.write(OutboundPlain::from(&[][..]), scratch);
         }
+    }
+}
+
+/// The certificates of a presented identity, owned, leaf first.
+fn presented(identity: Option<&rustls024::crypto::Identity<'_>>) -> Vec<CertificateDer<'static>> {
+    match identity {
+        Some(rustls024::crypto::Identity::X509(chain)) => std::iter::once(&chain.end_entity)
+            .chain(&chain.intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
