@@ -46,6 +46,14 @@ impl Held {
         n
     }
 
+    /// Lends everything waiting to `f`, then drops it.
+    pub(crate) fn lend<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> T {
+        let value = f(&self.buf[self.pos..]);
+        self.buf.clear();
+        self.pos = 0;
+        value
+    }
+
     /// Drops everything waiting; returns how much that was.
     pub(crate) fn clear(&mut self) -> usize {
         let dropped = self.pending();

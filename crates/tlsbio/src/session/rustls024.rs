@@ -37,13 +37,18 @@ use early::EarlyServer;
 
 /// The most per-record overhead a suite rustls offers adds to a record's
 /// plaintext: the header (5), an explicit nonce (TLS 1.2 GCM, 8), the AEAD
-/// tag (16), and the TLS 1.3 inner content type (1), rounded up. A data
-/// record is cut so that it fits the write BIO's free room with this much
-/// to spare.
+/// tag (16), and the TLS 1.3 inner content type (1), rounded up: what a
+/// record is cut by when the suite is not known ([`record_overhead`] has
+/// the exact figure for the suites rustls ships). A data record is cut so
+/// that it fits the write BIO's free room with this much to spare.
 const RECORD_OVERHEAD: usize = 32;
 
 /// Room for an encrypted alert or KeyUpdate record.
 const SMALL_RECORD: usize = 64;
+
+/// The most a protected record carries past its header (RFC 8446 section
+/// 5.2 allows more; rustls 0.24 keeps to this).
+const MAX_FRAGMENT: usize = 16_384;
 
 /// The rustls connection behind an engine.
 pub(crate) struct Session {
@@ -542,7 +547,7 @@ impl Session {
         if out.is_stuck() {
             return Sent::Full;
         }
-        let take = match fits(op, out) {
+        let take = match fits(op, out, record_overhead(self.outputs())) {
             Some(take) => take,
             None => return Sent::Full,
         };
@@ -574,7 +579,7 @@ impl Session {
         };
         // As for data: what the write BIO can take, or one record staged
         // into an empty one.
-        let Some(take) = fits(Send::Data(data), out) else {
+        let Some(take) = fits(Send::Data(data), out, RECORD_OVERHEAD) else {
             return Sent::Full;
         };
         let result = early.write(OutboundPlain::from(&data[..take]), &mut self.scratch);
@@ -783,20 +788,48 @@ fn presented(identity: Option<&rustls024::crypto::Identity<'_>>) -> Vec<Certific
 /// that fits the write BIO's room with a record's overhead to spare, or a
 /// whole record staged into an empty write BIO; an alert or KeyUpdate
 /// record waits for room the same way. `None`: wait for the driver.
-fn fits<W: Bio>(op: Send<'_>, out: &Output<W>) -> Option<usize> {
+fn fits<W: Bio>(op: Send<'_>, out: &Output<W>, overhead: usize) -> Option<usize> {
     let room = out.room();
     let (len, need) = match op {
-        Send::Data(data) => (data.len(), RECORD_OVERHEAD + 1),
+        Send::Data(data) => (data.len(), overhead + 1),
         Send::CloseNotify | Send::KeyUpdate => (0, SMALL_RECORD),
     };
+    // rustls 0.24 fragments so that a whole protected record is at most
+    // 2^14 bytes past its header: a longer plaintext would become a full
+    // record and a tiny one behind it.
+    let len = len.min(MAX_FRAGMENT - (overhead.saturating_sub(5)).min(MAX_FRAGMENT - 1));
     if room >= need {
-        Some(len.min(room - RECORD_OVERHEAD))
+        Some(len.min(room - overhead))
     } else if out.pending() == 0 {
         Some(len)
     } else if len == 0 && matches!(op, Send::Data(_)) {
         Some(0)
     } else {
         None
+    }
+}
+
+/// What a record of `suite` adds to its plaintext, for the AEAD suites
+/// rustls ships (all with 16-byte tags): TLS 1.3 header, inner content
+/// type and tag; TLS 1.2 header, tag, and for AES-GCM its explicit nonce.
+/// A suite of another provider with a longer tag makes a record that does
+/// not fit; the output then stages it (one record).
+fn record_overhead(outputs: Option<&ConnectionOutputs>) -> usize {
+    use crate::tls::CipherSuite;
+    let Some(outputs) = outputs else {
+        return RECORD_OVERHEAD;
+    };
+    match (
+        outputs.protocol_version(),
+        outputs.negotiated_cipher_suite(),
+    ) {
+        (Some(ProtocolVersion::TLSv1_3), Some(_)) => 5 + 1 + 16,
+        (Some(ProtocolVersion::TLSv1_2), Some(suite)) => match suite.suite() {
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+            | CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => 5 + 16,
+            _ => 5 + 8 + 16,
+        },
+        _ => RECORD_OVERHEAD,
     }
 }
 
