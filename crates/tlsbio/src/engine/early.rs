@@ -29,8 +29,8 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     ///
     /// Returns `Ok(n)`: `n` bytes are on their way (`n` may be less than
     /// `buf.len()`, and 0 once the server's limit for early data is used
-    /// up); [`Want::Write`] when the output is full;
-    /// [`Usage::EarlyDataUnavailable`] when there is nothing to send it
+    /// up); [`Want::Write`](crate::Want::Write) when the output is full;
+    /// [`Usage::EarlyDataUnavailable`](crate::Usage::EarlyDataUnavailable) when there is nothing to send it
     /// with (no ticket from this server that allows 0-RTT, or the
     /// handshake is past its first flight, or the rustls backend does not
     /// offer client 0-RTT, as rustls 0.23's does not), which leaves the
