@@ -456,6 +456,11 @@ pub enum Usage {
     EarlyDataOnClient,
     /// Only a client writes 0-RTT early data.
     EarlyDataOnServer,
+    /// [`Engine::split`](crate::Engine::split) needs an established
+    /// connection with both directions open, no fatal error, no staged
+    /// output and no KeyUpdate half sent, on the rustls 0.24 backend's
+    /// handshake API (not a server that accepts 0-RTT).
+    SplitNotPossible,
     /// This client cannot send early data now: it has no ticket that
     /// allows it for this server, the handshake is past its first flight,
     /// or the rustls backend does not offer client 0-RTT.
@@ -480,6 +485,11 @@ impl fmt::Display for Usage {
             Self::EarlyDataOnServer => f.write_str(
                 "write_early_data is for clients: a server reads the client's with \
                  read_early_data",
+            ),
+            Self::SplitNotPossible => f.write_str(
+                "this engine cannot be split now: it needs an established connection with both \
+                 directions open, no fatal error and no output staged in the engine (and not a \
+                 0-rtt server)",
             ),
             Self::EarlyDataUnavailable => f.write_str(
                 "no early data can be sent now: there is no ticket from this server that \

@@ -137,6 +137,8 @@ mod output;
 pub mod proxy;
 mod record;
 mod session;
+#[cfg(feature = "rustls-0-24")]
+pub mod split;
 mod state;
 mod tls;
 mod verification;

@@ -27,6 +27,8 @@ use crate::{Error, Want};
 mod early;
 mod in_place;
 mod queries;
+#[cfg(feature = "rustls-0-24")]
+mod split;
 
 pub use early::EarlyDataStatus;
 

@@ -10,6 +10,7 @@
 //! it encrypts in place into the write BIO). Nothing here needs an
 //! empty-input step, a first-flight replay or a size probe.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rustls024::client::ClientHandshake;
@@ -107,6 +108,10 @@ struct Halves<S: SideData> {
     receive: Option<ReceiveTraffic<S>>,
     /// The receive half ended with the peer's close_notify.
     peer_closed: bool,
+    /// After a split, on the receiving side: set when receiving queued
+    /// something for the peer (a KeyUpdate response, an alert) that only
+    /// the sending side can write out.
+    flush_wanted: Option<Arc<AtomicBool>>,
 }
 
 /// Facts about the connection, kept from the handshake.
@@ -223,6 +228,39 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// An established connection as a receiving session and a sending
+    /// one, for two threads; the flag says the sending one has output of
+    /// the receiving one's to write (`None`, and the session back, if it
+    /// is not established on the handshake API, or a half has ended).
+    pub(crate) fn split(mut self) -> Result<(Self, Self, Arc<AtomicBool>), Box<Self>> {
+        let state = std::mem::replace(&mut self.state, State::Moving);
+        let (reading, writing, wanted) = match state {
+            State::ClientTraffic(halves) if halves.send.is_some() && halves.receive.is_some() => {
+                let (r, w, flag) = halves.split().expect("both halves checked above");
+                (State::ClientTraffic(r), State::ClientTraffic(w), flag)
+            }
+            State::ServerTraffic(halves) if halves.send.is_some() && halves.receive.is_some() => {
+                let (r, w, flag) = halves.split().expect("both halves checked above");
+                (State::ServerTraffic(r), State::ServerTraffic(w), flag)
+            }
+            other => {
+                self.state = other;
+                return Err(Box::new(self));
+            }
+        };
+        let mut reader = Self::with(reading, self.server);
+        // The facts (version, suite, certificates) stay with the sending
+        // side, which needs the version for KeyUpdate; the receiving side
+        // only needs to know the handshake is done.
+        reader.facts = Some(Box::new(Facts {
+            outputs: ConnectionOutputs::default(),
+            peer_certificates: None,
+            early_accepted: false,
+        }));
+        self.state = writing;
+        Ok((reader, self, wanted))
     }
 
     /// Deferred verification works on this backend.
@@ -517,6 +555,7 @@ impl Session {
             send: Some(send),
             receive: Some(receive),
             peer_closed: false,
+            flush_wanted: None,
         }
     }
 
@@ -769,7 +808,33 @@ impl<S: SideData> Halves<S> {
             // Only fails if the connection already failed, which the
             // receive error being reported says.
             let _ = send.write(OutboundPlain::from(&[][..]), scratch);
+        } else if let Some(wanted) = &self.flush_wanted {
+            // Split: the sending side writes it out.
+            wanted.store(true, Ordering::Release);
         }
+    }
+
+    /// This connection's two halves as two sessions' states: receiving
+    /// only, and sending only, sharing the flag that says the sending side
+    /// has something of the receiving side's to write out.
+    fn split(self) -> Option<(Self, Self, Arc<AtomicBool>)> {
+        let (Some(send), Some(receive), false) = (self.send, self.receive, self.peer_closed) else {
+            return None;
+        };
+        let wanted = Arc::new(AtomicBool::new(false));
+        let reading = Self {
+            send: None,
+            receive: Some(receive),
+            peer_closed: false,
+            flush_wanted: Some(wanted.clone()),
+        };
+        let writing = Self {
+            send: Some(send),
+            receive: None,
+            peer_closed: false,
+            flush_wanted: None,
+        };
+        Some((reading, writing, wanted))
     }
 }
 
