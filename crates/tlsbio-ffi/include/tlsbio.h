@@ -52,9 +52,22 @@
 // it, choose a context with [`tlsbio_set_ctx`], then repeat the call.
 #define TLSBIO_ERROR_WANT_CLIENT_HELLO_CB 11
 
-// `SSL_ERROR_WANT_RETRY_VERIFY`: never returned (rustls verifies
-// synchronously).
+// `SSL_ERROR_WANT_RETRY_VERIFY`: a context with
+// `tlsbio_ctx_set_verify_deferred` waits for [`tlsbio_set_verify_result`]
+// (rustls 0.24 builds).
 #define TLSBIO_ERROR_WANT_RETRY_VERIFY 12
+
+// For [`tlsbio_set_verify_result`]: refuse the peer's certificates (the
+// handshake fails with an alert).
+#define TLSBIO_VERIFY_REJECT 0
+
+// For [`tlsbio_set_verify_result`]: trust them (the application vouches
+// for the chain, the name and the dates).
+#define TLSBIO_VERIFY_ACCEPT 1
+
+// For [`tlsbio_set_verify_result`]: verify them now with the context's
+// trust settings, as without the pause.
+#define TLSBIO_VERIFY_WITH_CONTEXT 2
 
 // `SSL_READ_EARLY_DATA_ERROR`: [`tlsbio_get_error`] says why (a want, or
 // a failure).
@@ -230,6 +243,18 @@ int tlsbio_read_early_data(tlsbio_conn *conn, uint8_t *buf, size_t len, size_t *
 // `conn` is NULL or a live connection not used by another thread;
 // `buf[..len]` is readable (or NULL); `written` is NULL or writable.
 int tlsbio_write_early_data(tlsbio_conn *conn, const uint8_t *buf, size_t len, size_t *written);
+
+// Gives the verdict on the peer's certificates while a deferred
+// verification waits for it (after `TLSBIO_ERROR_WANT_RETRY_VERIFY`):
+// `TLSBIO_VERIFY_ACCEPT`, `TLSBIO_VERIFY_REJECT` (the next call fails with
+// the alert for it) or `TLSBIO_VERIFY_WITH_CONTEXT`. Then call the
+// handshake again. 1 on success, 0 if no verification waits or the
+// verdict is not one of those (see [`tlsbio_error_string`]).
+//
+// # Safety
+//
+// `conn` is NULL or a live connection not used by another thread.
+int tlsbio_set_verify_result(tlsbio_conn *conn, int verdict);
 
 // What became of a client's early data (`SSL_get_early_data_status`):
 // `TLSBIO_EARLY_DATA_ACCEPTED` or `TLSBIO_EARLY_DATA_REJECTED` once the
@@ -486,6 +511,22 @@ int tlsbio_ctx_use_client_certificate(const tlsbio_ctx *ctx, const uint8_t *chai
 // `ctx` is NULL or a live context.
 int tlsbio_ctx_set_client_hello_pause(const tlsbio_ctx *ctx, int on);
 
+// Whether connections made from `ctx` leave the peer's certificates to
+// the application (OpenSSL 3's `SSL_set_retry_verify` from a verify
+// callback): the handshake call then fails with
+// `TLSBIO_ERROR_WANT_RETRY_VERIFY` once the certificates are in, the
+// application reads them (`tlsbio_get_peer_certificate`), decides on its
+// own time and gives its verdict with
+// [`tlsbio_set_verify_result`](crate::tlsbio_set_verify_result), then
+// calls again. On a server context this is about client certificates.
+// rustls 0.24 builds only: on 0.23 this fails with the reason. 1 on
+// success, 0 on failure.
+//
+// # Safety
+//
+// `ctx` is NULL or a live context.
+int tlsbio_ctx_set_verify_deferred(const tlsbio_ctx *ctx, int on);
+
 // On a server context, how many bytes of TLS 1.3 0-RTT early data a
 // resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
 // default) refuses early data. (On rustls 0.24 builds a server that
@@ -587,7 +628,9 @@ int tlsbio_session_reused(const tlsbio_conn *conn);
 int tlsbio_is_init_finished(const tlsbio_conn *conn);
 
 // How many certificates the peer sent (its chain, leaf first); 0 before
-// they arrive, or when it sent none.
+// they arrive, or when it sent none. During a deferred verification
+// (`TLSBIO_ERROR_WANT_RETRY_VERIFY`) these are the ones awaiting the
+// verdict.
 //
 // # Safety
 //

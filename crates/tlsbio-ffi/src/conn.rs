@@ -477,6 +477,48 @@ pub unsafe extern "C" fn tlsbio_write_early_data(
     ret
 }
 
+/// Gives the verdict on the peer's certificates while a deferred
+/// verification waits for it (after `TLSBIO_ERROR_WANT_RETRY_VERIFY`):
+/// `TLSBIO_VERIFY_ACCEPT`, `TLSBIO_VERIFY_REJECT` (the next call fails with
+/// the alert for it) or `TLSBIO_VERIFY_WITH_CONTEXT`. Then call the
+/// handshake again. 1 on success, 0 if no verification waits or the
+/// verdict is not one of those (see [`tlsbio_error_string`]).
+///
+/// # Safety
+///
+/// `conn` is NULL or a live connection not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_set_verify_result(conn: *mut tlsbio_conn, verdict: c_int) -> c_int {
+    // SAFETY: the caller's promise about `conn`.
+    unsafe {
+        with_conn(conn, 0, |c| {
+            let Some(verification) = c.engine.verification() else {
+                c.fail(
+                    TLSBIO_ERROR_SSL,
+                    "tlsbio_set_verify_result: no verification is waiting".into(),
+                );
+                return 0;
+            };
+            match verdict {
+                crate::TLSBIO_VERIFY_ACCEPT => verification.accept(),
+                crate::TLSBIO_VERIFY_REJECT => {
+                    verification.reject(tlsbio::CertificateError::ApplicationVerificationFailure)
+                }
+                crate::TLSBIO_VERIFY_WITH_CONTEXT => verification.verify_with_config(),
+                other => {
+                    c.fail(
+                        TLSBIO_ERROR_SSL,
+                        format!("tlsbio_set_verify_result: {other} is not a verdict"),
+                    );
+                    return 0;
+                }
+            }
+            c.ok();
+            1
+        })
+    }
+}
+
 /// What became of a client's early data (`SSL_get_early_data_status`):
 /// `TLSBIO_EARLY_DATA_ACCEPTED` or `TLSBIO_EARLY_DATA_REJECTED` once the
 /// handshake is complete, `TLSBIO_EARLY_DATA_NOT_SENT` when none was

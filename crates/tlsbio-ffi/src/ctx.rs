@@ -57,6 +57,9 @@ struct Settings {
     min: c_int,
     max: c_int,
     pause: bool,
+    /// The application verifies the peer's certificates
+    /// (`tlsbio_ctx_set_verify_deferred`).
+    defer_verification: bool,
     keylog: Option<Arc<CKeyLog>>,
     max_early_data: u32,
 }
@@ -95,6 +98,7 @@ impl tlsbio_ctx {
             min: 0,
             max: 0,
             pause: false,
+            defer_verification: false,
             keylog: None,
             max_early_data: 0,
         };
@@ -148,6 +152,10 @@ impl Settings {
                     config.key_log = keylog.clone();
                 }
                 ServerContext::new(Arc::new(config))
+                    .and_then(|c| match self.defer_verification {
+                        true => c.with_deferred_verification(),
+                        false => Ok(c),
+                    })
                     .map(Built::Server)
                     .map_err(|e| e.to_string())
             }
@@ -160,6 +168,10 @@ impl Settings {
                     config.key_log = keylog.clone();
                 }
                 ClientContext::new(Arc::new(config))
+                    .and_then(|c| match self.defer_verification {
+                        true => c.with_deferred_verification(),
+                        false => Ok(c),
+                    })
                     .map(Built::Client)
                     .map_err(|e| e.to_string())
             }
@@ -614,6 +626,34 @@ pub unsafe extern "C" fn tlsbio_ctx_set_client_hello_pause(
     }
 }
 
+/// Whether connections made from `ctx` leave the peer's certificates to
+/// the application (OpenSSL 3's `SSL_set_retry_verify` from a verify
+/// callback): the handshake call then fails with
+/// `TLSBIO_ERROR_WANT_RETRY_VERIFY` once the certificates are in, the
+/// application reads them (`tlsbio_get_peer_certificate`), decides on its
+/// own time and gives its verdict with
+/// [`tlsbio_set_verify_result`](crate::tlsbio_set_verify_result), then
+/// calls again. On a server context this is about client certificates.
+/// rustls 0.24 builds only: on 0.23 this fails with the reason. 1 on
+/// success, 0 on failure.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn tlsbio_ctx_set_verify_deferred(
+    ctx: *const tlsbio_ctx,
+    on: c_int,
+) -> c_int {
+    // SAFETY: the caller's promise about `ctx`.
+    unsafe {
+        set(ctx, |s| {
+            s.defer_verification = on != 0;
+            Ok(())
+        })
+    }
+}
+
 /// On a server context, how many bytes of TLS 1.3 0-RTT early data a
 /// resuming client may send (`SSL_CTX_set_max_early_data`); 0 (the
 /// default) refuses early data. (On rustls 0.24 builds a server that
@@ -772,6 +812,7 @@ mod tests {
             min,
             max,
             pause: false,
+            defer_verification: false,
             keylog: None,
             max_early_data: 0,
         };

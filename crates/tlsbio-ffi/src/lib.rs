@@ -93,9 +93,20 @@ pub const TLSBIO_ERROR_WANT_ASYNC_JOB: c_int = 10;
 /// [`tlsbio_ctx_set_client_hello_pause`] has read the ClientHello; look at
 /// it, choose a context with [`tlsbio_set_ctx`], then repeat the call.
 pub const TLSBIO_ERROR_WANT_CLIENT_HELLO_CB: c_int = 11;
-/// `SSL_ERROR_WANT_RETRY_VERIFY`: never returned (rustls verifies
-/// synchronously).
+/// `SSL_ERROR_WANT_RETRY_VERIFY`: a context with
+/// `tlsbio_ctx_set_verify_deferred` waits for [`tlsbio_set_verify_result`]
+/// (rustls 0.24 builds).
 pub const TLSBIO_ERROR_WANT_RETRY_VERIFY: c_int = 12;
+
+/// For [`tlsbio_set_verify_result`]: refuse the peer's certificates (the
+/// handshake fails with an alert).
+pub const TLSBIO_VERIFY_REJECT: c_int = 0;
+/// For [`tlsbio_set_verify_result`]: trust them (the application vouches
+/// for the chain, the name and the dates).
+pub const TLSBIO_VERIFY_ACCEPT: c_int = 1;
+/// For [`tlsbio_set_verify_result`]: verify them now with the context's
+/// trust settings, as without the pause.
+pub const TLSBIO_VERIFY_WITH_CONTEXT: c_int = 2;
 
 /// `SSL_READ_EARLY_DATA_ERROR`: [`tlsbio_get_error`] says why (a want, or
 /// a failure).

@@ -164,7 +164,9 @@ pub unsafe extern "C" fn tlsbio_is_init_finished(conn: *const tlsbio_conn) -> c_
 }
 
 /// How many certificates the peer sent (its chain, leaf first); 0 before
-/// they arrive, or when it sent none.
+/// they arrive, or when it sent none. During a deferred verification
+/// (`TLSBIO_ERROR_WANT_RETRY_VERIFY`) these are the ones awaiting the
+/// verdict.
 ///
 /// # Safety
 ///
@@ -173,7 +175,11 @@ pub unsafe extern "C" fn tlsbio_is_init_finished(conn: *const tlsbio_conn) -> c_
 pub unsafe extern "C" fn tlsbio_get_peer_cert_chain_len(conn: *const tlsbio_conn) -> usize {
     // SAFETY: the caller's promise.
     unsafe { conn_ref(conn) }
-        .and_then(|c| c.engine.peer_certificates())
+        .and_then(|c| {
+            c.engine
+                .peer_certificates()
+                .or(c.engine.certificates_to_verify())
+        })
         .map_or(0, <[_]>::len)
 }
 
@@ -195,7 +201,11 @@ pub unsafe extern "C" fn tlsbio_get_peer_certificate(
 ) -> c_int {
     // SAFETY: the caller's promise.
     let cert = unsafe { conn_ref(conn) }
-        .and_then(|c| c.engine.peer_certificates())
+        .and_then(|c| {
+            c.engine
+                .peer_certificates()
+                .or(c.engine.certificates_to_verify())
+        })
         .and_then(|chain| chain.get(index))
         .map(|cert| cert.as_ref());
     // SAFETY: the caller's promise about `der` and `len`.

@@ -143,6 +143,14 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         }
     }
 
+    /// The peer's certificates while a deferred verification waits for
+    /// its verdict (leaf first); `None` otherwise. The same as
+    /// [`Verification::certificates`], without taking the handle: for
+    /// logging, or a C caller.
+    pub fn certificates_to_verify(&self) -> Option<&[CertificateDer<'static>]> {
+        self.verifying_certificates()
+    }
+
     /// The handle that gives the verdict on the peer's certificates when
     /// the context defers it: `Some` exactly while the handshake waits for
     /// one, after a call returned [`Want::Verify`](crate::Want::Verify).
