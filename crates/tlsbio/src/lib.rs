@@ -119,6 +119,19 @@
 //!
 //! docs/semantics.md in the repository maps every OpenSSL call and
 //! `SSL_ERROR_*` code to this crate.
+//!
+//! # Two rustls versions
+//!
+//! tlsbio is built on rustls 0.23 by default, or on the rustls
+//! 0.24.0-dev.2 pre-release with the `rustls-0-24` feature; [`rustls`] is
+//! whichever was chosen, and the contract above holds on both. What 0.24
+//! adds: a client's 0-RTT data ([`Engine::write_early_data`]), the peer's
+//! certificates verified on the application's own time
+//! ([`Want::Verify`], [`Engine::verification`]), and an established
+//! connection split into halves for two threads (`Engine::split`).
+//! [`Engine::read_in_place`] lends plaintext without a copy on both (on
+//! 0.24 straight from the read BIO). docs/architecture.md says what each
+//! backend does and what the pre-release lacks.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
