@@ -456,7 +456,7 @@ pub enum Usage {
     EarlyDataOnClient,
     /// Only a client writes 0-RTT early data.
     EarlyDataOnServer,
-    /// [`Engine::split`](crate::Engine::split) needs an established
+    /// `Engine::split` (rustls 0.24 backend) needs an established
     /// connection with both directions open, no fatal error, no staged
     /// output and no KeyUpdate half sent, on the rustls 0.24 backend's
     /// handshake API (not a server that accepts 0-RTT).
