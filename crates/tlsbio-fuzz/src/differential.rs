@@ -76,7 +76,8 @@ pub fn differential(data: &[u8]) {
         );
         assert_eq!(
             ours.plaintext, reference.plaintext,
-            "different plaintext delivered"
+            "different plaintext delivered: ours {:?}",
+            ours.error
         );
         if ours.not_tls {
             return; // no alert, by design

@@ -398,6 +398,7 @@ fn a_server_hands_back_first_bytes_that_are_not_tls() {
         ),
         (&[22, 9, 9, 0, 1, 0], tlsbio::NotTls::Other),
         (&[0x80, 0x2e, 0x01, 0x03, 0x01], tlsbio::NotTls::Other),
+        (&[24, 3, 3, 0, 1, 0], tlsbio::NotTls::Other),
     ] {
         for call in 0..2 {
             let mut server = Engine::server(&context, VecBio::new(), VecBio::new());
@@ -434,4 +435,28 @@ fn a_server_hands_back_first_bytes_that_are_not_tls() {
         assert!(matches!(r, Err(Error::Want(_))), "{r:?}");
     }
     assert!(server.pending_output() > 0, "the server answered");
+}
+
+/// Any TLS record header is rustls' to judge, not "not TLS": an alert, a
+/// ChangeCipherSpec or application data before the ClientHello gets what
+/// rustls does with it (an error, or for a TLS 1.2 warning alert on rustls
+/// 0.24, nothing), never `Error::NotTls`.
+#[test]
+fn tls_records_of_any_type_are_not_called_not_tls() {
+    let (_, sc) = configs(TLS13);
+    let context = sctx(sc);
+    for first in [
+        &[21u8, 3, 1, 0, 2, 1, 7][..],
+        &[20, 3, 3, 0, 1, 1],
+        &[23, 3, 3, 0, 1, 0],
+        &[21, 3],
+    ] {
+        let mut server = Engine::server(&context, VecBio::new(), VecBio::new());
+        server.rbio_mut().write(first);
+        let result = server.accept();
+        assert!(
+            !matches!(result, Err(Error::NotTls(_))),
+            "{first:?}: {result:?}"
+        );
+    }
 }
