@@ -36,44 +36,23 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         if !possible {
             return Err(SplitError::new(self, Usage::SplitNotPossible));
         }
+        let mut engine = self;
+        let Some((reading, flush_wanted)) = engine.session.split() else {
+            return Err(SplitError::new(engine, Usage::SplitNotPossible));
+        };
         let Engine {
-            session,
+            session: writing,
             input,
             output,
             held,
-            fatal,
-            peer_closed,
-            close,
-            key_update_queued,
             early_sent,
             started,
             state,
             events,
             options,
             stats,
-        } = self;
-        let (reading, writing, flush_wanted) = match session.split() {
-            Ok(sessions) => sessions,
-            Err(session) => {
-                let engine = Engine {
-                    session: *session,
-                    input,
-                    output,
-                    held,
-                    fatal,
-                    peer_closed,
-                    close,
-                    key_update_queued,
-                    early_sent,
-                    started,
-                    state,
-                    events,
-                    options,
-                    stats,
-                };
-                return Err(SplitError::new(engine, Usage::SplitNotPossible));
-            }
-        };
+            ..
+        } = engine;
         let reader = Engine {
             session: reading,
             input,

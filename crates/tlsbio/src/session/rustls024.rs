@@ -230,24 +230,25 @@ impl Session {
         Ok(())
     }
 
-    /// An established connection as a receiving session and a sending
-    /// one, for two threads; the flag says the sending one has output of
-    /// the receiving one's to write (`None`, and the session back, if it
-    /// is not established on the handshake API, or a half has ended).
-    pub(crate) fn split(mut self) -> Result<(Self, Self, Arc<AtomicBool>), Box<Self>> {
+    /// Splits an established connection for two threads: returns the
+    /// receiving session and leaves this one sending only; the flag says
+    /// the sending one has output of the receiving one's to write. `None`,
+    /// and nothing changed, if it is not established on the handshake API
+    /// or a half has ended.
+    pub(crate) fn split(&mut self) -> Option<(Self, Arc<AtomicBool>)> {
         let state = std::mem::replace(&mut self.state, State::Moving);
         let (reading, writing, wanted) = match state {
             State::ClientTraffic(halves) if halves.send.is_some() && halves.receive.is_some() => {
-                let (r, w, flag) = halves.split().expect("both halves checked above");
+                let (r, w, flag) = halves.split()?; // both halves checked above
                 (State::ClientTraffic(r), State::ClientTraffic(w), flag)
             }
             State::ServerTraffic(halves) if halves.send.is_some() && halves.receive.is_some() => {
-                let (r, w, flag) = halves.split().expect("both halves checked above");
+                let (r, w, flag) = halves.split()?; // both halves checked above
                 (State::ServerTraffic(r), State::ServerTraffic(w), flag)
             }
             other => {
                 self.state = other;
-                return Err(Box::new(self));
+                return None;
             }
         };
         let mut reader = Self::with(reading, self.server);
@@ -260,7 +261,7 @@ impl Session {
             early_accepted: false,
         }));
         self.state = writing;
-        Ok((reader, self, wanted))
+        Some((reader, wanted))
     }
 
     /// Deferred verification works on this backend.
