@@ -1,0 +1,574 @@
+//! BIO memory the kernel can own for a while: [`LendBio`], [`Lease`] and
+//! the crate's implementation, [`UringBio`].
+
+use std::any::Any;
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+use tlsbio::bio::{Bio, BioStats};
+
+/// A region of a BIO's memory lent to the kernel for one operation.
+///
+/// The lease keeps the memory allocated: it holds a reference to the
+/// allocation, so the memory outlives the BIO (and the connection) if they
+/// are dropped while the operation is in flight. The driver drops the lease
+/// when the operation's completion arrives, and not before.
+pub struct Lease {
+    ptr: NonNull<u8>,
+    len: usize,
+    _owner: Rc<dyn Any>,
+}
+
+impl Lease {
+    /// A lease on `len` bytes at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr + len` must be one allocation's memory that stays
+    /// allocated, and at the same address, for as long as `owner` is alive.
+    pub unsafe fn from_raw_parts(ptr: NonNull<u8>, len: usize, owner: Rc<dyn Any>) -> Self {
+        Self {
+            ptr,
+            len,
+            _owner: owner,
+        }
+    }
+
+    /// The first byte of the region.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// The region's length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the region is empty (a lender never lends one).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// A [`Bio`] that can lend its memory to the kernel: the free region after
+/// its pending bytes for a receive to fill, or its pending bytes for a send
+/// to read, with the bytes committed when the completion arrives.
+///
+/// It is the completion-I/O counterpart of `Bio::write_in_place` and
+/// `Bio::read_in_place`, whose closures cannot span the time between a
+/// submission and its completion. Like `bytes::BufMut`, it is an `unsafe`
+/// trait: the driver hands the lent memory to the kernel and relies on the
+/// rules below for memory safety.
+///
+/// # Safety
+///
+/// An implementation must keep, for every lease it returns, until the
+/// matching `return_*` call (and, for the memory itself, until the lease is
+/// dropped):
+///
+/// 1. **The memory stays put.** The region is allocated, at the same
+///    address, for as long as the [`Lease`] lives, even if the BIO is
+///    dropped first.
+/// 2. **Nobody else touches it.** While [`lend_free`](Self::lend_free)'s
+///    region is out, no method writes to it or reads it, and the BIO moves
+///    no bytes into it (no compaction or rotation); while
+///    [`lend_pending`](Self::lend_pending)'s region is out, no method
+///    writes to it or moves it (it may be read).
+/// 3. **The queue stays consistent.** The pending bytes before a free-region
+///    loan, and the bytes after a pending-region loan, may be read and
+///    consumed, and bytes may be appended after a pending-region loan, as
+///    long as rule 2 holds.
+/// 4. **One loan of each kind at a time.** `lend_*` returns `None` while a
+///    loan of the same kind is out.
+pub unsafe trait LendBio: Bio {
+    /// Lends up to `max` bytes of contiguous free room after the pending
+    /// bytes, for the kernel to fill. `None` if there is no room (the BIO
+    /// is full), `max` is 0, or a free-region loan is already out. While
+    /// the loan is out the kernel is the BIO's only writer.
+    fn lend_free(&mut self, max: usize) -> Option<Lease>;
+
+    /// Ends the free-region loan: the kernel wrote `n` bytes at its start
+    /// (clamped to the lent length), which become pending. `n = 0` adds
+    /// nothing.
+    fn return_free(&mut self, n: usize);
+
+    /// Lends up to `max` of the pending bytes from the front, for the
+    /// kernel to send. `None` if nothing is pending, `max` is 0, or a
+    /// pending-region loan is already out.
+    fn lend_pending(&mut self, max: usize) -> Option<Lease>;
+
+    /// Ends the pending-region loan: the kernel took `n` bytes from its
+    /// front (clamped to the lent length), which are consumed.
+    fn return_pending(&mut self, n: usize);
+
+    /// Whether any loan is out.
+    fn is_lent(&self) -> bool;
+}
+
+thread_local! {
+    static LIVE_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many [`UringBio`] allocations are alive on this thread, including
+/// those kept alive only by leases whose operations are still in flight.
+/// For tests and leak checks.
+pub fn live_allocations() -> usize {
+    LIVE_ALLOCATIONS.with(Cell::get)
+}
+
+/// One BIO's memory: a boxed slice turned into a raw pointer so that
+/// leases can point into it while the BIO makes slices of other parts.
+struct Storage {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Storage {
+    fn new(len: usize) -> Rc<Self> {
+        let boxed: Box<[u8]> = vec![0u8; len].into_boxed_slice();
+        let ptr = NonNull::from(Box::leak(boxed)).cast::<u8>();
+        LIVE_ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        Rc::new(Self { ptr, len })
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        LIVE_ALLOCATIONS.with(|n| n.set(n.get() - 1));
+        let slice = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+        // SAFETY: `ptr`/`len` came from `Box::leak` of a `Box<[u8]>` of
+        // exactly this length in `Storage::new`, and this is the only place
+        // that frees it. No lease outlives the storage (each holds an `Rc`
+        // to it), so nothing, kernel included, uses the memory after this.
+        drop(unsafe { Box::from_raw(slice) });
+    }
+}
+
+/// A fixed-capacity BIO whose memory the kernel can own while an operation
+/// is in flight ([`LendBio`]).
+///
+/// Its bytes live in one allocation of `capacity` bytes, made on first use
+/// and given back by [`Bio::release_memory`] when the BIO is empty and
+/// nothing is lent (so an idle connection holds no buffer). Pending bytes
+/// are `[start, end)`; consumed bytes at the front are reclaimed by moving
+/// the live bytes back, only when nothing is lent (counted in
+/// [`BioStats::bytes_moved`]).
+///
+/// ```
+/// use tlsbio::bio::Bio;
+/// use tlsbio_uring::{LendBio, UringBio};
+///
+/// let mut bio = UringBio::with_capacity(64);
+/// let lease = bio.lend_free(16).unwrap();
+/// assert_eq!(lease.len(), 16);
+/// // ... the kernel writes 5 bytes at `lease.as_ptr()` ...
+/// bio.return_free(5);
+/// drop(lease);
+/// assert_eq!(bio.pending(), 5);
+/// ```
+pub struct UringBio {
+    storage: Option<Rc<Storage>>,
+    capacity: usize,
+    start: usize,
+    end: usize,
+    /// Length of the free-region loan at `end`, if one is out.
+    free_lent: Option<usize>,
+    /// Length of the pending-region loan at `start`, if one is out.
+    pending_lent: Option<usize>,
+    eof: bool,
+    stats: BioStats,
+}
+
+impl std::fmt::Debug for UringBio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UringBio")
+            .field("capacity", &self.capacity)
+            .field("allocated", &self.storage.is_some())
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("free_lent", &self.free_lent)
+            .field("pending_lent", &self.pending_lent)
+            .field("eof", &self.eof)
+            .finish()
+    }
+}
+
+impl UringBio {
+    /// An empty BIO that holds at most `capacity` bytes (at least 1). No
+    /// memory is allocated until bytes arrive.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            storage: None,
+            capacity: capacity.max(1),
+            start: 0,
+            end: 0,
+            free_lent: None,
+            pending_lent: None,
+            eof: false,
+            stats: BioStats::default(),
+        }
+    }
+
+    /// The fixed capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes currently allocated: the capacity, or 0 after
+    /// [`Bio::release_memory`].
+    pub fn allocated(&self) -> usize {
+        self.storage.as_ref().map_or(0, |s| s.len)
+    }
+
+    fn storage(&mut self) -> &Rc<Storage> {
+        let capacity = self.capacity;
+        self.storage.get_or_insert_with(|| Storage::new(capacity))
+    }
+
+    /// `[from, to)` of the storage as a mutable slice.
+    ///
+    /// Callers only ask for ranges that no loan covers (checked in debug
+    /// builds), and the slice lives no longer than the `&mut self` borrow.
+    fn slice_mut(&mut self, from: usize, to: usize) -> &mut [u8] {
+        debug_assert!(from <= to && to <= self.capacity);
+        debug_assert!(!self.overlaps_loan(from, to), "slice over lent memory");
+        if from == to {
+            return &mut [];
+        }
+        let storage = self.storage();
+        // SAFETY: `from < to <= capacity == storage.len`: the offset stays
+        // inside the allocation.
+        let start = unsafe { storage.ptr.as_ptr().add(from) };
+        // SAFETY: the range is inside the allocation, which `self.storage`
+        // keeps alive for the borrow of `self`, and initialised (zeroed at
+        // allocation). No loan covers it (the callers' rule, checked above
+        // in debug builds), so the kernel neither reads nor writes it now,
+        // and `&mut self` makes this the only Rust reference to it.
+        unsafe { std::slice::from_raw_parts_mut(start, to - from) }
+    }
+
+    fn overlaps_loan(&self, from: usize, to: usize) -> bool {
+        let overlaps = |at: usize, len: usize| from < at + len && at < to;
+        self.free_lent.is_some_and(|len| overlaps(self.end, len))
+            || self
+                .pending_lent
+                .is_some_and(|len| overlaps(self.start, len))
+    }
+
+    /// Moves the pending bytes to the front, if nothing is lent.
+    fn compact(&mut self) {
+        if self.start == 0 || self.is_lent() {
+            return;
+        }
+        let (start, end) = (self.start, self.end);
+        if start < end {
+            self.slice_mut(0, end).copy_within(start..end, 0);
+            self.stats.bytes_moved += (end - start) as u64;
+        }
+        self.start = 0;
+        self.end = end - start;
+    }
+
+    fn lease(&mut self, at: usize, len: usize) -> Lease {
+        let storage = self.storage().clone();
+        // SAFETY: `at + len <= capacity`: both callers lend inside
+        // `[0, capacity)`, so the pointer stays inside the allocation.
+        let ptr = unsafe { storage.ptr.add(at) };
+        // SAFETY: the range is inside `storage`'s allocation, which never
+        // moves and is freed only when the last `Rc` (this lease's among
+        // them) is dropped.
+        unsafe { Lease::from_raw_parts(ptr, len, storage) }
+    }
+}
+
+impl Bio for UringBio {
+    fn pending(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// While a free-region loan is out, the room the kernel may still fill
+    /// counts: the kernel is the writer then. While a pending-region loan
+    /// is out, only the tail can take bytes (nothing may move).
+    fn write_guarantee(&self) -> usize {
+        if self.pending_lent.is_some() {
+            self.capacity - self.end
+        } else {
+            self.capacity - self.pending()
+        }
+    }
+
+    /// Shows the pending bytes; while a pending-region loan is out, none
+    /// (the kernel is sending the front, and the rest must stay behind it).
+    fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
+        let (start, end) = if self.pending_lent.is_some() {
+            (self.start, self.start)
+        } else {
+            (self.start, self.end)
+        };
+        let region = self.slice_mut(start, end);
+        let len = region.len();
+        let (n, out) = f(region);
+        self.start += n.min(len);
+        if self.start == self.end && !self.is_lent() {
+            self.start = 0;
+            self.end = 0;
+        }
+        out
+    }
+
+    /// Refuses (`None`) while a free-region loan is out: the kernel is the
+    /// writer then.
+    fn write_in_place<T>(
+        &mut self,
+        min: usize,
+        f: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> Option<T> {
+        if self.free_lent.is_some() || min > self.write_guarantee() {
+            return None;
+        }
+        if self.capacity - self.end < min.max(1) {
+            self.compact();
+        }
+        let (from, to) = (self.end, self.capacity);
+        let region = self.slice_mut(from, to);
+        let len = region.len();
+        let (n, out) = f(region);
+        self.end += n.min(len);
+        self.stats.high_water = self.stats.high_water.max(self.pending());
+        Some(out)
+    }
+
+    fn shutdown_wr(&mut self) {
+        self.eof = true;
+    }
+
+    fn is_shutdown_wr(&self) -> bool {
+        self.eof
+    }
+
+    /// Gives the allocation back when the BIO is empty and nothing is lent.
+    fn release_memory(&mut self) {
+        if self.start == self.end && !self.is_lent() {
+            self.storage = None;
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    fn stats(&self) -> BioStats {
+        self.stats
+    }
+}
+
+// SAFETY: (1) leases hold an `Rc` to the storage, which is freed only when
+// the last one goes, and the storage never reallocates (`storage` is
+// replaced only in `release_memory`, and only when nothing is lent). (2)
+// Every slice the BIO makes goes through `slice_mut`, whose ranges avoid
+// both loans: `read_in_place` shows `[start, end)`, which excludes the free
+// loan at `end` and, while the pending loan at `start` is out, shows
+// nothing; `write_in_place` refuses while the free loan is out and writes
+// only after `end`, so never into the pending loan; `compact` does nothing
+// while anything is lent. (3) `start` and `end` stay put while their loans
+// are out: `read_in_place` resets them only when nothing is lent, and only
+// `return_*` moves them across a loan. (4) Each `lend_*` checks its own
+// loan first.
+unsafe impl LendBio for UringBio {
+    fn lend_free(&mut self, max: usize) -> Option<Lease> {
+        if self.free_lent.is_some() || max == 0 || self.eof {
+            return None;
+        }
+        if self.pending() == 0 && self.pending_lent.is_none() {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.capacity || self.capacity - self.end < max {
+            self.compact();
+        }
+        let len = (self.capacity - self.end).min(max);
+        if len == 0 {
+            return None;
+        }
+        self.free_lent = Some(len);
+        Some(self.lease(self.end, len))
+    }
+
+    fn return_free(&mut self, n: usize) {
+        let Some(len) = self.free_lent.take() else {
+            return;
+        };
+        self.end += n.min(len);
+        self.stats.high_water = self.stats.high_water.max(self.pending());
+    }
+
+    fn lend_pending(&mut self, max: usize) -> Option<Lease> {
+        if self.pending_lent.is_some() || max == 0 {
+            return None;
+        }
+        let len = self.pending().min(max);
+        if len == 0 {
+            return None;
+        }
+        self.pending_lent = Some(len);
+        Some(self.lease(self.start, len))
+    }
+
+    fn return_pending(&mut self, n: usize) {
+        let Some(len) = self.pending_lent.take() else {
+            return;
+        };
+        self.start += n.min(len);
+        if self.start == self.end && !self.is_lent() {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    fn is_lent(&self) -> bool {
+        self.free_lent.is_some() || self.pending_lent.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the kernel does with a free-region lease: writes into it.
+    fn kernel_fill(lease: &Lease, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(lease.len());
+        // SAFETY: the lease is alive, so its `len` bytes are allocated,
+        // and the BIO touches none of them until `return_free`.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), lease.as_ptr(), n) };
+        n
+    }
+
+    /// What the kernel does with a pending-region lease: reads it.
+    fn kernel_take(lease: &Lease, n: usize) -> Vec<u8> {
+        let n = n.min(lease.len());
+        // SAFETY: as above; the BIO does not write the pending loan.
+        unsafe { std::slice::from_raw_parts(lease.as_ptr(), n) }.to_vec()
+    }
+
+    #[test]
+    fn a_filled_loan_becomes_pending_bytes_in_order() {
+        let mut bio = UringBio::with_capacity(32);
+        assert_eq!(bio.write(b"abc"), 3);
+        let lease = bio.lend_free(8).unwrap();
+        assert_eq!(lease.len(), 8);
+        // The pending bytes before the loan can be read meanwhile.
+        let mut out = [0u8; 2];
+        assert_eq!(bio.read(&mut out), 2);
+        assert_eq!(&out, b"ab");
+        // No Rust writer while the kernel is the writer.
+        assert_eq!(bio.write(b"x"), 0);
+        assert!(bio.lend_free(8).is_none(), "one free loan at a time");
+        let n = kernel_fill(&lease, b"defgh");
+        bio.return_free(n);
+        drop(lease);
+        let mut all = [0u8; 16];
+        assert_eq!(bio.read(&mut all), 6);
+        assert_eq!(&all[..6], b"cdefgh");
+    }
+
+    #[test]
+    fn a_sent_loan_is_consumed_and_appends_go_behind_it() {
+        let mut bio = UringBio::with_capacity(16);
+        assert_eq!(bio.write(b"0123456789"), 10);
+        let lease = bio.lend_pending(usize::MAX).unwrap();
+        assert_eq!(lease.len(), 10);
+        // Nothing can be read around the kernel, and only the tail takes
+        // bytes: nothing may move.
+        assert_eq!(bio.read(&mut [0u8; 4]), 0);
+        assert_eq!(bio.write_guarantee(), 6);
+        assert_eq!(bio.write(b"abcdefgh"), 6);
+        assert_eq!(kernel_take(&lease, 4), b"0123");
+        bio.return_pending(4);
+        drop(lease);
+        assert_eq!(bio.pending(), 12);
+        let mut all = [0u8; 16];
+        assert_eq!(bio.read(&mut all), 12);
+        assert_eq!(&all[..12], b"456789abcdef");
+        assert_eq!(bio.stats().bytes_moved, 0);
+    }
+
+    #[test]
+    fn the_memory_outlives_a_dropped_bio_until_the_lease_goes() {
+        let before = live_allocations();
+        let mut bio = UringBio::with_capacity(64);
+        let lease = bio.lend_free(64).unwrap();
+        assert_eq!(live_allocations(), before + 1);
+        drop(bio);
+        // The kernel may still write: the memory must be there.
+        assert_eq!(live_allocations(), before + 1);
+        assert_eq!(kernel_fill(&lease, &[0xAA; 64]), 64);
+        drop(lease);
+        assert_eq!(live_allocations(), before);
+    }
+
+    #[test]
+    fn release_memory_waits_for_the_loans_and_the_bytes() {
+        let mut bio = UringBio::with_capacity(64);
+        assert_eq!(bio.allocated(), 0, "nothing until first use");
+        let lease = bio.lend_free(10).unwrap();
+        bio.release_memory();
+        assert_eq!(bio.allocated(), 64, "lent: kept");
+        bio.return_free(kernel_fill(&lease, b"hi"));
+        drop(lease);
+        bio.release_memory();
+        assert_eq!(bio.allocated(), 64, "bytes pending: kept");
+        assert_eq!(bio.read(&mut [0u8; 2]), 2);
+        bio.release_memory();
+        assert_eq!(bio.allocated(), 0);
+    }
+
+    #[test]
+    fn consumed_front_is_reclaimed_between_loans_only() {
+        let mut bio = UringBio::with_capacity(16);
+        assert_eq!(bio.write(&[1; 12]), 12);
+        assert_eq!(bio.read(&mut [0u8; 10]), 10);
+        // 2 pending at [10, 12): a loan of 8 needs the front back.
+        let lease = bio.lend_free(8).unwrap();
+        assert_eq!(lease.len(), 8);
+        assert_eq!(bio.stats().bytes_moved, 2);
+        bio.return_free(0);
+        drop(lease);
+        assert_eq!(bio.pending(), 2);
+        assert_eq!(bio.write_guarantee(), 14);
+    }
+
+    #[test]
+    fn counts_are_clamped_to_the_loan() {
+        let mut bio = UringBio::with_capacity(8);
+        let lease = bio.lend_free(4).unwrap();
+        bio.return_free(1000);
+        drop(lease);
+        assert_eq!(bio.pending(), 4);
+        let lease = bio.lend_pending(2).unwrap();
+        bio.return_pending(1000);
+        drop(lease);
+        assert_eq!(bio.pending(), 2);
+        // A return without a loan changes nothing.
+        bio.return_free(3);
+        bio.return_pending(3);
+        assert_eq!(bio.pending(), 2);
+    }
+
+    #[test]
+    fn a_full_or_ended_bio_lends_no_free_room() {
+        let mut bio = UringBio::with_capacity(4);
+        assert_eq!(bio.write(b"full"), 4);
+        assert!(bio.lend_free(4).is_none());
+        let mut bio = UringBio::with_capacity(4);
+        bio.shutdown_wr();
+        assert!(bio.lend_free(4).is_none());
+        assert!(bio.lend_pending(4).is_none(), "nothing pending");
+    }
+}
