@@ -224,6 +224,23 @@ impl UringBio {
         self.capacity
     }
 
+    /// Contiguous free room after the pending bytes, without compacting:
+    /// what [`LendBio::lend_free`] could lend without moving a byte.
+    pub fn tail_room(&self) -> usize {
+        if self.start == self.end && !self.is_lent() {
+            self.capacity
+        } else {
+            self.capacity - self.end
+        }
+    }
+
+    /// Moves the pending bytes to the front (if nothing is lent), so that
+    /// all the free room follows them: for a driver that knows the
+    /// pending bytes are few (the start of a record) and the tail short.
+    pub fn compact_now(&mut self) {
+        self.compact();
+    }
+
     /// Bytes currently allocated: the capacity, or 0 after
     /// [`Bio::release_memory`].
     pub fn allocated(&self) -> usize {
@@ -390,7 +407,7 @@ unsafe impl LendBio for UringBio {
         if self.pending() == 0 && self.pending_lent.is_none() {
             self.start = 0;
             self.end = 0;
-        } else if self.end == self.capacity || self.capacity - self.end < max {
+        } else if self.end == self.capacity {
             self.compact();
         }
         let len = (self.capacity - self.end).min(max);
@@ -531,17 +548,31 @@ mod tests {
 
     #[test]
     fn consumed_front_is_reclaimed_between_loans_only() {
-        let mut bio = UringBio::with_capacity(16);
-        assert_eq!(bio.write(&[1; 12]), 12);
+        let mut bio = UringBio::with_capacity(64);
+        assert_eq!(bio.write(&[1; 60]), 60);
         assert_eq!(bio.read(&mut [0u8; 10]), 10);
-        // 2 pending at [10, 12): a loan of 8 needs the front back.
-        let lease = bio.lend_free(8).unwrap();
-        assert_eq!(lease.len(), 8);
-        assert_eq!(bio.stats().bytes_moved, 2);
+        // A short tail is lent as it is: a short receive costs less than
+        // moving the pending bytes.
+        let lease = bio.lend_free(16).unwrap();
+        assert_eq!(lease.len(), 4);
+        bio.return_free(4);
+        drop(lease);
+        assert_eq!(bio.stats().bytes_moved, 0);
+        // No tail at all brings the front back.
+        let lease = bio.lend_free(16).unwrap();
+        assert_eq!(lease.len(), 10);
+        assert_eq!(bio.stats().bytes_moved, 54);
+        // Not while anything is lent.
+        bio.compact_now();
+        assert_eq!(bio.stats().bytes_moved, 54);
         bio.return_free(0);
         drop(lease);
-        assert_eq!(bio.pending(), 2);
-        assert_eq!(bio.write_guarantee(), 14);
+        // A driver that knows the pending bytes are few asks for it.
+        assert_eq!(bio.read(&mut [0u8; 50]), 50);
+        assert_eq!(bio.tail_room(), 10);
+        bio.compact_now();
+        assert_eq!(bio.tail_room(), 60);
+        assert_eq!(bio.stats().bytes_moved, 58);
     }
 
     #[test]

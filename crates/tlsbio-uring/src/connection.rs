@@ -241,6 +241,17 @@ impl Connection {
         if matches!(self.closed, Some(Closed::Failed(_))) {
             return None;
         }
+        // A short tail would have to be made longer by moving the pending
+        // bytes. While they hold a whole record the application has yet to
+        // read, wait for it to read instead (it is behind anyway): then
+        // only a partial record moves, if anything.
+        let rbio = self.engine.rbio();
+        if rbio.tail_room() < RECV_CHUNK.min(rbio.capacity() / 2).max(1) {
+            if self.engine.has_unprocessed_input() {
+                return None;
+            }
+            self.engine.rbio_mut().compact_now();
+        }
         let lease = self.engine.rbio_mut().lend_free(RECV_CHUNK)?;
         self.receiving = true;
         self.stats.submissions += 1;
