@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use clap::Args;
 use tlsbio::rustls::ServerConfig;
 use tlsbio::ServerContext;
 use tlsbio_mio::mio::{Events, Poll, Token};
-use tlsbio_mio::{Capacities, Closed, Connection, Expiry, Limits, Server};
+use tlsbio_mio::{Capacities, Closed, Connection, Expiry, Limits, LoopContext, Server};
 
 use crate::backend::{self, ServerError};
 use crate::{pem, summary, Result};
@@ -77,6 +77,13 @@ pub(crate) struct ServerArgs {
     /// logged as replayable). Off by default.
     #[arg(long, value_name = "BYTES")]
     early_data: Option<u32>,
+    /// Event loops, each on its own thread with its own listener on the
+    /// port (SO_REUSEPORT). Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// The I/O driver: readiness (mio, epoll) or completions (io_uring).
+    #[arg(long, value_enum, default_value = "mio")]
+    io: Io,
 }
 
 /// Descriptors kept back from connections: the listener, the poller,
@@ -109,51 +116,119 @@ fn default_max_connections() -> usize {
 }
 
 pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
-    let mut poll = Poll::new().map_err(|e| format!("cannot create a poller: {e}"))?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    if args.io == Io::Uring {
+        if args.proxy_protocol {
+            return Err(
+                "--proxy-protocol is not supported with --io uring yet (use --io mio)".into(),
+            );
+        }
+        if args.early_data.is_some() {
+            return Err("--early-data is not supported with --io uring yet (use --io mio)".into());
+        }
+        tlsbio_uring::probe().map_err(|e| format!("--io uring: {e}"))?;
+    }
     // Bound before the config is made: the default certificate file is
     // named after the port, which port 0 only reveals once bound.
-    let listener = std::net::TcpListener::bind(args.listen)
+    let listeners = tlsbio_mio::Loops::bind_all(args.listen, threads)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let local = listener
+    let local = listeners[0]
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let config = ServerContext::new(Arc::new(config(args, local.port())?))
         .map_err(|e| format!("cannot use the server configuration: {e}"))?;
+    // The limit is the process's: each loop gets its share.
     let max_connections = args.max_connections.unwrap_or_else(default_max_connections);
-    let limits = Limits::default()
-        .capacities(Capacities::default())
-        .handshake_timeout(HANDSHAKE_TIMEOUT)
-        .idle_timeout(Some(IDLE_TIMEOUT))
-        .release_memory_after(Some(QUIET))
-        .max_connections(max_connections)
-        .proxy_protocol(args.proxy_protocol);
-    let mut server: Server<Session> =
-        Server::from_std(listener, config, limits, poll.registry(), LISTENER)
-            .map_err(|e| format!("cannot listen on {local}: {e}"))?;
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let per_loop = max_connections.div_ceil(threads).max(1);
+    let setup = Arc::new(LoopSetup {
+        config,
+        http: args.http,
+        proxy_protocol: args.proxy_protocol,
+        max_connections: per_loop,
+    });
+    let io = args.io;
+    let loops = tlsbio_mio::Loops::run(listeners, move |ctx| match io {
+        Io::Mio => serve_mio(ctx, &setup),
+        Io::Uring => serve_uring(ctx, &setup),
+    })
+    .map_err(|e| format!("cannot start the event loops: {e}"))?;
+    let flag = loops.stop_flag();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
 
     println!("listening  {local}");
     println!("mode       {}", if args.http { "http" } else { "echo" });
+    println!("io         {} x {threads} event loop(s)", io.name());
     println!("max conns  {max_connections}");
     // Tests and scripts wait for these lines.
     io::stdout().flush().ok();
+    loops.join().map_err(|e| format!("{e}"))?;
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The I/O driver under `tlsbio server`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Io {
+    /// Readiness: epoll through mio.
+    Mio,
+    /// Completions: io_uring, the kernel reading and writing the BIOs.
+    Uring,
+}
+
+impl Io {
+    fn name(self) -> &'static str {
+        match self {
+            Io::Mio => "mio",
+            Io::Uring => "uring",
+        }
+    }
+}
+
+/// What every loop is made with.
+struct LoopSetup {
+    config: ServerContext,
+    http: bool,
+    proxy_protocol: bool,
+    max_connections: usize,
+}
+
+/// How long a stopping loop waits for its close_notify alerts to leave.
+const STOP_LINGER: Duration = Duration::from_secs(2);
+
+/// One mio event loop on its own listener, until the stop flag.
+fn serve_mio(ctx: LoopContext, setup: &LoopSetup) -> io::Result<()> {
+    let mut poll = Poll::new()?;
+    let limits = Limits::default()
+        .capacities(Capacities::default())
+        .handshake_timeout(HANDSHAKE_TIMEOUT)
+        .idle_timeout(Some(IDLE_TIMEOUT))
+        .release_memory_after(Some(QUIET))
+        .max_connections(setup.max_connections)
+        .proxy_protocol(setup.proxy_protocol);
+    let mut server: Server<Session> = Server::from_std(
+        ctx.listener,
+        setup.config.clone(),
+        limits,
+        poll.registry(),
+        LISTENER,
+    )?;
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 16 * 1024];
-    while !stop.load(Ordering::SeqCst) {
+    while !ctx.stop.load(Ordering::SeqCst) {
         match poll.poll(&mut events, Some(TICK)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("poll failed: {e}")),
+            Err(e) => return Err(io::Error::other(format!("poll failed: {e}"))),
         }
         let now = Instant::now();
         for event in &events {
             let token = event.token();
             if token == LISTENER {
-                accept(&mut server, &poll, args, max_connections, now)?;
+                accept(&mut server, &poll, setup, now)?;
                 continue;
             }
             let Some((conn, session)) = server.entry_mut(token) else {
@@ -173,18 +248,18 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
             }
         }
         if server.accept_due(now) {
-            accept(&mut server, &poll, args, max_connections, now)?;
+            accept(&mut server, &poll, setup, now)?;
         }
         for ended in server.expire(poll.registry(), now) {
             let (mut conn, session) = (ended.connection, ended.state);
-            let why = match ended.reason {
-                Expiry::Handshake => format!("no handshake in {HANDSHAKE_TIMEOUT:?}"),
-                Expiry::Idle => {
-                    let _ = conn.shutdown();
-                    format!("no progress for {IDLE_TIMEOUT:?}")
-                }
-            };
-            eprintln!("{} failed: {why}; closing", session.peer);
+            if ended.reason == Expiry::Idle {
+                let _ = conn.shutdown();
+            }
+            eprintln!(
+                "{} failed: {}; closing",
+                session.peer,
+                expiry(ended.reason == Expiry::Handshake)
+            );
         }
     }
     eprintln!("stopping: closing {} connection(s)", server.len());
@@ -196,24 +271,86 @@ pub(crate) fn run(args: &ServerArgs) -> Result<ExitCode> {
             eprintln!("{} server stopping; sent close_notify", session.peer);
         }
     }
-    eprintln!("stopped");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// One io_uring event loop (and ring) on its own listener, until the stop
+/// flag.
+fn serve_uring(ctx: LoopContext, setup: &LoopSetup) -> io::Result<()> {
+    let limits = tlsbio_uring::Limits::default()
+        .handshake_timeout(HANDSHAKE_TIMEOUT)
+        .idle_timeout(Some(IDLE_TIMEOUT))
+        .release_memory_after(Some(QUIET))
+        .max_connections(setup.max_connections);
+    let http = setup.http;
+    let mut server: tlsbio_uring::Server<Session> =
+        tlsbio_uring::Server::from_std(ctx.listener, setup.config.clone(), limits, move |conn| {
+            Session::new(conn.peer_addr(), http)
+        })?;
+    let (mut ready, mut buf) = (Vec::new(), vec![0u8; 16 * 1024]);
+    while !ctx.stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        for ended in server.expire(now) {
+            let handshake = ended.reason == tlsbio_uring::Expiry::Handshake;
+            eprintln!(
+                "{} failed: {}; closing",
+                ended.state.peer,
+                expiry(handshake)
+            );
+        }
+        let wait = server
+            .next_deadline()
+            .map_or(TICK, |d| d.saturating_duration_since(now).min(TICK));
+        server.turn(now, Some(wait), &mut ready)?;
+        let now = Instant::now();
+        for &id in &ready {
+            let Some((conn, session)) = server.entry_mut(id) else {
+                continue;
+            };
+            if let Some(note) = session.step(conn, &mut buf) {
+                eprintln!("{} {note}", session.peer);
+                server.close(id, now);
+            }
+        }
+    }
+    let closing = server.shut_down(Instant::now());
+    eprintln!("stopping: closing {} connection(s)", closing.len());
+    for session in &closing {
+        eprintln!("{} server stopping; sent close_notify", session.peer);
+    }
+    let started = Instant::now();
+    while !server.is_empty() && started.elapsed() < STOP_LINGER {
+        let now = Instant::now();
+        server.expire(now);
+        server.turn(now, Some(Duration::from_millis(20)), &mut ready)?;
+    }
+    Ok(())
+}
+
+fn expiry(in_handshake: bool) -> String {
+    if in_handshake {
+        format!("no handshake in {HANDSHAKE_TIMEOUT:?}")
+    } else {
+        format!("no progress for {IDLE_TIMEOUT:?}")
+    }
 }
 
 /// Accepts what is waiting, each connection with its session.
 fn accept(
     server: &mut Server<Session>,
     poll: &Poll,
-    args: &ServerArgs,
-    max_connections: usize,
+    setup: &LoopSetup,
     now: Instant,
-) -> Result<()> {
+) -> io::Result<()> {
     let (refused, errors) = (server.refused(), server.accept_errors());
+    let http = setup.http;
     server
-        .accept_with(poll.registry(), now, |conn| Session::new(conn, args.http))
-        .map_err(|e| format!("accept failed: {e}"))?;
+        .accept_with(poll.registry(), now, |conn| {
+            Session::new(conn.socket().peer_addr().ok(), http)
+        })
+        .map_err(|e| io::Error::other(format!("accept failed: {e}")))?;
     for _ in refused..server.refused() {
-        eprintln!("refused: {max_connections} connections already");
+        eprintln!("refused: {} connections already", setup.max_connections);
     }
     if server.accept_errors() > errors {
         eprintln!("accept paused: out of file descriptors; retrying shortly");
@@ -293,11 +430,8 @@ struct Session {
 }
 
 impl Session {
-    fn new(conn: &Connection, http: bool) -> Self {
-        let peer = conn
-            .socket()
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    fn new(peer: Option<SocketAddr>, http: bool) -> Self {
+        let peer = peer.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
         Self {
             peer,
             http,
@@ -315,7 +449,7 @@ impl Session {
 
     /// Does what can be done now; the log line once the connection is
     /// finished with.
-    fn step(&mut self, conn: &mut Connection, buf: &mut [u8]) -> Option<String> {
+    fn step(&mut self, conn: &mut impl Plaintext, buf: &mut [u8]) -> Option<String> {
         match self.run(conn, buf) {
             Ok(None) => None,
             Ok(Some(note)) => Some(note),
@@ -331,7 +465,7 @@ impl Session {
                 // Like nginx's 497: say, in the client's own protocol, to
                 // use https. One short write on a fresh socket; if even
                 // that does not fit, the client just sees the close.
-                let _ = (&mut conn.socket()).write(PLAIN_HTTP_ANSWER);
+                conn.answer_plainly(PLAIN_HTTP_ANSWER);
                 Some("failed: plain http on the tls port; answered 400 (use https)".into())
             }
             Err(e) if is_proxy_header(&e) => Some(
@@ -343,7 +477,7 @@ impl Session {
         }
     }
 
-    fn run(&mut self, conn: &mut Connection, buf: &mut [u8]) -> io::Result<Option<String>> {
+    fn run(&mut self, conn: &mut impl Plaintext, buf: &mut [u8]) -> io::Result<Option<String>> {
         loop {
             if let (false, Some(header)) = (self.proxy_logged, conn.proxy_header()) {
                 self.proxy_logged = true;
@@ -356,9 +490,9 @@ impl Session {
             if self.early.is_none() && !self.read_early(conn, buf)? {
                 return Ok(None);
             }
-            if !self.handshake_logged && !conn.is_handshaking() && conn.closed().is_none() {
+            if !self.handshake_logged && !conn.is_handshaking() && !conn.has_ended() {
                 self.handshake_logged = true;
-                eprintln!("{} handshake {}", self.peer, summary::line(conn.engine()));
+                eprintln!("{} handshake {}", self.peer, conn.summary());
             }
             while !self.out.is_empty() {
                 match conn.write(&self.out) {
@@ -373,9 +507,7 @@ impl Session {
             }
             if let Some(note) = &self.closing {
                 // Done once our close_notify has left (or the peer is gone).
-                return Ok((conn.is_flushed()
-                    || conn.closed().is_some_and(|c| *c != Closed::Graceful))
-                .then(|| note.clone()));
+                return Ok((conn.is_flushed() || conn.ended_badly()).then(|| note.clone()));
             }
             let n = match conn.read(buf) {
                 Ok(n) => n,
@@ -400,7 +532,7 @@ impl Session {
     /// Reads 0-RTT data as if it were ordinary data (the echo and the
     /// HTTP responder are idempotent), logging it as replayable; whether
     /// early data is finished with.
-    fn read_early(&mut self, conn: &mut Connection, buf: &mut [u8]) -> io::Result<bool> {
+    fn read_early(&mut self, conn: &mut impl Plaintext, buf: &mut [u8]) -> io::Result<bool> {
         loop {
             match conn.read_early_data(buf) {
                 Ok(0) => {
@@ -434,7 +566,7 @@ impl Session {
         }
     }
 
-    fn http(&mut self, conn: &mut Connection, data: &[u8]) -> io::Result<()> {
+    fn http(&mut self, conn: &mut impl Plaintext, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
             conn.shutdown()?;
             self.closing = Some("closed before sending a request".into());
@@ -455,8 +587,7 @@ impl Session {
                 .into_owned();
         let body = format!(
             "hello from tlsbio over {}\n",
-            conn.engine()
-                .protocol_version()
+            conn.protocol_version()
                 .map_or("tls".into(), |v| format!("{v:?}"))
         );
         let response = format!(
@@ -468,6 +599,108 @@ impl Session {
         self.out.extend_from_slice(response.as_bytes());
         self.then_close = Some(format!("answered {request_line:?}; sent close_notify"));
         Ok(())
+    }
+}
+
+/// What [`Session`] needs of a connection, from either driver.
+trait Plaintext {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    fn read_early_data(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
+    fn shutdown(&mut self) -> io::Result<tlsbio::Shutdown>;
+    fn is_handshaking(&self) -> bool;
+    fn is_flushed(&self) -> bool;
+    /// Ended at all, and ended other than gracefully.
+    fn has_ended(&self) -> bool;
+    fn ended_badly(&self) -> bool;
+    fn proxy_header(&self) -> Option<&tlsbio::proxy::Header>;
+    fn summary(&self) -> String;
+    fn protocol_version(&self) -> Option<tlsbio::ProtocolVersion>;
+    /// One short write straight to the socket, for a peer that does not
+    /// speak TLS.
+    fn answer_plainly(&mut self, bytes: &[u8]);
+}
+
+impl Plaintext for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Connection::read(self, buf)
+    }
+    fn read_early_data(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Connection::read_early_data(self, buf)
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Connection::write(self, buf)
+    }
+    fn shutdown(&mut self) -> io::Result<tlsbio::Shutdown> {
+        Connection::shutdown(self)
+    }
+    fn is_handshaking(&self) -> bool {
+        Connection::is_handshaking(self)
+    }
+    fn is_flushed(&self) -> bool {
+        Connection::is_flushed(self)
+    }
+    fn has_ended(&self) -> bool {
+        self.closed().is_some()
+    }
+    fn ended_badly(&self) -> bool {
+        self.closed().is_some_and(|c| *c != Closed::Graceful)
+    }
+    fn proxy_header(&self) -> Option<&tlsbio::proxy::Header> {
+        Connection::proxy_header(self)
+    }
+    fn summary(&self) -> String {
+        summary::line(self.engine())
+    }
+    fn protocol_version(&self) -> Option<tlsbio::ProtocolVersion> {
+        self.engine().protocol_version()
+    }
+    fn answer_plainly(&mut self, bytes: &[u8]) {
+        let _ = (&mut self.socket()).write(bytes);
+    }
+}
+
+/// io_uring connections have no PROXY header or 0-RTT support here (the
+/// server refuses those options with `--io uring`).
+impl Plaintext for tlsbio_uring::Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        tlsbio_uring::Connection::read(self, buf)
+    }
+    fn read_early_data(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Ok(0)
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        tlsbio_uring::Connection::write(self, buf)
+    }
+    fn shutdown(&mut self) -> io::Result<tlsbio::Shutdown> {
+        tlsbio_uring::Connection::shutdown(self)
+    }
+    fn is_handshaking(&self) -> bool {
+        tlsbio_uring::Connection::is_handshaking(self)
+    }
+    fn is_flushed(&self) -> bool {
+        tlsbio_uring::Connection::is_flushed(self)
+    }
+    fn has_ended(&self) -> bool {
+        self.closed().is_some()
+    }
+    fn ended_badly(&self) -> bool {
+        self.closed()
+            .is_some_and(|c| *c != tlsbio_uring::Closed::Graceful)
+    }
+    fn proxy_header(&self) -> Option<&tlsbio::proxy::Header> {
+        None
+    }
+    fn summary(&self) -> String {
+        summary::line(self.engine())
+    }
+    fn protocol_version(&self) -> Option<tlsbio::ProtocolVersion> {
+        self.engine().protocol_version()
+    }
+    fn answer_plainly(&mut self, bytes: &[u8]) {
+        // The socket is blocking (the ring does not need it otherwise):
+        // a short write on a fresh socket does not wait.
+        let _ = (&mut self.socket()).write(bytes);
     }
 }
 

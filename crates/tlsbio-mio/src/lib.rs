@@ -42,3 +42,4 @@ pub use server::{Expired, Expiry, Limits, Server};
 
 pub use mio;
 pub use tlsbio;
+pub use tlsbio_loops::{reuse_port_listener, LoopContext, Loops};

@@ -317,8 +317,8 @@ impl Connection {
             && (self.closed_by_socket() || self.engine.pending_output() == 0)
     }
 
-    /// Whether output is waiting that no send carries yet.
-    pub(crate) fn is_flushed(&self) -> bool {
+    /// Whether everything this connection wrote has been sent.
+    pub fn is_flushed(&self) -> bool {
         !self.sending && self.engine.pending_output() == 0
     }
 

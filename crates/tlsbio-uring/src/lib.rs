@@ -10,6 +10,9 @@
 //!   typed closes ([`Closed`]).
 //! - [`Connection`]: the application's side of one connection
 //!   (`read`/`write`/`shutdown` on plaintext).
+//! - [`Loops`]: one event loop (and ring) per core, each with its own
+//!   `SO_REUSEPORT` listener on the same port; make a [`Server::from_std`]
+//!   on each.
 //!
 //! # Zero copies between kernel and BIO
 //!
@@ -65,3 +68,4 @@ pub use connection::{Capacities, Closed, Connection, ConnectionStats};
 pub use server::{probe, ConnId, Expired, Expiry, Limits, Server, ServerStats};
 
 pub use tlsbio;
+pub use tlsbio_loops::{reuse_port_listener, LoopContext, Loops};

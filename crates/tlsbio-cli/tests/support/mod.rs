@@ -143,6 +143,15 @@ impl Proc {
         stdin.flush().unwrap();
     }
 
+    /// Sends SIGINT, as Ctrl-C does.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
     /// Closes the child's stdin (EOF).
     pub fn close_stdin(&mut self) {
         self.stdin = None;
