@@ -94,6 +94,7 @@ bench-counts: bench-deps
 bench-criterion: bench-deps
     cargo bench -p tlsbio-bench --bench compare --features openssl
 
-# The mio server against tokio-rustls on loopback.
+# tlsbio-uring and tlsbio-mio against tokio-rustls on loopback, 1 and N
+# loops, with the server's CPU time.
 bench-loopback *ARGS:
-    cargo bench -p tlsbio-mio --bench loopback -- {{ARGS}}
+    cargo bench -p tlsbio-uring --bench loopback -- {{ARGS}}

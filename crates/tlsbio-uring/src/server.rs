@@ -197,6 +197,8 @@ struct Entry<T> {
     send_op: Option<u64>,
     /// Queued for [`Server::service`].
     dirty: bool,
+    /// In the ready list of this turn.
+    reported: bool,
     seen: (u64, u64),
     quiet_since: Instant,
     released: bool,
@@ -259,6 +261,8 @@ pub struct Server<T = ()> {
     accept_retry: Option<Instant>,
     accept_error: Option<io::Error>,
     stats: ServerStats,
+    /// Completions being handled (kept to reuse its allocation).
+    completions: Vec<(u64, i32, u32)>,
 }
 
 impl<T> std::fmt::Debug for Server<T> {
@@ -280,15 +284,26 @@ pub fn probe() -> io::Result<()> {
 }
 
 fn new_ring(entries: u32) -> io::Result<IoUring> {
-    let ring = IoUring::new(entries.max(8)).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!(
-                "io_uring is not available: {e} (disabled by the kernel.io_uring_disabled \
+    // Completions are run only when this thread asks for them (at the
+    // wait in `turn`), not by interrupting it: one issuer, deferred task
+    // work (kernel 6.1). Older kernels refuse the flags; plain then.
+    let tuned = IoUring::builder()
+        .setup_single_issuer()
+        .setup_coop_taskrun()
+        .setup_taskrun_flag()
+        .setup_defer_taskrun()
+        .build(entries.max(8));
+    let ring = tuned
+        .or_else(|_| IoUring::new(entries.max(8)))
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "io_uring is not available: {e} (disabled by the kernel.io_uring_disabled \
                  sysctl, a seccomp filter, or a kernel older than 5.19?)"
-            ),
-        )
-    })?;
+                ),
+            )
+        })?;
     if !ring.params().is_feature_ext_arg() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
@@ -350,6 +365,7 @@ impl<T> Server<T> {
             accept_retry: None,
             accept_error: None,
             stats: ServerStats::default(),
+            completions: Vec::new(),
         })
     }
 
@@ -387,6 +403,11 @@ impl<T> Server<T> {
         self.reap(now);
         self.service(now);
         self.ring.submit()?;
+        for id in &self.ready {
+            if let Some(entry) = self.entries.get_mut(id.index) {
+                entry.reported = false;
+            }
+        }
         ready.append(&mut self.ready);
         Ok(())
     }
@@ -655,12 +676,13 @@ impl<T> Server<T> {
     }
 
     fn reap(&mut self, now: Instant) {
-        let completions: Vec<(u64, i32, u32)> = self
-            .ring
-            .completion()
-            .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags()))
-            .collect();
-        for (user_data, result, flags) in completions {
+        let mut completions = std::mem::take(&mut self.completions);
+        completions.extend(
+            self.ring
+                .completion()
+                .map(|cqe| (cqe.user_data(), cqe.result(), cqe.flags())),
+        );
+        for &(user_data, result, flags) in &completions {
             self.stats.completions += 1;
             if user_data == CANCEL {
                 continue;
@@ -692,6 +714,8 @@ impl<T> Server<T> {
             self.touch(id, true);
             drop(op.lease);
         }
+        completions.clear();
+        self.completions = completions;
     }
 
     fn accepted(&mut self, now: Instant, result: i32, more: bool) {
@@ -742,6 +766,7 @@ impl<T> Server<T> {
             receive_op: None,
             send_op: None,
             dirty: false,
+            reported: false,
             seen: (0, 0),
             quiet_since: now,
             released: false,
@@ -764,7 +789,8 @@ impl<T> Server<T> {
             entry.dirty = true;
             self.dirty.push(id);
         }
-        if report && entry.state.is_some() && !self.ready.contains(&id) {
+        if report && entry.state.is_some() && !entry.reported {
+            entry.reported = true;
             self.ready.push(id);
         }
     }

@@ -1,7 +1,7 @@
 //! A TLS echo server on io_uring, one thread.
 //!
 //! ```text
-//! cargo run -p tlsbio-uring --example echo_server [-- 127.0.0.1:8443]
+//! cargo run -p tlsbio-uring --example uring_echo_server [-- 127.0.0.1:8443]
 //! openssl s_client -connect 127.0.0.1:8443 -CAfile <the printed path>
 //! ```
 //!
