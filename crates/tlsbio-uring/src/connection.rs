@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::rc::Rc;
 use std::time::Instant;
 
 use tlsbio::bio::Bio;
@@ -11,8 +12,8 @@ use tlsbio::{Engine, Error, ServerContext, Shutdown, Want};
 
 use crate::bio::{Lease, LendBio, UringBio};
 
-/// The most a receive asks for at once: a whole record and its header, so
-/// that one completion can bring one in.
+/// A whole record and its header: a tail shorter than this is worth
+/// making longer (by compacting) before the next receive.
 pub(crate) const RECV_CHUNK: usize = 16 * 1024 + 2048 + 5;
 
 /// The BIO capacities of a connection: the most ciphertext it holds in each
@@ -83,8 +84,10 @@ pub struct ConnectionStats {
 #[derive(Debug)]
 pub struct Connection {
     engine: Engine<UringBio, UringBio>,
-    socket: TcpStream,
-    peer: Option<SocketAddr>,
+    /// Shared with the operations in flight on it: the descriptor closes
+    /// when the last of them and the connection are gone, never while a
+    /// submission names it.
+    socket: Rc<TcpStream>,
     /// Whether a receive (or a send) is in the ring now.
     pub(crate) receiving: bool,
     pub(crate) sending: bool,
@@ -103,8 +106,7 @@ impl Connection {
         let wbio = UringBio::with_capacity(capacities.write);
         Self {
             engine: Engine::server(context, rbio, wbio),
-            peer: socket.peer_addr().ok(),
-            socket,
+            socket: Rc::new(socket),
             receiving: false,
             sending: false,
             closed: None,
@@ -190,9 +192,9 @@ impl Connection {
         self.stats
     }
 
-    /// The peer's address, as accepted.
+    /// The peer's address (asked of the socket: a system call).
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer
+        self.socket.peer_addr().ok()
     }
 
     /// The engine, for its queries (protocol version, ALPN, peer
@@ -204,6 +206,11 @@ impl Connection {
     /// The socket (its descriptor is what the ring's operations name).
     pub fn socket(&self) -> &TcpStream {
         &self.socket
+    }
+
+    /// The socket, for an operation to keep open while it is in flight.
+    pub(crate) fn socket_handle(&self) -> Rc<TcpStream> {
+        self.socket.clone()
     }
 
     // ---- the server's side ----
@@ -252,7 +259,9 @@ impl Connection {
             }
             self.engine.rbio_mut().compact_now();
         }
-        let lease = self.engine.rbio_mut().lend_free(RECV_CHUNK)?;
+        // All the room: one completion brings in as much as the peer sent
+        // (a readiness driver loops on read(2) for that).
+        let lease = self.engine.rbio_mut().lend_free(usize::MAX)?;
         self.receiving = true;
         self.stats.submissions += 1;
         Some(lease)

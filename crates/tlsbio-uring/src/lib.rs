@@ -47,9 +47,10 @@
 //!    waits, bounded, for the completions; whatever is still in flight
 //!    after that has its memory leaked, never freed.
 //!
-//! Submissions naming a socket reach the kernel before the socket is
-//! closed, so a descriptor number reused by a later accept is never the
-//! target of an old operation. See `docs/uring.md` in the repository.
+//! Each operation also holds its socket (an `Rc`): a descriptor closes
+//! only after the last operation naming it completed, so a number reused
+//! by a later accept is never the target of an old operation. See
+//! `docs/uring.md` in the repository.
 //!
 //! # Where io_uring is unavailable
 //!

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
@@ -184,6 +185,8 @@ struct Op {
     /// `None` once the connection left.
     conn: Option<ConnId>,
     lease: Option<Lease>,
+    /// The socket it names, kept open until the completion.
+    socket: Option<Rc<TcpStream>>,
 }
 
 #[derive(Debug)]
@@ -402,7 +405,11 @@ impl<T> Server<T> {
         self.submit_and_wait(wait)?;
         self.reap(now);
         self.service(now);
-        self.ring.submit()?;
+        // What the completions made due (a handshake flight, the next
+        // receive) goes now, not after the application's turn.
+        if !self.ring.submission().is_empty() {
+            self.ring.submit()?;
+        }
         for id in &self.ready {
             if let Some(entry) = self.entries.get_mut(id.index) {
                 entry.reported = false;
@@ -595,7 +602,13 @@ impl<T> Server<T> {
         }
     }
 
-    fn new_op(&mut self, kind: OpKind, conn: Option<ConnId>, lease: Option<Lease>) -> u64 {
+    fn new_op(
+        &mut self,
+        kind: OpKind,
+        conn: Option<ConnId>,
+        lease: Option<Lease>,
+        socket: Option<Rc<TcpStream>>,
+    ) -> u64 {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         let key = self.ops.insert(Op {
@@ -603,6 +616,7 @@ impl<T> Server<T> {
             seq,
             conn,
             lease,
+            socket,
         });
         (u64::from(seq) << 32) | key as u64
     }
@@ -623,7 +637,7 @@ impl<T> Server<T> {
             return;
         }
         self.accept_retry = None;
-        let user_data = self.new_op(OpKind::Accept, None, None);
+        let user_data = self.new_op(OpKind::Accept, None, None, None);
         let entry = opcode::AcceptMulti::new(types::Fd(self.listener.as_raw_fd()))
             .flags(libc::SOCK_CLOEXEC)
             .build()
@@ -826,7 +840,8 @@ impl<T> Server<T> {
 
     fn submit_io(&mut self, id: ConnId) -> io::Result<()> {
         let entry = &mut self.entries[id.index];
-        let fd = types::Fd(entry.conn.socket().as_raw_fd());
+        let socket = entry.conn.socket_handle();
+        let fd = types::Fd(socket.as_raw_fd());
         // A closing connection reads no more: the peer's close_notify (or
         // anything else) does not matter once ours is queued.
         let receive = if entry.state.is_some() {
@@ -838,21 +853,22 @@ impl<T> Server<T> {
         if let Some(lease) = receive {
             let len = u32::try_from(lease.len()).unwrap_or(u32::MAX);
             let ptr = lease.as_ptr();
-            let user_data = self.new_op(OpKind::Receive, Some(id), Some(lease));
+            let user_data =
+                self.new_op(OpKind::Receive, Some(id), Some(lease), Some(socket.clone()));
             self.entries[id.index].receive_op = Some(user_data);
             let sqe = opcode::Recv::new(fd, ptr, len).build().user_data(user_data);
             // SAFETY: `ptr..ptr + len` is the free-region lease now held by
             // the op, which keeps it allocated and unmoved, and the BIO
             // keeps every other writer out of it (`LendBio` rules 1, 2),
             // until the completion drops the op. The descriptor is the
-            // connection's socket, open until the connection is retired,
-            // which submits before closing it.
+            // connection's socket, which the op keeps open (its `Rc`) until
+            // the completion, so no later accept can reuse its number.
             unsafe { self.push(&sqe)? };
         }
         if let Some(lease) = send {
             let len = u32::try_from(lease.len()).unwrap_or(u32::MAX);
             let ptr = lease.as_ptr();
-            let user_data = self.new_op(OpKind::Send, Some(id), Some(lease));
+            let user_data = self.new_op(OpKind::Send, Some(id), Some(lease), Some(socket));
             self.entries[id.index].send_op = Some(user_data);
             let sqe = opcode::Send::new(fd, ptr, len)
                 .flags(libc::MSG_NOSIGNAL)
@@ -867,9 +883,9 @@ impl<T> Server<T> {
     }
 
     /// Takes `id` out of the table: its operations in flight are cancelled
-    /// (their leases keep the memory until they complete), the
-    /// submissions naming its socket reach the kernel before the socket
-    /// closes, and the socket closes.
+    /// (the cancellations go out with the next submission); each keeps its
+    /// memory (the lease) and the socket (its `Rc`) until it completes, and
+    /// the socket closes after the last.
     fn retire(&mut self, id: ConnId) -> Option<T> {
         let entry = self.entries.get(id.index)?;
         if entry.generation != id.generation {
@@ -882,12 +898,6 @@ impl<T> Server<T> {
                 op.conn = None;
             }
             self.cancel(user_data);
-        }
-        // The kernel takes its own reference to the socket when it sees a
-        // submission; until then the descriptor's number is all it has, and
-        // a later accept could reuse it.
-        if let Err(e) = self.ring.submit() {
-            self.accept_error.get_or_insert(e);
         }
         drop(entry.conn);
         entry.state
