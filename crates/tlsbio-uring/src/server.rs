@@ -185,8 +185,9 @@ struct Op {
     /// `None` once the connection left.
     conn: Option<ConnId>,
     lease: Option<Lease>,
-    /// The socket it names, kept open until the completion.
-    socket: Option<Rc<TcpStream>>,
+    /// The socket it names, kept open until the completion (held, never
+    /// read).
+    _socket: Option<Rc<TcpStream>>,
 }
 
 #[derive(Debug)]
@@ -616,7 +617,7 @@ impl<T> Server<T> {
             seq,
             conn,
             lease,
-            socket,
+            _socket: socket,
         });
         (u64::from(seq) << 32) | key as u64
     }
