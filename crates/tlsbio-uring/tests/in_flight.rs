@@ -263,12 +263,12 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     // Every ciphertext byte went kernel -> read BIO -> decrypted in place,
     // and encrypted in place -> write BIO -> kernel: no staging, no chunk
     // copies. Compaction (a record's first bytes moved back to the front
-    // of the read BIO when its tail runs short) is counted apart: 4% of
-    // the bytes in when measured on rustls 0.23, 15% on 0.24 (64 KiB
-    // BIOs; docs/uring.md).
+    // of the read BIO when its tail runs short) is counted apart: 17% of
+    // the bytes in when measured, on both rustls backends (64 KiB BIOs,
+    // receives that take all the room; docs/uring.md).
     assert_eq!(engine.input_staged, 0, "{engine:?}");
     assert_eq!(engine.output_staged, 0, "{engine:?}");
     assert_eq!(rbio.bytes_copied + wbio.bytes_copied, 0);
-    assert!(rbio.bytes_moved < conn.bytes_in / 5, "{rbio:?}");
+    assert!(rbio.bytes_moved < conn.bytes_in / 4, "{rbio:?}");
     assert_eq!(wbio.bytes_moved, 0, "{wbio:?}");
 }
