@@ -10,37 +10,12 @@ use mio::{Interest, Registry, Token};
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::{proxy, ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
+use tlsbio_serve::Capacities;
 
 /// The contiguous room a socket read asks the read BIO for: a whole
 /// record, so that one syscall can bring one in (a smaller tail would mean
 /// more, smaller reads).
 const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
-
-/// The BIO capacities of a connection: the most ciphertext it holds in each
-/// direction, beyond the engine's own one record (see
-/// [`Engine::buffered`]). Together they bound a connection's memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Capacities {
-    /// Ciphertext read from the socket and not yet decrypted. When it is
-    /// full, the connection stops reading the socket until the
-    /// application reads plaintext.
-    pub read: usize,
-    /// Ciphertext not yet accepted by the socket. When it is full,
-    /// [`Connection::write`] returns `WouldBlock`.
-    pub write: usize,
-}
-
-impl Default for Capacities {
-    /// 64 KiB each way: four full records, enough to keep a loopback link
-    /// busy. The buffers grow to this on demand; an idle connection holds
-    /// little.
-    fn default() -> Self {
-        Self {
-            read: 64 * 1024,
-            write: 64 * 1024,
-        }
-    }
-}
 
 /// How a connection ended.
 #[derive(Clone, Debug, PartialEq)]

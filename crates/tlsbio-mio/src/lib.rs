@@ -37,9 +37,10 @@
 mod connection;
 mod server;
 
-pub use connection::{AbortReason, Capacities, Closed, Connection, ConnectionStats};
-pub use server::{Expired, Expiry, Limits, Server};
+pub use connection::{AbortReason, Closed, Connection, ConnectionStats};
+pub use server::{Expired, Server};
+pub use tlsbio_serve::{Capacities, Expiry, Limits};
 
 pub use mio;
 pub use tlsbio;
-pub use tlsbio_loops::{reuse_port_listener, LoopContext, Loops};
+pub use tlsbio_serve::{reuse_port_listener, LoopContext, Loops};

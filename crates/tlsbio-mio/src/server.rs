@@ -1,8 +1,7 @@
 //! A listener, its connection table with each connection's application
 //! state, and the deadlines that end connections.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -10,103 +9,14 @@ use std::time::{Duration, Instant};
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
 use tlsbio::ServerContext;
+use tlsbio_serve::{Deadlines, Expiry, Limits, Quiet, QuietCheck, Timer};
 
-use crate::{Capacities, Connection};
+use crate::Connection;
 
 /// How long accepting waits after the process ran out of file descriptors
 /// (or memory) before it tries again. Short: other connections closing
 /// free descriptors at any time.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-/// A server's bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Each connection's BIO capacities.
-    pub capacities: Capacities,
-    /// How long a client has from accept to a finished handshake;
-    /// [`Server::expire`] ends it after that ([`Expiry::Handshake`]). A
-    /// slow-loris client that trickles its ClientHello ends here.
-    pub handshake_timeout: Duration,
-    /// How long a connection may move no bytes at all before
-    /// [`Server::expire`] ends it ([`Expiry::Idle`]); `None` never. The
-    /// server notices movement when it checks, so a connection ends after
-    /// between one and two of these without traffic.
-    pub idle_timeout: Option<Duration>,
-    /// How long a connection may move no bytes before its buffers are
-    /// given back ([`Connection::release_memory`]); `None` never. Thousands
-    /// of mostly idle connections then cost a few KiB each.
-    pub release_memory_after: Option<Duration>,
-    /// The most connections at once; more are accepted and closed at once
-    /// (so they see a close, not a hang in the backlog).
-    pub max_connections: usize,
-    /// Whether every connection starts with a PROXY protocol header
-    /// ([`Connection::expect_proxy_header`]): for a server behind a load
-    /// balancer that sends one. Off by default.
-    pub proxy_protocol: bool,
-}
-
-impl Limits {
-    /// Sets [`Limits::capacities`].
-    pub fn capacities(mut self, capacities: Capacities) -> Self {
-        self.capacities = capacities;
-        self
-    }
-
-    /// Sets [`Limits::handshake_timeout`].
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
-        self
-    }
-
-    /// Sets [`Limits::idle_timeout`].
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
-        self
-    }
-
-    /// Sets [`Limits::release_memory_after`].
-    pub fn release_memory_after(mut self, quiet: Option<Duration>) -> Self {
-        self.release_memory_after = quiet;
-        self
-    }
-
-    /// Sets [`Limits::proxy_protocol`].
-    pub fn proxy_protocol(mut self, on: bool) -> Self {
-        self.proxy_protocol = on;
-        self
-    }
-
-    /// Sets [`Limits::max_connections`].
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max;
-        self
-    }
-}
-
-impl Default for Limits {
-    /// Default capacities, 10 s to handshake, no idle limit, buffers given
-    /// back after 1 s of quiet, 1024 connections.
-    fn default() -> Self {
-        Self {
-            capacities: Capacities::default(),
-            handshake_timeout: Duration::from_secs(10),
-            idle_timeout: None,
-            release_memory_after: Some(Duration::from_secs(1)),
-            max_connections: 1024,
-            proxy_protocol: false,
-        }
-    }
-}
-
-/// Why [`Server::expire`] ended a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expiry {
-    /// The handshake was not done by [`Limits::handshake_timeout`].
-    Handshake,
-    /// No bytes moved for [`Limits::idle_timeout`].
-    Idle,
-}
 
 /// A connection [`Server::expire`] ended, with its application state.
 #[derive(Debug)]
@@ -121,21 +31,11 @@ pub struct Expired<T> {
     pub reason: Expiry,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Timer {
-    Handshake,
-    /// Look whether the connection moved bytes since the last look.
-    Quiet,
-}
-
 #[derive(Debug)]
 struct Entry<T> {
     conn: Connection,
     state: T,
-    /// (bytes in, bytes out) at the last quiet check, and when that was.
-    seen: (u64, u64),
-    quiet_since: Instant,
-    released: bool,
+    quiet: Quiet,
 }
 
 /// A TLS listener and the table of its connections, each with the
@@ -161,7 +61,7 @@ pub struct Server<T = ()> {
     /// Deadlines, earliest first. Entries that no longer apply (the
     /// handshake finished, the connection left, the token was reused) are
     /// dropped when they surface.
-    timers: BinaryHeap<Reverse<(Instant, Token, Timer)>>,
+    timers: Deadlines<Token>,
     next_token: usize,
     refused: u64,
     accept_errors: u64,
@@ -201,7 +101,7 @@ impl<T> Server<T> {
             context,
             limits,
             connections: HashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Deadlines::new(),
             next_token: token.0.wrapping_add(1),
             refused: 0,
             accept_errors: 0,
@@ -273,11 +173,9 @@ impl<T> Server<T> {
             }
             let deadline = now + self.limits.handshake_timeout;
             conn.set_handshake_deadline(Some(deadline));
-            self.timers
-                .push(Reverse((deadline, token, Timer::Handshake)));
-            if let Some(every) = self.quiet_interval() {
-                self.timers
-                    .push(Reverse((now + every, token, Timer::Quiet)));
+            self.timers.push(deadline, token, Timer::Handshake);
+            if let Some(every) = self.limits.quiet_interval() {
+                self.timers.push(now + every, token, Timer::Quiet);
             }
             conn.register(registry)?;
             let state = make(&conn);
@@ -286,9 +184,7 @@ impl<T> Server<T> {
                 Entry {
                     conn,
                     state,
-                    seen: (0, 0),
-                    quiet_since: now,
-                    released: false,
+                    quiet: Quiet::new(now),
                 },
             );
             accepted.push(token);
@@ -329,14 +225,10 @@ impl<T> Server<T> {
     /// [`Limits::release_memory_after`].
     pub fn expire(&mut self, registry: &Registry, now: Instant) -> Vec<Expired<T>> {
         let mut ended = Vec::new();
-        while let Some(&Reverse((at, token, timer))) = self.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, token, timer)) = self.timers.pop_due(now) {
             let reason = match timer {
                 Timer::Handshake if self.handshake_pending(at, token) => Some(Expiry::Handshake),
-                Timer::Handshake => None,
+                Timer::Handshake | Timer::Linger => None,
                 Timer::Quiet => self.quiet_check(token, now),
             };
             if let Some(reason) = reason {
@@ -355,41 +247,19 @@ impl<T> Server<T> {
     /// Looks whether `token` moved bytes since the last look; releases its
     /// buffers or ends it if it has been quiet long enough; re-arms.
     fn quiet_check(&mut self, token: Token, now: Instant) -> Option<Expiry> {
-        let every = self.quiet_interval()?;
-        let limits = self.limits;
+        let every = self.limits.quiet_interval()?;
         let entry = self.connections.get_mut(&token)?;
         let stats = entry.conn.stats();
-        let moved = (stats.bytes_in, stats.bytes_out);
-        if moved != entry.seen {
-            entry.seen = moved;
-            entry.quiet_since = now;
-            entry.released = false;
-        }
-        let quiet = now.saturating_duration_since(entry.quiet_since);
-        if limits.idle_timeout.is_some_and(|idle| quiet >= idle) {
-            return Some(Expiry::Idle);
-        }
-        if !entry.released
-            && limits
-                .release_memory_after
-                .is_some_and(|after| quiet >= after)
+        match entry
+            .quiet
+            .check((stats.bytes_in, stats.bytes_out), now, &self.limits)
         {
-            entry.conn.release_memory();
-            entry.released = true;
+            QuietCheck::Expired(reason) => return Some(reason),
+            QuietCheck::Release => entry.conn.release_memory(),
+            QuietCheck::Fine => {}
         }
-        self.timers
-            .push(Reverse((now + every, token, Timer::Quiet)));
+        self.timers.push(now + every, token, Timer::Quiet);
         None
-    }
-
-    /// How often connections are looked at for quiet: the shorter of the
-    /// two quiet limits.
-    fn quiet_interval(&self) -> Option<Duration> {
-        match (self.limits.idle_timeout, self.limits.release_memory_after) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|d| d.max(Duration::from_millis(1)))
     }
 
     /// The earliest deadline still pending (a handshake deadline, a quiet
@@ -397,18 +267,17 @@ impl<T> Server<T> {
     /// (Takes `&mut self` to drop deadlines that no longer apply, so that
     /// they cause no early wake-ups.)
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        let mut next = None;
-        while let Some(&Reverse((at, token, timer))) = self.timers.peek() {
-            let live = match timer {
-                Timer::Handshake => self.handshake_pending(at, token),
-                Timer::Quiet => self.connections.contains_key(&token),
-            };
-            if live {
-                next = Some(at);
-                break;
+        let connections = &self.connections;
+        let next = self.timers.next(|at, token, timer| match timer {
+            Timer::Handshake => {
+                connections
+                    .get(&token)
+                    .and_then(|e| e.conn.handshake_deadline())
+                    == Some(at)
             }
-            self.timers.pop();
-        }
+            Timer::Quiet => connections.contains_key(&token),
+            Timer::Linger => false,
+        });
         match (next, self.accept_retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -9,37 +9,13 @@ use std::time::Instant;
 
 use tlsbio::bio::Bio;
 use tlsbio::{Engine, Error, ServerContext, Shutdown, Want};
+use tlsbio_serve::Capacities;
 
 use crate::bio::{Lease, LendBio, UringBio};
 
 /// A whole record and its header: a tail shorter than this is worth
 /// making longer (by compacting) before the next receive.
 pub(crate) const RECV_CHUNK: usize = 16 * 1024 + 2048 + 5;
-
-/// The BIO capacities of a connection: the most ciphertext it holds in each
-/// direction, beyond the engine's own one record. Together they bound a
-/// connection's memory; each is one allocation, made when the first bytes
-/// arrive and given back when the connection goes quiet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Capacities {
-    /// Ciphertext received and not yet decrypted. When it is full, no
-    /// receive is submitted until the application reads plaintext (TCP
-    /// then slows the peer).
-    pub read: usize,
-    /// Ciphertext not yet sent. When it is full, [`Connection::write`]
-    /// returns `WouldBlock`.
-    pub write: usize,
-}
-
-impl Default for Capacities {
-    /// 64 KiB each way.
-    fn default() -> Self {
-        Self {
-            read: 64 * 1024,
-            write: 64 * 1024,
-        }
-    }
-}
 
 /// How a connection ended.
 #[derive(Clone, Debug, PartialEq)]

@@ -65,8 +65,9 @@ mod connection;
 mod server;
 
 pub use bio::{live_allocations, Lease, LendBio, UringBio};
-pub use connection::{Capacities, Closed, Connection, ConnectionStats};
-pub use server::{probe, ConnId, Expired, Expiry, Limits, Server, ServerStats};
+pub use connection::{Closed, Connection, ConnectionStats};
+pub use server::{probe, ConnId, Expired, Server, ServerStats};
+pub use tlsbio_serve::{Capacities, Expiry, Limits};
 
 pub use tlsbio;
-pub use tlsbio_loops::{reuse_port_listener, LoopContext, Loops};
+pub use tlsbio_serve::{reuse_port_listener, LoopContext, Loops};

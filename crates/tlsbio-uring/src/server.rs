@@ -1,8 +1,6 @@
 //! A listener, its connection table, the ring that does their I/O, and the
 //! deadlines that end connections.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -12,9 +10,10 @@ use std::time::{Duration, Instant};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use slab::Slab;
 use tlsbio::ServerContext;
+use tlsbio_serve::{Deadlines, Expiry, Limits, Quiet, QuietCheck, Timer};
 
 use crate::bio::Lease;
-use crate::connection::{Capacities, Connection};
+use crate::connection::Connection;
 
 /// How long accepting waits after the process ran out of file descriptors
 /// (or memory) before it tries again.
@@ -23,98 +22,18 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// The user data of cancellations, whose completions mean nothing to us.
 const CANCEL: u64 = u64::MAX;
 
+/// Submission queue entries of each ring (the completion queue is twice
+/// as large, and the kernel keeps completions beyond that).
+const RING_ENTRIES: u32 = 1024;
+
+/// How long a connection that [`Server::close`] closed may take to send
+/// its close_notify before it is dropped anyway, unless
+/// [`Server::set_linger`] says otherwise.
+const DEFAULT_LINGER: Duration = Duration::from_secs(1);
+
 /// How long [`Drop`] waits for in-flight operations to finish after
 /// cancelling them; what is still in flight then is leaked, not freed.
 const DROP_DRAIN: Duration = Duration::from_secs(2);
-
-/// A server's bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Each connection's BIO capacities.
-    pub capacities: Capacities,
-    /// How long a client has from accept to a finished handshake;
-    /// [`Server::expire`] ends it after that ([`Expiry::Handshake`]).
-    pub handshake_timeout: Duration,
-    /// How long a connection may move no bytes before [`Server::expire`]
-    /// ends it ([`Expiry::Idle`]); `None` never.
-    pub idle_timeout: Option<Duration>,
-    /// How long a connection may move no bytes before its buffers are
-    /// given back; `None` never.
-    pub release_memory_after: Option<Duration>,
-    /// How long a connection that [`Server::close`] closed may take to
-    /// send its close_notify before it is dropped anyway.
-    pub linger: Duration,
-    /// The most connections at once; more are accepted and closed at once.
-    pub max_connections: usize,
-    /// Submission queue entries of the ring (the completion queue is
-    /// twice as large; the kernel keeps completions beyond that).
-    pub ring_entries: u32,
-}
-
-impl Limits {
-    /// Sets [`Limits::capacities`].
-    pub fn capacities(mut self, capacities: Capacities) -> Self {
-        self.capacities = capacities;
-        self
-    }
-
-    /// Sets [`Limits::handshake_timeout`].
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
-        self
-    }
-
-    /// Sets [`Limits::idle_timeout`].
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
-        self
-    }
-
-    /// Sets [`Limits::release_memory_after`].
-    pub fn release_memory_after(mut self, quiet: Option<Duration>) -> Self {
-        self.release_memory_after = quiet;
-        self
-    }
-
-    /// Sets [`Limits::linger`].
-    pub fn linger(mut self, linger: Duration) -> Self {
-        self.linger = linger;
-        self
-    }
-
-    /// Sets [`Limits::max_connections`].
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max;
-        self
-    }
-}
-
-impl Default for Limits {
-    /// Default capacities, 10 s to handshake, no idle limit, buffers given
-    /// back after 1 s of quiet, 1 s to linger, 1024 connections, 1024 ring
-    /// entries.
-    fn default() -> Self {
-        Self {
-            capacities: Capacities::default(),
-            handshake_timeout: Duration::from_secs(10),
-            idle_timeout: None,
-            release_memory_after: Some(Duration::from_secs(1)),
-            linger: Duration::from_secs(1),
-            max_connections: 1024,
-            ring_entries: 1024,
-        }
-    }
-}
-
-/// Why [`Server::expire`] ended a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expiry {
-    /// The handshake was not done by [`Limits::handshake_timeout`].
-    Handshake,
-    /// No bytes moved for [`Limits::idle_timeout`].
-    Idle,
-}
 
 /// A connection [`Server::expire`] ended, with its application state.
 #[derive(Debug)]
@@ -159,15 +78,6 @@ pub struct ServerStats {
     pub completions: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Timer {
-    Handshake,
-    /// Look whether the connection moved bytes since the last look.
-    Quiet,
-    /// A closing connection's time is up.
-    Linger,
-}
-
 #[derive(Debug)]
 enum OpKind {
     Accept,
@@ -203,9 +113,7 @@ struct Entry<T> {
     dirty: bool,
     /// In the ready list of this turn.
     reported: bool,
-    seen: (u64, u64),
-    quiet_since: Instant,
-    released: bool,
+    quiet: Quiet,
 }
 
 /// A TLS listener, its connections, each with the application's state `T`,
@@ -257,7 +165,8 @@ pub struct Server<T = ()> {
     next_generation: u32,
     ops: Slab<Op>,
     next_seq: u32,
-    timers: BinaryHeap<Reverse<(Instant, ConnId, Timer)>>,
+    timers: Deadlines<ConnId>,
+    linger: Duration,
     dirty: Vec<ConnId>,
     ready: Vec<ConnId>,
     /// The multishot accept's user data, while it is armed.
@@ -351,7 +260,13 @@ impl<T> Server<T> {
         limits: Limits,
         make: impl FnMut(&Connection) -> T + 'static,
     ) -> io::Result<Self> {
-        let ring = new_ring(limits.ring_entries)?;
+        if limits.proxy_protocol {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "tlsbio-uring does not read PROXY protocol headers yet (Limits::proxy_protocol)",
+            ));
+        }
+        let ring = new_ring(RING_ENTRIES)?;
         Ok(Self {
             ring,
             listener,
@@ -362,7 +277,8 @@ impl<T> Server<T> {
             next_generation: 0,
             ops: Slab::new(),
             next_seq: 0,
-            timers: BinaryHeap::new(),
+            timers: Deadlines::new(),
+            linger: DEFAULT_LINGER,
             dirty: Vec::new(),
             ready: Vec::new(),
             accept_op: None,
@@ -371,6 +287,12 @@ impl<T> Server<T> {
             stats: ServerStats::default(),
             completions: Vec::new(),
         })
+    }
+
+    /// How long a connection that [`close`](Self::close) closed may take to
+    /// send its close_notify before it is dropped anyway (default 1 s).
+    pub fn set_linger(&mut self, linger: Duration) {
+        self.linger = linger;
     }
 
     /// The listener's address (the port, when bound to port 0).
@@ -445,8 +367,9 @@ impl<T> Server<T> {
     }
 
     /// Closes `id` gracefully: queues close_notify, and retires the
-    /// connection once it is sent (or after [`Limits::linger`]). Returns its
-    /// state; `None` if it already left or is closing.
+    /// connection once it is sent (or after its linger). Returns its
+    /// state; `None` if it already left or is closing. The linger is
+    /// [`set_linger`](Self::set_linger)'s.
     pub fn close(&mut self, id: ConnId, now: Instant) -> Option<T> {
         let entry = self.entries.get_mut(id.index)?;
         if entry.generation != id.generation {
@@ -460,8 +383,7 @@ impl<T> Server<T> {
             entry.dirty = true;
             self.dirty.push(id);
         }
-        self.timers
-            .push(Reverse((now + self.limits.linger, id, Timer::Linger)));
+        self.timers.push(now + self.linger, id, Timer::Linger);
         Some(state)
     }
 
@@ -477,7 +399,7 @@ impl<T> Server<T> {
 
     /// Closes every connection gracefully ([`close`](Self::close)) and
     /// stops accepting; keep calling [`turn`](Self::turn) until
-    /// [`is_empty`](Self::is_empty) (at most [`Limits::linger`]).
+    /// [`is_empty`](Self::is_empty) (at most the linger).
     pub fn shut_down(&mut self, now: Instant) -> Vec<T> {
         if let Some(op) = self.accept_op.take() {
             self.cancel(op);
@@ -496,11 +418,7 @@ impl<T> Server<T> {
     /// linger is over.
     pub fn expire(&mut self, now: Instant) -> Vec<Expired<T>> {
         let mut ended = Vec::new();
-        while let Some(&Reverse((at, id, timer))) = self.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, id, timer)) = self.timers.pop_due(now) {
             let Some(entry) = self.live(id) else { continue };
             let reason = match timer {
                 Timer::Handshake if entry.conn.handshake_deadline() == Some(at) => {
@@ -526,19 +444,17 @@ impl<T> Server<T> {
 
     /// The earliest deadline still pending: wait no later than this.
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        let mut next = None;
-        while let Some(&Reverse((at, id, timer))) = self.timers.peek() {
-            let live = self.live(id).is_some_and(|e| match timer {
-                Timer::Handshake => e.conn.handshake_deadline() == Some(at),
-                Timer::Quiet => true,
-                Timer::Linger => e.state.is_none(),
-            });
-            if live {
-                next = Some(at);
-                break;
-            }
-            self.timers.pop();
-        }
+        let entries = &self.entries;
+        let next = self.timers.next(|at, id, timer| {
+            entries
+                .get(id.index)
+                .filter(|e| e.generation == id.generation)
+                .is_some_and(|e| match timer {
+                    Timer::Handshake => e.conn.handshake_deadline() == Some(at),
+                    Timer::Quiet => true,
+                    Timer::Linger => e.state.is_none(),
+                })
+        });
         match (next, self.accept_retry.filter(|_| self.accept_op.is_none())) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -782,14 +698,12 @@ impl<T> Server<T> {
             send_op: None,
             dirty: false,
             reported: false,
-            seen: (0, 0),
-            quiet_since: now,
-            released: false,
+            quiet: Quiet::new(now),
         });
         let id = ConnId { index, generation };
-        self.timers.push(Reverse((deadline, id, Timer::Handshake)));
-        if let Some(every) = self.quiet_interval() {
-            self.timers.push(Reverse((now + every, id, Timer::Quiet)));
+        self.timers.push(deadline, id, Timer::Handshake);
+        if let Some(every) = self.limits.quiet_interval() {
+            self.timers.push(now + every, id, Timer::Quiet);
         }
         self.stats.accepted += 1;
         self.touch(id, true);
@@ -905,34 +819,18 @@ impl<T> Server<T> {
     }
 
     fn quiet_check(&mut self, id: ConnId, now: Instant) -> Option<Expiry> {
-        let every = self.quiet_interval()?;
-        let limits = self.limits;
+        let every = self.limits.quiet_interval()?;
         let entry = self.entries.get_mut(id.index)?;
         let stats = entry.conn.stats();
         let moved = (stats.bytes_in, stats.bytes_out);
-        if moved != entry.seen {
-            entry.seen = moved;
-            entry.quiet_since = now;
-            entry.released = false;
+        match entry.quiet.check(moved, now, &self.limits) {
+            // A closing connection is on its linger deadline instead.
+            QuietCheck::Expired(reason) if entry.state.is_some() => return Some(reason),
+            QuietCheck::Expired(_) | QuietCheck::Fine => {}
+            QuietCheck::Release => entry.conn.release_memory(),
         }
-        let quiet = now.saturating_duration_since(entry.quiet_since);
-        if limits.idle_timeout.is_some_and(|idle| quiet >= idle) && entry.state.is_some() {
-            return Some(Expiry::Idle);
-        }
-        if !entry.released && limits.release_memory_after.is_some_and(|d| quiet >= d) {
-            entry.conn.release_memory();
-            entry.released = true;
-        }
-        self.timers.push(Reverse((now + every, id, Timer::Quiet)));
+        self.timers.push(now + every, id, Timer::Quiet);
         None
-    }
-
-    fn quiet_interval(&self) -> Option<Duration> {
-        match (self.limits.idle_timeout, self.limits.release_memory_after) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|d| d.max(Duration::from_millis(1)))
     }
 }
 

@@ -77,3 +77,15 @@ fn a_reset_is_reported_as_one() {
     let ends = ends_after(server, 1);
     assert!(matches!(ends[..], [Closed::Reset(_)]), "{ends:?}");
 }
+
+#[test]
+fn a_limit_this_driver_cannot_keep_is_refused_not_ignored() {
+    if !uring_available() {
+        return;
+    }
+    let limits = Limits::default().proxy_protocol(true);
+    let err = tlsbio_uring::Server::<()>::bind("127.0.0.1:0".parse().unwrap(), configs().1, limits)
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+    assert!(err.to_string().contains("PROXY"), "{err}");
+}

@@ -4,12 +4,12 @@
 //! own thread; [`Loops::stop`] asks every loop to end, and
 //! [`Loops::join`] waits for them.
 //!
-//! It is driver-neutral: `tlsbio-mio` and `tlsbio-uring` re-export it,
-//! and each loop builds its own `Server` from the listener it is given.
+//! Each loop builds its own `Server` (and, for io_uring, its own ring)
+//! from the listener it is given: nothing is shared between loops.
 //!
 //! ```
 //! use std::sync::atomic::Ordering;
-//! use tlsbio_loops::Loops;
+//! use tlsbio_serve::Loops;
 //!
 //! let loops = Loops::spawn("127.0.0.1:0".parse().unwrap(), 2, |ctx| {
 //!     // A real loop makes a server from `ctx.listener` and serves until
@@ -24,9 +24,6 @@
 //! loops.join()?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
-
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
