@@ -6,9 +6,6 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::thread;
 use std::time::Duration;
 
 use support::*;
@@ -28,37 +25,12 @@ fn two_hundred_clients_echo_while_hostile_ones_are_contained() {
 
     // A client that handshakes and sends, but never reads: the server's
     // echo backs up, and it must stop reading rather than buffer.
-    let never_reads = {
-        let config = client_config.clone();
-        thread::spawn(move || {
-            let tcp = TcpStream::connect(addr).unwrap();
-            tcp.set_write_timeout(Some(Duration::from_millis(500)))
-                .unwrap();
-            let mut tls = tlsbio_blocking::Stream::connect(&config, "localhost", tcp).unwrap();
-            let chunk = vec![7u8; 64 * 1024];
-            let mut written = 0usize;
-            while written < 256 << 20 {
-                match tls.write(&chunk) {
-                    Ok(n) => written += n,
-                    Err(_) => return Some(written), // blocked: backpressure
-                }
-            }
-            None
-        })
-    };
+    let never_reads = never_reads(addr, client_config.clone());
 
     // A client that speaks plain HTTP gets no TLS alert (it could not read
     // one; the engine hands its bytes back as Error::NotTls): its
     // connection is closed, and the server carries on.
-    let garbage = thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .unwrap();
-        let mut reply = Vec::new();
-        let _ = s.read_to_end(&mut reply);
-        reply
-    });
+    let garbage = raw_client(addr, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
 
     let completed = run_echo_clients(
         addr,
@@ -153,26 +125,7 @@ fn a_slow_loris_is_dropped_at_its_deadline_while_others_proceed() {
         Limits::default().handshake_timeout(Duration::from_secs(1)),
     );
     let addr = server.addr;
-    // A slow-loris: one byte of a ClientHello every 100 ms.
-    let slowloris = thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        let hello = [22u8, 3, 1, 0x02, 0x00, 1, 0, 1, 0xfc, 3, 3];
-        for i in 0..300 {
-            if s.write_all(&[hello[i % hello.len()]]).is_err() {
-                return true; // reset: dropped
-            }
-            match s.read(&mut [0u8; 64]) {
-                Ok(0) => return true, // closed: dropped
-                Ok(_) => {}           // an alert is fine too; keep going
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return true,
-            }
-        }
-        false
-    });
+    let slowloris = slowloris(addr);
 
     let done = run_echo_clients(
         addr,

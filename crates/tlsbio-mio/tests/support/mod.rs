@@ -278,3 +278,74 @@ pub fn run_echo_clients(
     }
     done
 }
+
+// ---- hostile clients, shared with tlsbio-uring's tests ----
+
+/// A blocking TLS client, handshaken, with a 10 s read timeout.
+pub fn blocking_client(addr: SocketAddr) -> tlsbio_blocking::Stream<std::net::TcpStream> {
+    let (client, _) = configs();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    tlsbio_blocking::Stream::connect(&client, "localhost", tcp).unwrap()
+}
+
+/// A client that handshakes and sends, but never reads: the server's echo
+/// backs up, and it must stop reading rather than buffer. Returns how many
+/// bytes it wrote before it was pushed back (`None`: never pushed back).
+pub fn never_reads(addr: SocketAddr, config: ClientContext) -> thread::JoinHandle<Option<usize>> {
+    thread::spawn(move || {
+        use std::io::Write;
+        let tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.set_write_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut tls = tlsbio_blocking::Stream::connect(&config, "localhost", tcp).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut written = 0usize;
+        while written < 256 << 20 {
+            match tls.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => return Some(written), // blocked: backpressure
+            }
+        }
+        None
+    })
+}
+
+/// A raw TCP client that sends `bytes` and returns all it gets back
+/// before the close.
+pub fn raw_client(addr: SocketAddr, bytes: &'static [u8]) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(bytes).unwrap();
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        reply
+    })
+}
+
+/// A slow-loris: one byte of a ClientHello every 100 ms, for 30 s at
+/// most. Whether the server dropped it.
+pub fn slowloris(addr: SocketAddr) -> thread::JoinHandle<bool> {
+    thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let hello = [22u8, 3, 1, 0x02, 0x00, 1, 0, 1, 0xfc, 3, 3];
+        for i in 0..300 {
+            if s.write_all(&[hello[i % hello.len()]]).is_err() {
+                return true; // reset: dropped
+            }
+            match s.read(&mut [0u8; 64]) {
+                Ok(0) => return true, // closed: dropped
+                Ok(_) => {}           // an alert is fine too; keep going
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    })
+}

@@ -19,7 +19,9 @@ use tlsbio::ServerContext;
 use tlsbio_uring::{Closed, Limits, Server};
 
 #[allow(unused_imports)]
-pub use mio_clients::{configs, pattern, run_echo_clients};
+pub use mio_clients::{
+    blocking_client, configs, never_reads, pattern, raw_client, run_echo_clients, slowloris,
+};
 
 /// Whether io_uring works here. `false` (after printing why) lets a test
 /// skip, except under `TLSBIO_REQUIRE_PEERS` (CI), where it fails.
