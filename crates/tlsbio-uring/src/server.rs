@@ -65,7 +65,7 @@ pub struct ServerStats {
     pub refused: u64,
     /// Accepts that stopped because the process ran out of file
     /// descriptors or memory (each retried after a back-off).
-    pub accept_errors: u64,
+    pub deferred_errors: u64,
     /// Operations cancelled because their connection left while they were
     /// in flight.
     pub cancelled: u64,
@@ -172,7 +172,12 @@ pub struct Server<T = ()> {
     /// The multishot accept's user data, while it is armed.
     accept_op: Option<u64>,
     accept_retry: Option<Instant>,
-    accept_error: Option<io::Error>,
+    /// An error met where it could not be returned (a failed submission,
+    /// a failed accept): `turn` returns it.
+    deferred_error: Option<io::Error>,
+    /// `shut_down` stopped accepting: the multishot accept is being
+    /// cancelled, and sockets it still delivers are closed at once.
+    accept_stopped: bool,
     stats: ServerStats,
     /// Completions being handled (kept to reuse its allocation).
     completions: Vec<(u64, i32, u32)>,
@@ -283,7 +288,8 @@ impl<T> Server<T> {
             ready: Vec::new(),
             accept_op: None,
             accept_retry: None,
-            accept_error: None,
+            deferred_error: None,
+            accept_stopped: false,
             stats: ServerStats::default(),
             completions: Vec::new(),
         })
@@ -315,7 +321,7 @@ impl<T> Server<T> {
         ready: &mut Vec<ConnId>,
     ) -> io::Result<()> {
         ready.clear();
-        if let Some(e) = self.accept_error.take() {
+        if let Some(e) = self.deferred_error.take() {
             return Err(e);
         }
         self.arm_accept(now);
@@ -401,10 +407,13 @@ impl<T> Server<T> {
     /// stops accepting; keep calling [`turn`](Self::turn) until
     /// [`is_empty`](Self::is_empty) (at most the linger).
     pub fn shut_down(&mut self, now: Instant) -> Vec<T> {
-        if let Some(op) = self.accept_op.take() {
-            self.cancel(op);
+        if !self.accept_stopped {
+            self.accept_stopped = true;
+            if let Some(op) = self.accept_op {
+                // It stays armed until its last completion says so.
+                self.cancel(op);
+            }
         }
-        self.accept_retry = Some(Instant::now() + Duration::from_secs(86400 * 365));
         let ids: Vec<ConnId> = self.ids().collect();
         ids.into_iter()
             .filter_map(|id| self.close(id, now))
@@ -455,7 +464,10 @@ impl<T> Server<T> {
                     Timer::Linger => e.state.is_none(),
                 })
         });
-        match (next, self.accept_retry.filter(|_| self.accept_op.is_none())) {
+        let retry = self
+            .accept_retry
+            .filter(|_| self.accept_op.is_none() && !self.accept_stopped);
+        match (next, retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -550,7 +562,10 @@ impl<T> Server<T> {
     }
 
     fn arm_accept(&mut self, now: Instant) {
-        if self.accept_op.is_some() || self.accept_retry.is_some_and(|at| at > now) {
+        if self.accept_stopped
+            || self.accept_op.is_some()
+            || self.accept_retry.is_some_and(|at| at > now)
+        {
             return;
         }
         self.accept_retry = None;
@@ -566,7 +581,7 @@ impl<T> Server<T> {
             Ok(()) => self.accept_op = Some(user_data),
             Err(e) => {
                 self.take_op(user_data);
-                self.accept_error = Some(e);
+                self.deferred_error = Some(e);
             }
         }
     }
@@ -662,16 +677,19 @@ impl<T> Server<T> {
             match errno {
                 libc::ECANCELED | libc::EINTR | libc::ECONNABORTED | libc::EAGAIN => {}
                 libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => {
-                    self.stats.accept_errors += 1;
+                    self.stats.deferred_errors += 1;
                     self.accept_retry = Some(now + ACCEPT_BACKOFF);
                 }
-                _ => self.accept_error = Some(io::Error::from_raw_os_error(errno)),
+                _ => self.deferred_error = Some(io::Error::from_raw_os_error(errno)),
             }
             return;
         }
         // SAFETY: a successful accept completion's result is a new
         // descriptor that nothing else owns; the stream takes it.
         let socket = unsafe { TcpStream::from_raw_fd(result) };
+        if self.accept_stopped {
+            return; // shutting down: closed at once
+        }
         if self.entries.len() >= self.limits.max_connections {
             self.stats.refused += 1;
             return;
@@ -748,7 +766,7 @@ impl<T> Server<T> {
                 }
             }
             if let Err(e) = self.submit_io(id) {
-                self.accept_error.get_or_insert(e);
+                self.deferred_error.get_or_insert(e);
             }
         }
     }

@@ -272,3 +272,56 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     assert!(rbio.bytes_moved < conn.bytes_in / 4, "{rbio:?}");
     assert_eq!(wbio.bytes_moved, 0, "{wbio:?}");
 }
+
+#[test]
+fn shutting_down_closes_every_connection_and_accepts_no_more() {
+    if !uring_available() {
+        return;
+    }
+    let mut server: EchoServer = Server::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        configs().1,
+        Limits::default(),
+    )
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut tls = blocking_client(addr);
+                // The server's close_notify: a clean end of stream.
+                let mut rest = Vec::new();
+                tls.read_to_end(&mut rest).map(|_| rest.len())
+            })
+        })
+        .collect();
+    assert!(turn_until(&mut server, |s| s
+        .ids()
+        .filter(|&id| s.get(id).is_some_and(|c| !c.is_handshaking()))
+        .count()
+        == 4));
+    let states = server.shut_down(Instant::now());
+    assert_eq!(states.len(), 4);
+    assert!(
+        turn_until(&mut server, |s| s.is_empty()),
+        "{:?}",
+        server.stats()
+    );
+    for c in clients {
+        assert_eq!(c.join().unwrap().unwrap(), 0, "close_notify, nothing else");
+    }
+    // A client after the shutdown is not served: its connection closes
+    // (or is refused once the listener goes).
+    let late = thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(&[22, 3, 1, 0, 1, 1]);
+        let mut buf = [0u8; 16];
+        s.read(&mut buf).ok()
+    });
+    turn_until(&mut server, false_after(Duration::from_millis(300)));
+    assert!(server.is_empty());
+    assert_eq!(server.stats().accepted, 4);
+    drop(server);
+    assert!(matches!(late.join().unwrap(), None | Some(0)));
+}
