@@ -94,6 +94,11 @@ bench-counts: bench-deps
 bench-criterion: bench-deps
     cargo bench -p tlsbio-bench --bench compare --features openssl
 
+# Instructions per handshake and per MiB under valgrind, for every
+# implementation (docs/benchmarks.md).
+bench-instructions: bench-deps
+    cargo run --release -p tlsbio-bench --bin tlsbio-instructions --features openssl
+
 # tlsbio-uring and tlsbio-mio against tokio-rustls on loopback, 1 and N
 # loops, with the server's CPU time.
 bench-loopback *ARGS:
