@@ -117,6 +117,12 @@ impl Bench {
         match implementation {
             Implementation::Tlsbio(kind) => crate::tlsbio_impl::run(self, kind, scenario),
             Implementation::Rustls => crate::rustls_impl::run(self, scenario),
+            #[cfg(not(feature = "rustls-0-24"))]
+            Implementation::RustlsUnbuffered => crate::rustls_impl::unbuffered::run(self, scenario),
+            #[cfg(feature = "rustls-0-24")]
+            Implementation::RustlsUnbuffered => {
+                Err(fail("rustls 0.24 has no unbuffered API (it is a 0.23 row)"))
+            }
             #[cfg(feature = "openssl")]
             Implementation::OpenSsl => crate::openssl_impl::run(self, scenario),
             #[cfg(not(feature = "openssl"))]
@@ -136,6 +142,10 @@ impl Bench {
         match implementation {
             Implementation::Tlsbio(kind) => crate::tlsbio_impl::idle(self, kind),
             Implementation::Rustls => crate::rustls_impl::idle(self),
+            #[cfg(not(feature = "rustls-0-24"))]
+            Implementation::RustlsUnbuffered => crate::rustls_impl::unbuffered::idle(self),
+            #[cfg(feature = "rustls-0-24")]
+            Implementation::RustlsUnbuffered => Err(fail("rustls 0.24 has no unbuffered API")),
             #[cfg(feature = "openssl")]
             Implementation::OpenSsl => crate::openssl_impl::idle(self),
             #[cfg(not(feature = "openssl"))]

@@ -114,16 +114,22 @@ pub enum Implementation {
     /// `read_tls` over a `Vec<u8>`; on 0.24 its `Connection` writing into a
     /// `Vec<u8>` and reading from a `VecInput`.
     Rustls,
+    /// Raw rustls 0.23 through its unbuffered API (the one tlsbio wraps),
+    /// as rustls' own unbuffered examples drive it. Not on 0.24, which
+    /// removed that API.
+    RustlsUnbuffered,
     /// OpenSSL 3 through the `openssl` crate (feature `openssl`).
     OpenSsl,
 }
 
 impl Implementation {
-    /// The implementation's name: `tlsbio`, `rustls` or `openssl`.
+    /// The implementation's name: `tlsbio`, `rustls`, `rustls-unbuffered`
+    /// or `openssl`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Tlsbio(_) => "tlsbio",
             Self::Rustls => "rustls",
+            Self::RustlsUnbuffered => "rustls-unbuffered",
             Self::OpenSsl => "openssl",
         }
     }
@@ -146,8 +152,8 @@ impl fmt::Display for Implementation {
     }
 }
 
-/// Every implementation this build can run: tlsbio with each BIO, rustls,
-/// and OpenSSL when the feature is on.
+/// Every implementation this build can run: tlsbio with each BIO, rustls
+/// (and, on 0.23, its unbuffered API), and OpenSSL when the feature is on.
 pub fn implementations() -> Vec<Implementation> {
     let mut all = vec![
         Implementation::Tlsbio(BioKind::Vec),
@@ -155,6 +161,9 @@ pub fn implementations() -> Vec<Implementation> {
         Implementation::Tlsbio(BioKind::Bytes),
         Implementation::Rustls,
     ];
+    if cfg!(not(feature = "rustls-0-24")) {
+        all.push(Implementation::RustlsUnbuffered);
+    }
     if cfg!(feature = "openssl") {
         all.push(Implementation::OpenSsl);
     }

@@ -9,3 +9,8 @@ mod imp;
 mod imp;
 
 pub(crate) use imp::{idle, run};
+
+/// rustls 0.23's unbuffered API (0.24 removed it).
+#[cfg(not(feature = "rustls-0-24"))]
+#[path = "rustls_impl/unbuffered023.rs"]
+pub(crate) mod unbuffered;
