@@ -18,7 +18,7 @@
 //! | type | OpenSSL analogue | storage |
 //! |---|---|---|
 //! | [`VecBio`] | `BIO_s_mem` | growable `Vec`, with a byte limit |
-//! | [`RingBio`] | `BIO_s_mem` with a fixed buffer | fixed ring, never reallocates |
+//! | [`RingBio`] | `BIO_s_mem` with a fixed buffer | bounded ring, allocated as it fills, never beyond its capacity |
 //! | [`BytesBio`] | — | queue of `Bytes` chunks, moved in and out without copying |
 //! | [`Shared`], [`SyncShared`], [`pair`] | `BIO_new_bio_pair` | a queue with two owners |
 //!
@@ -193,7 +193,7 @@ pub trait Bio {
     /// Gives back memory the queue keeps for future bytes, if it holds
     /// none now. For connections that go idle: the next write allocates
     /// again. The default does nothing; `VecBio` and `BytesBio` free their
-    /// buffers, `RingBio` keeps its fixed allocation by design.
+    /// buffers, and so does `RingBio` (it allocates again as bytes arrive).
     fn release_memory(&mut self) {}
 
     /// Counters for tests and benchmarks.

@@ -1,9 +1,17 @@
-//! [`RingBio`]: a fixed-capacity ring that never reallocates.
+//! [`RingBio`]: a bounded ring, allocated as it fills.
 
 use super::{clamp, Bio, BioStats};
 
-/// A fixed-capacity ring buffer. Its memory is allocated once, in
-/// [`RingBio::with_capacity`], and never again.
+/// A ring buffer that holds at most its capacity.
+///
+/// Its memory is allocated as bytes arrive: a first write allocates what
+/// it needs (at least 4 KiB), and a write that does not fit doubles the
+/// allocation, up to the capacity; a ring at its capacity never
+/// reallocates again. So a connection pays for the memory its traffic
+/// uses (a handshake needs a few KiB, bulk transfer grows the ring to its
+/// capacity once), and [`Bio::release_memory`] gives it all back when the
+/// ring is empty. Growing moves the live bytes once, counted in
+/// [`BioStats::bytes_moved`].
 ///
 /// The engine needs contiguous regions (records are decrypted in place), so
 /// when the live bytes wrap around the end, or a write needs more contiguous
@@ -25,7 +33,10 @@ use super::{clamp, Bio, BioStats};
 /// ```
 #[derive(Debug)]
 pub struct RingBio {
-    buf: Box<[u8]>,
+    /// The allocation so far: `buf.len()` is the ring's current size, at
+    /// most `capacity`.
+    buf: Vec<u8>,
+    capacity: usize,
     head: usize,
     len: usize,
     eof: bool,
@@ -33,10 +44,14 @@ pub struct RingBio {
 }
 
 impl RingBio {
-    /// A ring holding at most `capacity` bytes.
+    /// The smallest allocation a ring makes.
+    const FIRST_ALLOCATION: usize = 4096;
+
+    /// A ring holding at most `capacity` bytes. Nothing is allocated yet.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            buf: vec![0; capacity].into_boxed_slice(),
+            buf: Vec::new(),
+            capacity,
             head: 0,
             len: 0,
             eof: false,
@@ -44,9 +59,35 @@ impl RingBio {
         }
     }
 
-    /// The fixed capacity.
+    /// The most bytes it holds.
     pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes allocated now (at most the capacity).
+    pub fn allocated(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Grows the allocation, if it is below the capacity, so that `more`
+    /// bytes fit beside the live ones; the live bytes move to the front.
+    fn grow_for(&mut self, more: usize) {
+        let size = self.buf.len();
+        let need = self.len + more;
+        if need <= size || size >= self.capacity {
+            return;
+        }
+        let new_size = need
+            .max(size * 2)
+            .max(Self::FIRST_ALLOCATION)
+            .min(self.capacity);
+        let mut grown = vec![0u8; new_size];
+        let first = self.len.min(size - self.head);
+        grown[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
+        grown[first..self.len].copy_from_slice(&self.buf[..self.len - first]);
+        self.stats.bytes_moved += self.len as u64;
+        self.buf = grown;
+        self.head = 0;
     }
 
     fn is_wrapped(&self) -> bool {
@@ -87,7 +128,7 @@ impl Bio for RingBio {
     }
 
     fn write_guarantee(&self) -> usize {
-        self.buf.len() - self.len
+        self.capacity - self.len
     }
 
     fn read_in_place<T>(&mut self, f: impl FnOnce(&mut [u8]) -> (usize, T)) -> T {
@@ -110,6 +151,7 @@ impl Bio for RingBio {
         if min > self.write_guarantee() {
             return None;
         }
+        self.grow_for(min.max(1));
         let (mut start, mut len) = self.tail_region();
         if len < min {
             self.rotate_to_front();
@@ -123,11 +165,12 @@ impl Bio for RingBio {
 
     /// Copies in up to two pieces around the end, never rotating.
     fn write(&mut self, buf: &[u8]) -> usize {
-        let cap = self.buf.len();
-        let n = buf.len().min(cap - self.len);
+        let n = buf.len().min(self.capacity - self.len);
         if n == 0 {
             return 0;
         }
+        self.grow_for(n);
+        let cap = self.buf.len();
         let tail = (self.head + self.len) % cap;
         let first = n.min(cap - tail);
         self.buf[tail..tail + first].copy_from_slice(&buf[..first]);
@@ -162,6 +205,14 @@ impl Bio for RingBio {
 
     fn is_shutdown_wr(&self) -> bool {
         self.eof
+    }
+
+    /// Gives the allocation back when the ring is empty.
+    fn release_memory(&mut self) {
+        if self.len == 0 {
+            self.buf = Vec::new();
+            self.head = 0;
+        }
     }
 
     fn stats(&self) -> BioStats {
