@@ -88,6 +88,10 @@ impl Scenario {
 pub enum BioKind {
     /// `VecBio`.
     Vec,
+    /// `VecBio`, the engines with `Options::release_buffers` (buffers given
+    /// back whenever empty; the idle measurement calls no
+    /// `release_memory`).
+    VecReleasing,
     /// `RingBio`.
     Ring,
     /// `BytesBio`, moving `Bytes` chunks between the two engines.
@@ -99,6 +103,7 @@ impl BioKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::Vec => "vec",
+            Self::VecReleasing => "vec+release",
             Self::Ring => "ring",
             Self::Bytes => "bytes",
         }
@@ -157,6 +162,7 @@ impl fmt::Display for Implementation {
 pub fn implementations() -> Vec<Implementation> {
     let mut all = vec![
         Implementation::Tlsbio(BioKind::Vec),
+        Implementation::Tlsbio(BioKind::VecReleasing),
         Implementation::Tlsbio(BioKind::Ring),
         Implementation::Tlsbio(BioKind::Bytes),
         Implementation::Rustls,

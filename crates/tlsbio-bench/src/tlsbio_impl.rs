@@ -3,7 +3,7 @@
 use std::any::Any;
 
 use tlsbio::bio::{Bio, BytesBio, RingBio, VecBio};
-use tlsbio::{Engine, Error, Want};
+use tlsbio::{Engine, Error, Options, Want};
 
 use crate::fixture::{server_name, Bench, Configs};
 use crate::{bulk_chunk, fail, BenchError, BioKind, Scenario, Work, WRITE_SIZE};
@@ -72,11 +72,18 @@ impl Link for BytesBio {
 type Pair<B> = (Engine<B, B>, Engine<B, B>);
 
 pub(crate) fn run(bench: &Bench, kind: BioKind, scenario: Scenario) -> Result<Work, BenchError> {
+    let none = Options::default();
     match kind {
-        BioKind::Vec => run_with::<VecBio>(bench, scenario),
-        BioKind::Ring => run_with::<RingBio>(bench, scenario),
-        BioKind::Bytes => run_with::<BytesBio>(bench, scenario),
+        BioKind::Vec => run_with::<VecBio>(bench, scenario, none),
+        BioKind::VecReleasing => run_with::<VecBio>(bench, scenario, releasing()),
+        BioKind::Ring => run_with::<RingBio>(bench, scenario, none),
+        BioKind::Bytes => run_with::<BytesBio>(bench, scenario, none),
     }
+}
+
+/// `SSL_MODE_RELEASE_BUFFERS`: buffers go back whenever they are empty.
+fn releasing() -> Options {
+    Options::default().release_buffers(true)
 }
 
 pub(crate) fn idle(bench: &Bench, kind: BioKind) -> Result<Box<dyn Any>, BenchError> {
@@ -88,17 +95,24 @@ pub(crate) fn idle(bench: &Bench, kind: BioKind) -> Result<Box<dyn Any>, BenchEr
         engine.release_memory();
         Box::new(engine)
     }
+    let none = Options::default();
     Ok(match kind {
-        BioKind::Vec => quiet(handshake::<VecBio>(configs, &mut work)?.1),
-        BioKind::Ring => quiet(handshake::<RingBio>(configs, &mut work)?.1),
-        BioKind::Bytes => quiet(handshake::<BytesBio>(configs, &mut work)?.1),
+        BioKind::Vec => quiet(handshake::<VecBio>(configs, &mut work, none)?.1),
+        // Gave its buffers back by itself: no `release_memory` call.
+        BioKind::VecReleasing => Box::new(handshake::<VecBio>(configs, &mut work, releasing())?.1),
+        BioKind::Ring => quiet(handshake::<RingBio>(configs, &mut work, none)?.1),
+        BioKind::Bytes => quiet(handshake::<BytesBio>(configs, &mut work, none)?.1),
     })
 }
 
-fn run_with<B: Link>(bench: &Bench, scenario: Scenario) -> Result<Work, BenchError> {
+fn run_with<B: Link>(
+    bench: &Bench,
+    scenario: Scenario,
+    options: Options,
+) -> Result<Work, BenchError> {
     let configs = bench.configs(scenario);
     let mut work = Work::default();
-    let (mut client, mut server) = handshake::<B>(configs, &mut work)?;
+    let (mut client, mut server) = handshake::<B>(configs, &mut work, options)?;
     work.resumed = server.is_resumed();
     match scenario {
         Scenario::BulkTls13 => {
@@ -123,10 +137,16 @@ fn run_with<B: Link>(bench: &Bench, scenario: Scenario) -> Result<Work, BenchErr
 }
 
 /// A full (or resumed) handshake in lockstep.
-fn handshake<B: Link>(configs: &Configs, work: &mut Work) -> Result<Pair<B>, BenchError> {
+fn handshake<B: Link>(
+    configs: &Configs,
+    work: &mut Work,
+    options: Options,
+) -> Result<Pair<B>, BenchError> {
     let mut client = Engine::client(&configs.client_context, server_name(), B::make(), B::make())
-        .map_err(fail)?;
-    let mut server = Engine::server(&configs.server_context, B::make(), B::make());
+        .map_err(fail)?
+        .with_options(options);
+    let mut server =
+        Engine::server(&configs.server_context, B::make(), B::make()).with_options(options);
     for _ in 0..16 {
         let c = done(client.do_handshake())?;
         cross(&mut client, &mut server, work);

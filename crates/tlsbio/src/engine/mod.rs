@@ -54,12 +54,26 @@ pub struct Options {
     /// Off by default because it lets an attacker truncate data. Turn it on
     /// only for protocols that frame their own messages.
     pub ignore_unexpected_eof: bool,
+    /// Give buffers back as soon as they are empty
+    /// (`SSL_MODE_RELEASE_BUFFERS`): after every call, whatever
+    /// [`Engine::release_memory`] would free, and after the driver takes
+    /// output that empties the write BIO. An idle connection then holds no
+    /// buffer without the driver calling `release_memory`, at the price of
+    /// allocating again for the next bytes (docs/benchmarks.md measures
+    /// both). Off by default.
+    pub release_buffers: bool,
 }
 
 impl Options {
     /// Sets [`Options::ignore_unexpected_eof`].
     pub fn ignore_unexpected_eof(mut self, on: bool) -> Self {
         self.ignore_unexpected_eof = on;
+        self
+    }
+
+    /// Sets [`Options::release_buffers`].
+    pub fn release_buffers(mut self, on: bool) -> Self {
+        self.release_buffers = on;
         self
     }
 }
@@ -703,6 +717,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     }
 
     fn update_state(&mut self) {
+        if self.options.release_buffers {
+            self.release_memory();
+        }
         let now = if self.fatal.is_some() {
             HandshakeState::Failed
         } else if self.session.is_reading_client_hello() {

@@ -52,7 +52,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// # }
     /// ```
     pub fn send_output<T>(&mut self, f: impl FnOnce(&[u8]) -> (usize, T)) -> T {
-        self.output.send(f)
+        let value = self.output.send(f);
+        self.output_taken();
+        value
     }
 
     /// Removes the output in the write BIO as one [`Bytes`] chunk (without
@@ -62,7 +64,9 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// `while let Some(chunk) = engine.pop_output() { send(chunk) }` takes
     /// everything.
     pub fn pop_output(&mut self) -> Option<Bytes> {
-        self.output.pop()
+        let chunk = self.output.pop();
+        self.output_taken();
+        chunk
     }
 
     /// Lends the write BIO to `f`, for a driver that takes output in a way
@@ -71,7 +75,17 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// out: what it writes into the write BIO is sent as if the engine had
     /// written it.
     pub fn take_output<T>(&mut self, f: impl FnOnce(&mut W) -> T) -> T {
-        self.output.take(f)
+        let value = self.output.take(f);
+        self.output_taken();
+        value
+    }
+
+    /// With [`Options::release_buffers`](crate::Options::release_buffers),
+    /// an emptied output gives its buffers back.
+    fn output_taken(&mut self) {
+        if self.options.release_buffers {
+            self.output.release_memory();
+        }
     }
 
     // ---- queries ----
