@@ -12,9 +12,8 @@ use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::{proxy, ClientContext, ConfigError, Engine, Error, ServerContext, Shutdown, Want};
 use tlsbio_serve::Capacities;
 
-/// The contiguous room a socket read asks the read BIO for: a whole
-/// record, so that one syscall can bring one in (a smaller tail would mean
-/// more, smaller reads).
+/// The most contiguous room a socket read asks the read BIO for: a whole
+/// record and its header.
 const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
 
 /// How a connection ended.
@@ -514,11 +513,17 @@ impl<R: Bio, W: Bio> Connection<R, W> {
                 // after the application reads continues here.
                 break;
             }
+            // Room for the rest of the record under way (the engine knows
+            // its length), so that one read can bring it in whole; no more,
+            // so that a connection that only ever sees small records (a
+            // handshake, then quiet) never grows its read BIO to a full
+            // record's size.
+            let want = self.engine.read_request().clamp(1, READ_CHUNK).min(room);
             let socket = &mut self.socket;
             let read = self
                 .engine
                 .rbio_mut()
-                .write_in_place(room.min(READ_CHUNK), |region| match socket.read(region) {
+                .write_in_place(want, |region| match socket.read(region) {
                     Ok(n) => (n, Ok(n)),
                     Err(e) => (0, Err(e)),
                 })
