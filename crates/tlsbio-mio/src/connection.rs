@@ -16,6 +16,10 @@ use tlsbio_serve::Capacities;
 /// record and its header.
 const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
 
+/// Records up to this size do not make a connection read in
+/// [`READ_CHUNK`]s.
+const SMALL_RECORD: usize = 4096;
+
 /// How a connection ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Closed {
@@ -105,6 +109,9 @@ pub struct Connection<R = VecBio, W = VecBio> {
     deadline: Option<Instant>,
     proxy: ProxyState,
     stats: ConnectionStats,
+    /// Reads ask for a whole record's room (set by the first large
+    /// record, cleared when the buffers are given back).
+    large_reads: bool,
 }
 
 /// Where a connection is with its PROXY protocol header.
@@ -198,6 +205,7 @@ impl<R: Bio, W: Bio> Connection<R, W> {
             deadline: None,
             proxy: ProxyState::Off,
             stats: ConnectionStats::default(),
+            large_reads: false,
         }
     }
 
@@ -432,6 +440,7 @@ impl<R: Bio, W: Bio> Connection<R, W> {
     /// calling on connections idle for a while when there are many.
     pub fn release_memory(&mut self) {
         self.engine.release_memory();
+        self.large_reads = false;
     }
 
     /// Bytes this connection holds: both BIOs and the engine's own.
@@ -513,12 +522,18 @@ impl<R: Bio, W: Bio> Connection<R, W> {
                 // after the application reads continues here.
                 break;
             }
-            // Room for the rest of the record under way (the engine knows
-            // its length), so that one read can bring it in whole; no more,
-            // so that a connection that only ever sees small records (a
-            // handshake, then quiet) never grows its read BIO to a full
-            // record's size.
-            let want = self.engine.read_request().clamp(1, READ_CHUNK).min(room);
+            // A connection that has seen only small records (a handshake,
+            // then quiet) reads what the record under way needs (the
+            // engine knows its length), so its read BIO never grows to a
+            // full record's size; once a large record comes, it reads a
+            // whole record's room at a time, fewer and larger reads.
+            let request = self.engine.read_request();
+            self.large_reads |= request > SMALL_RECORD;
+            let want = if self.large_reads {
+                room.min(READ_CHUNK)
+            } else {
+                request.clamp(1, READ_CHUNK).min(room)
+            };
             let socket = &mut self.socket;
             let read = self
                 .engine
