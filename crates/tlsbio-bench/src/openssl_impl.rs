@@ -23,21 +23,26 @@ pub(crate) struct Contexts {
     tls13_p256: (SslContext, SslContext),
     tls13_ed25519: (SslContext, SslContext),
     tls12_p256: (SslContext, SslContext),
+    /// TLS 1.3 P-256 with `SSL_MODE_RELEASE_BUFFERS`, which an OpenSSL
+    /// server of many idle connections sets: for the idle measurement.
+    idle: (SslContext, SslContext),
 }
 
 impl Contexts {
     pub(crate) fn new(p256: &Identity, ed25519: &Identity) -> Self {
         Self {
-            tls13_p256: contexts(p256, SslVersion::TLS1_3),
-            tls13_ed25519: contexts(ed25519, SslVersion::TLS1_3),
-            tls12_p256: contexts(p256, SslVersion::TLS1_2),
+            tls13_p256: contexts(p256, SslVersion::TLS1_3, false),
+            tls13_ed25519: contexts(ed25519, SslVersion::TLS1_3, false),
+            tls12_p256: contexts(p256, SslVersion::TLS1_2, false),
+            idle: contexts(p256, SslVersion::TLS1_3, true),
         }
     }
 }
 
 /// Pinned like the rustls configs: one version, X25519, AES-128-GCM, no
-/// tickets (resumption is not measured for OpenSSL: see `run`).
-fn contexts(identity: &Identity, version: SslVersion) -> (SslContext, SslContext) {
+/// tickets (resumption is not measured for OpenSSL: see `run`); with
+/// `release`, `SSL_MODE_RELEASE_BUFFERS` (buffers freed whenever empty).
+fn contexts(identity: &Identity, version: SslVersion, release: bool) -> (SslContext, SslContext) {
     let cert = X509::from_pem(identity.cert_pem.as_bytes()).expect("our certificate");
     let key = PKey::private_key_from_pem(identity.key_pem.as_bytes()).expect("our key");
     let pin = |b: &mut openssl::ssl::SslContextBuilder| {
@@ -49,12 +54,18 @@ fn contexts(identity: &Identity, version: SslVersion) -> (SslContext, SslContext
         b.set_ciphersuites("TLS_AES_128_GCM_SHA256").expect("suite");
         b.set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256")
             .expect("suite");
+        if release {
+            b.set_mode(openssl::ssl::SslMode::RELEASE_BUFFERS);
+        }
     };
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("context");
     pin(&mut server);
     server.set_certificate(&cert).expect("certificate");
     server.set_private_key(&key).expect("key");
+    // No tickets: TLS 1.3's through the ticket count, TLS 1.2's through
+    // SSL_OP_NO_TICKET (the count does not apply to 1.2).
     server.set_num_tickets(0).expect("no tickets");
+    server.set_options(openssl::ssl::SslOptions::NO_TICKET);
     let mut client = SslContext::builder(SslMethod::tls_client()).expect("context");
     pin(&mut client);
     client.cert_store_mut().add_cert(cert).expect("trust");
@@ -97,7 +108,7 @@ pub(crate) fn run(bench: &Bench, scenario: Scenario) -> Result<Work, BenchError>
 
 pub(crate) fn idle(bench: &Bench) -> Result<Box<dyn Any>, BenchError> {
     let counters = Rc::new(Counters::default());
-    let (_, server) = handshake(&bench.openssl.tls13_p256, &counters)?;
+    let (_, server) = handshake(&bench.openssl.idle, &counters)?;
     Ok(Box::new(server))
 }
 
