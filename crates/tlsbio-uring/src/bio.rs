@@ -146,10 +146,10 @@ impl Drop for Storage {
     fn drop(&mut self) {
         LIVE_ALLOCATIONS.with(|n| n.set(n.get() - 1));
         let slice = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
-        // SAFETY: `ptr`/`len` came from `Box::leak` of a `Box<[u8]>` of
-        // exactly this length in `Storage::new`, and this is the only place
-        // that frees it. No lease outlives the storage (each holds an `Rc`
-        // to it), so nothing, kernel included, uses the memory after this.
+        // No lease outlives the storage (each holds an `Rc` to it), so
+        // nothing, kernel included, uses the memory after this.
+        // SAFETY: `ptr`/`len` came from `Box::leak` of a `Box<[u8]>` of this
+        // length in `Storage::new`; this is the only place that frees it.
         drop(unsafe { Box::from_raw(slice) });
     }
 }
@@ -266,11 +266,12 @@ impl UringBio {
         // SAFETY: `from < to <= capacity == storage.len`: the offset stays
         // inside the allocation.
         let start = unsafe { storage.ptr.as_ptr().add(from) };
-        // SAFETY: the range is inside the allocation, which `self.storage`
-        // keeps alive for the borrow of `self`, and initialised (zeroed at
-        // allocation). No loan covers it (the callers' rule, checked above
-        // in debug builds), so the kernel neither reads nor writes it now,
-        // and `&mut self` makes this the only Rust reference to it.
+        // The range is inside the allocation, which `self.storage` keeps
+        // alive for the borrow of `self`, and initialised (zeroed at
+        // allocation); no loan covers it (the callers' rule, checked above
+        // in debug builds), so the kernel neither reads nor writes it now.
+        // SAFETY: all of the above, and `&mut self` makes this the only
+        // Rust reference to the range.
         unsafe { std::slice::from_raw_parts_mut(start, to - from) }
     }
 
@@ -387,9 +388,10 @@ impl Bio for UringBio {
     }
 }
 
-// SAFETY: (1) leases hold an `Rc` to the storage, which is freed only when
-// the last one goes, and the storage never reallocates (`storage` is
-// replaced only in `release_memory`, and only when nothing is lent). (2)
+// `LendBio`'s rules, one by one. (1) Leases hold an `Rc` to the storage,
+// which is freed only when the last one goes, and the storage never
+// reallocates (`storage` is replaced only in `release_memory`, and only
+// when nothing is lent). (2)
 // Every slice the BIO makes goes through `slice_mut`, whose ranges avoid
 // both loans: `read_in_place` shows `[start, end)`, which excludes the free
 // loan at `end` and, while the pending loan at `start` is out, shows
@@ -399,6 +401,7 @@ impl Bio for UringBio {
 // are out: `read_in_place` resets them only when nothing is lent, and only
 // `return_*` moves them across a loan. (4) Each `lend_*` checks its own
 // loan first.
+// SAFETY: the four rules hold, as just shown.
 unsafe impl LendBio for UringBio {
     fn lend_free(&mut self, max: usize) -> Option<Lease> {
         if self.free_lent.is_some() || max == 0 || self.eof {

@@ -790,12 +790,13 @@ impl<T> Server<T> {
                 self.new_op(OpKind::Receive, Some(id), Some(lease), Some(socket.clone()));
             self.entries[id.index].receive_op = Some(user_data);
             let sqe = opcode::Recv::new(fd, ptr, len).build().user_data(user_data);
-            // SAFETY: `ptr..ptr + len` is the free-region lease now held by
-            // the op, which keeps it allocated and unmoved, and the BIO
-            // keeps every other writer out of it (`LendBio` rules 1, 2),
-            // until the completion drops the op. The descriptor is the
-            // connection's socket, which the op keeps open (its `Rc`) until
-            // the completion, so no later accept can reuse its number.
+            // `ptr..ptr + len` is the free-region lease now held by the op,
+            // which keeps it allocated and unmoved, and the BIO keeps every
+            // other writer out of it (`LendBio` rules 1, 2), until the
+            // completion drops the op. The descriptor is the connection's
+            // socket, which the op keeps open (its `Rc`) until then, so no
+            // later accept can reuse its number.
+            // SAFETY: the memory and the descriptor outlive the operation.
             unsafe { self.push(&sqe)? };
         }
         if let Some(lease) = send {
@@ -807,9 +808,9 @@ impl<T> Server<T> {
                 .flags(libc::MSG_NOSIGNAL)
                 .build()
                 .user_data(user_data);
-            // SAFETY: as for the receive: the pending-region lease held by
-            // the op keeps the bytes allocated and unchanged (`LendBio`
-            // rules 1, 2) until the completion.
+            // As for the receive: the pending-region lease held by the op
+            // keeps the bytes allocated and unchanged (`LendBio` rules 1, 2).
+            // SAFETY: the memory and the descriptor outlive the operation.
             unsafe { self.push(&sqe)? };
         }
         Ok(())
