@@ -527,7 +527,13 @@ impl<R: Bio, W: Bio> Connection<R, W> {
             // engine knows its length), so its read BIO never grows to a
             // full record's size; once a large record comes, it reads a
             // whole record's room at a time, fewer and larger reads.
-            let request = self.engine.read_request();
+            // (Only until the switch is the engine asked: the bulk path
+            // does not scan for the record.)
+            let request = if self.large_reads {
+                READ_CHUNK
+            } else {
+                self.engine.read_request()
+            };
             self.large_reads |= request > SMALL_RECORD;
             let want = if self.large_reads {
                 room.min(READ_CHUNK)

@@ -325,7 +325,7 @@ impl<T> Server<T> {
             return Err(e);
         }
         self.arm_accept(now);
-        self.service(now);
+        self.service();
         let wait = if self.ready.is_empty() && self.ring.completion().is_empty() {
             timeout
         } else {
@@ -333,7 +333,7 @@ impl<T> Server<T> {
         };
         self.submit_and_wait(wait)?;
         self.reap(now);
-        self.service(now);
+        self.service();
         // What the completions made due (a handshake flight, the next
         // receive) goes now, not after the application's turn.
         if !self.ring.submission().is_empty() {
@@ -745,7 +745,7 @@ impl<T> Server<T> {
     /// Steps every queued connection and submits what it needs: a receive
     /// into its read BIO's free room, a send from its write BIO. Retires
     /// the ones that are done.
-    fn service(&mut self, _now: Instant) {
+    fn service(&mut self) {
         let queued = std::mem::take(&mut self.dirty);
         for id in queued {
             let Some(entry) = self.entries.get_mut(id.index) else {
@@ -756,14 +756,13 @@ impl<T> Server<T> {
             }
             entry.dirty = false;
             entry.conn.step();
+            // A closing connection goes once it has nothing left to send;
+            // a finished one the application still holds stays until it
+            // closes it (it must see how it ended).
             let closing = entry.state.is_none();
-            if entry.conn.is_finished() || (closing && entry.conn.is_flushed()) {
-                // A finished connection the application still holds stays
-                // until it closes it (it must see how it ended).
-                if closing {
-                    self.retire(id);
-                    continue;
-                }
+            if closing && (entry.conn.is_finished() || entry.conn.is_flushed()) {
+                self.retire(id);
+                continue;
             }
             if let Err(e) = self.submit_io(id) {
                 self.deferred_error.get_or_insert(e);
