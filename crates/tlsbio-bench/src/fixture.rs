@@ -9,7 +9,7 @@ use tlsbio::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDe
 use tlsbio::rustls::version::{TLS12, TLS13};
 use tlsbio::rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
-#[cfg(not(feature = "openssl"))]
+#[cfg(any(not(feature = "openssl"), feature = "rustls-0-24"))]
 use crate::fail;
 use crate::{BenchError, Implementation, Scenario, Work};
 

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};
-use tlsbio::bio::{pair, sync_pair, Bio, BytesBio, RingBio, VecBio};
+use tlsbio::bio::{pair, sync_pair, Bio, BytesBio, RingBio, Shared, VecBio};
 
 /// The most operations one input runs.
 const MAX_OPS: usize = 512;
@@ -21,8 +21,18 @@ struct Input {
 enum Op {
     Write(Vec<u8>),
     Read(u16),
-    ReadInPlace { consume: u16 },
-    WriteInPlace { min: u16, commit: u16 },
+    ReadInPlace {
+        consume: u16,
+    },
+    WriteInPlace {
+        min: u16,
+        commit: u16,
+    },
+    /// `append` is cut to `min`, as the engine promises.
+    WriteInVec {
+        min: u16,
+        append: u16,
+    },
     Push(Vec<u8>),
     Pop,
     ShutdownWr,
@@ -35,18 +45,27 @@ enum Op {
 /// returned the model's bytes and counts, and agree with it on `pending`,
 /// `write_guarantee` and `is_shutdown_wr` (also across `release_memory`,
 /// which must never drop a pending byte); an in-place write succeeds
-/// exactly when `min` fits in the room left.
+/// exactly when `min` fits in the room left, and so does a write into a
+/// lent `Vec` on the BIOs that lend one (`VecBio`, `BytesBio`, a `Shared`
+/// `VecBio`); the others refuse it.
 pub fn bio_model(data: &[u8]) {
     let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
     };
     let cap = usize::from(input.capacity % 4096) + 1;
     let ops = &input.ops[..input.ops.len().min(MAX_OPS)];
-    check("VecBio", VecBio::with_limit(cap), cap, ops);
-    check("RingBio", RingBio::with_capacity(cap), cap, ops);
-    check("BytesBio", BytesBio::with_limit(cap), cap, ops);
-    check("pair", pair(cap, cap).0.wr, cap, ops);
-    check("sync_pair", sync_pair(cap, cap).0.wr, cap, ops);
+    check("VecBio", VecBio::with_limit(cap), cap, ops, true);
+    check("RingBio", RingBio::with_capacity(cap), cap, ops, false);
+    check("BytesBio", BytesBio::with_limit(cap), cap, ops, true);
+    check(
+        "Shared<VecBio>",
+        Shared::new(VecBio::with_limit(cap)),
+        cap,
+        ops,
+        true,
+    );
+    check("pair", pair(cap, cap).0.wr, cap, ops, false);
+    check("sync_pair", sync_pair(cap, cap).0.wr, cap, ops, false);
     // The two owners of one queue: writes through one, reads through the
     // other, and both must see the same state.
     let (a, b) = pair(cap, cap);
@@ -58,6 +77,7 @@ pub fn bio_model(data: &[u8]) {
         },
         cap,
         ops,
+        false,
     );
     let (a, b) = sync_pair(cap, cap);
     check(
@@ -68,6 +88,7 @@ pub fn bio_model(data: &[u8]) {
         },
         cap,
         ops,
+        false,
     );
     // BytesBio's BytesMut paths, which the zero-copy benchmarks use.
     check(
@@ -75,6 +96,7 @@ pub fn bio_model(data: &[u8]) {
         MutPaths(BytesBio::with_limit(cap)),
         cap,
         ops,
+        true,
     );
 }
 
@@ -108,6 +130,9 @@ impl<B: Bio> Bio for TwoHandles<B> {
         f: impl FnOnce(&mut [u8]) -> (usize, T),
     ) -> Option<T> {
         self.writer.write_in_place(min, f)
+    }
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        self.writer.write_in_vec(min, f)
     }
     fn shutdown_wr(&mut self) {
         self.writer.shutdown_wr();
@@ -148,6 +173,9 @@ impl Bio for MutPaths {
     ) -> Option<T> {
         self.0.write_in_place(min, f)
     }
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        self.0.write_in_vec(min, f)
+    }
     fn shutdown_wr(&mut self) {
         self.0.shutdown_wr();
     }
@@ -167,7 +195,7 @@ impl Bio for MutPaths {
     }
 }
 
-fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op]) {
+fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op], lends: bool) {
     let mut model: VecDeque<u8> = VecDeque::new();
     let mut shut = false;
     for (i, op) in ops.iter().enumerate() {
@@ -207,6 +235,29 @@ fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op]) {
                         model.extend((0..n).map(|k| k as u8));
                     }
                     None => assert!(min > room, "{name} op {i}: {min} refused, {room} free"),
+                }
+            }
+            Op::WriteInVec { min, append } => {
+                let (min, append) = (
+                    usize::from(*min),
+                    usize::from(*append).min(usize::from(*min)),
+                );
+                let r = bio.write_in_vec(min, |vec| {
+                    let spare = vec.capacity() - vec.len();
+                    vec.extend((0..append).map(|k| k as u8));
+                    spare
+                });
+                match r {
+                    Some(spare) => {
+                        assert!(lends, "{name} op {i}: lent a Vec it should not have");
+                        assert!(min <= room, "{name} op {i}: {min} bytes lent, {room} free");
+                        assert!(spare >= min, "{name} op {i}: {spare} spare for {min}");
+                        model.extend((0..append).map(|k| k as u8));
+                    }
+                    None => assert!(
+                        !lends || min > room,
+                        "{name} op {i}: Vec for {min} refused, {room} free"
+                    ),
                 }
             }
             Op::Push(data) => {

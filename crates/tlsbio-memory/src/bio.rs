@@ -66,6 +66,9 @@ impl Bio for AnyBio {
     ) -> Option<T> {
         each!(self, b => b.write_in_place(min, f))
     }
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        each!(self, b => b.write_in_vec(min, f))
+    }
     fn shutdown_wr(&mut self) {
         each!(self, b => b.shutdown_wr())
     }

@@ -28,6 +28,8 @@ pub(crate) struct Output<W> {
     since_mark: usize,
     /// Bytes that went through `staged`.
     pub(crate) staged_total: u64,
+    /// Bytes copied in from a buffer the session wrote first.
+    pub(crate) copied_total: u64,
 }
 
 impl<W> Output<W> {
@@ -46,6 +48,7 @@ impl<W: Bio> Output<W> {
             head_len: 0,
             since_mark: 0,
             staged_total: 0,
+            copied_total: 0,
         }
     }
 
@@ -124,6 +127,58 @@ impl<W: Bio> Output<W> {
         );
         self.staged_total += written as u64;
         self.flush();
+    }
+
+    /// Appends what `f` appends to a `Vec`, about `len` bytes: straight
+    /// into the write BIO's memory when it lends a `Vec`
+    /// ([`Bio::write_in_vec`]) and has room for `len`, otherwise into
+    /// `scratch` (empty, and left empty) and from there as by
+    /// [`append`](Self::append). For rustls 0.24, which encrypts only into
+    /// a `Vec`.
+    #[cfg_attr(not(feature = "rustls-0-24"), allow(dead_code))]
+    pub(crate) fn append_vec<T>(
+        &mut self,
+        len: usize,
+        scratch: &mut Vec<u8>,
+        f: impl FnOnce(&mut Vec<u8>) -> T,
+    ) -> T {
+        let mut f = Some(f);
+        let mut value = None;
+        if !self.is_stuck() && len <= self.wbio.write_guarantee() {
+            let Self {
+                wbio,
+                head,
+                head_len,
+                since_mark,
+                ..
+            } = self;
+            wbio.write_in_vec(len, |vec| {
+                let start = vec.len();
+                if let Some(f) = f.take() {
+                    value = Some(f(vec));
+                }
+                note_head(head, head_len, since_mark, vec.get(start..).unwrap_or(&[]));
+            });
+        }
+        match (value, f) {
+            (Some(value), _) => value,
+            // Not lent: `f` was not called.
+            (None, Some(f)) => {
+                let value = f(scratch);
+                self.append_copy(scratch);
+                value
+            }
+            (None, None) => unreachable!("a called closure leaves its value"),
+        }
+    }
+
+    /// Appends what a session wrote into `scratch` first, and empties it:
+    /// a copy, counted.
+    #[cfg_attr(not(feature = "rustls-0-24"), allow(dead_code))]
+    pub(crate) fn append_copy(&mut self, scratch: &mut Vec<u8>) {
+        self.copied_total += scratch.len() as u64;
+        self.append(scratch);
+        scratch.clear();
     }
 
     /// Appends `bytes`, as [`append_with`](Self::append_with).

@@ -178,6 +178,19 @@ impl Bio for BytesBio {
         Some(out)
     }
 
+    /// A `Vec` of its own for each call, exactly `min` bytes of capacity,
+    /// kept as a chunk without a copy (`Bytes::from` takes the `Vec`'s
+    /// memory over): one allocation instead of copying `min` bytes.
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        if min > self.write_guarantee() {
+            return None;
+        }
+        let mut vec = Vec::with_capacity(min);
+        let out = f(&mut vec);
+        self.append(BytesMut::from(Bytes::from(vec)));
+        Some(out)
+    }
+
     fn shutdown_wr(&mut self) {
         self.eof = true;
     }

@@ -130,6 +130,42 @@ pub trait Bio {
         f: impl FnOnce(&mut [u8]) -> (usize, T),
     ) -> Option<T>;
 
+    /// Lends the queue's own memory as a `Vec<u8>` to a writer that can only
+    /// append to one, and keeps what `f` appends, without a copy. (rustls
+    /// 0.24 encrypts into a `&mut Vec<u8>`; with this the engine's 0.24
+    /// backend encrypts straight into the write BIO, as the 0.23 backend
+    /// does through [`write_in_place`](Bio::write_in_place).)
+    ///
+    /// `min` is how many bytes the caller means to append; the queue makes
+    /// room for them first (the `Vec` has that much spare capacity).
+    /// Returns `None`, without calling `f`, when `min` exceeds
+    /// [`write_guarantee`](Bio::write_guarantee) or when the queue cannot
+    /// lend a `Vec`. That is the default: the caller then writes into a
+    /// buffer of its own and copies it in with [`write`](Bio::write).
+    ///
+    /// `f` may only append. The bytes the `Vec` holds when `f` gets it are
+    /// the queue's, and not necessarily all of them pending (a queue may
+    /// keep consumed bytes ahead of its pending ones); a closure that
+    /// shortens the `Vec` loses bytes, and the queue then holds what the
+    /// `Vec` still does. Bytes appended beyond the write guarantee are
+    /// kept, never dropped: the queue is over its limit until they are
+    /// read.
+    ///
+    /// ```
+    /// use tlsbio::bio::{Bio, RingBio, VecBio};
+    ///
+    /// let mut bio = VecBio::with_limit(1024);
+    /// bio.write_in_vec(5, |vec| vec.extend_from_slice(b"hello")).unwrap();
+    /// assert_eq!(bio.pending(), 5);
+    /// // A ring cannot lend a Vec: the caller copies instead.
+    /// let mut ring = RingBio::with_capacity(1024);
+    /// assert!(ring.write_in_vec(5, |vec| vec.extend_from_slice(b"hello")).is_none());
+    /// ```
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        let _ = (min, f);
+        None
+    }
+
     /// Marks the end of the stream: the writer will add nothing more
     /// (`BIO_shutdown_wr`, or `BIO_set_mem_eof_return(bio, 0)`).
     ///

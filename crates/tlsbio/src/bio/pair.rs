@@ -78,6 +78,13 @@ macro_rules! forward_bio {
             ) -> Option<T> {
                 self.$get_mut().write_in_place(min, f)
             }
+            fn write_in_vec<T>(
+                &mut self,
+                min: usize,
+                f: impl FnOnce(&mut Vec<u8>) -> T,
+            ) -> Option<T> {
+                self.$get_mut().write_in_vec(min, f)
+            }
             fn shutdown_wr(&mut self) {
                 self.$get_mut().shutdown_wr()
             }

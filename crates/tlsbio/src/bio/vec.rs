@@ -58,34 +58,37 @@ impl VecBio {
 
     /// Bytes currently allocated (at most the limit).
     pub fn allocated(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
-    /// Makes `[end, end + min)` available, compacting or growing as needed.
+    /// Makes room for `min` bytes at `end` inside the allocation,
+    /// compacting or growing as needed. The room may lie past `buf.len()`
+    /// (after [`Bio::write_in_vec`] the `Vec` ends where the bytes do).
     fn reserve(&mut self, min: usize) -> bool {
         if min > self.write_guarantee() {
             return false;
         }
-        if self.buf.len() - self.end >= min {
+        if self.buf.capacity() - self.end >= min {
             return true;
         }
         let live = self.end - self.start;
-        if self.start > 0 && self.buf.len() - live >= min {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.stats.bytes_moved += live as u64;
-            self.start = 0;
-            self.end = live;
-            return true;
-        }
-        // Grow: move live bytes to the front while we are at it.
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.stats.bytes_moved += live as u64;
             self.start = 0;
             self.end = live;
+            if self.buf.capacity() - live >= min {
+                return true;
+            }
         }
-        let want = (live + min).max(self.buf.len() * 2).max(4096);
-        self.buf.resize(want.min(self.limit).max(live + min), 0);
+        // Grow; only the live bytes are worth moving to the new allocation.
+        let want = (live + min)
+            .max(self.buf.capacity() * 2)
+            .max(4096)
+            .min(self.limit)
+            .max(live + min);
+        self.buf.truncate(live);
+        self.buf.reserve_exact(want - live);
         true
     }
 }
@@ -125,11 +128,28 @@ impl Bio for VecBio {
         if !self.reserve(min) {
             return None;
         }
+        if self.buf.len() < self.end + min {
+            // The region must be initialised: zero the spare capacity once.
+            self.buf.resize(self.buf.capacity(), 0);
+        }
         let room = self.write_guarantee();
         let region = &mut self.buf[self.end..];
         let len = region.len().min(room);
         let (n, out) = f(&mut region[..len]);
         self.end += clamp(n, len);
+        self.stats.high_water = self.stats.high_water.max(self.pending());
+        Some(out)
+    }
+
+    fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
+        if !self.reserve(min) {
+            return None;
+        }
+        // The Vec ends where the bytes do; what `f` appends follows them.
+        self.buf.truncate(self.end);
+        let out = f(&mut self.buf);
+        self.end = self.buf.len();
+        self.start = self.start.min(self.end);
         self.stats.high_water = self.stats.high_water.max(self.pending());
         Some(out)
     }

@@ -91,6 +91,14 @@ pub struct EngineStats {
     /// straight into the write BIO (records and messages the write BIO had
     /// no contiguous room for).
     pub output_staged: u64,
+    /// Output bytes rustls wrote into a buffer of the engine's before the
+    /// engine copied them into the output. Always 0 on rustls 0.23 (it
+    /// encrypts into the write BIO's region). On rustls 0.24, which
+    /// appends only to a `Vec`: the handshake's flights, and everything
+    /// when the write BIO cannot lend its memory as one
+    /// ([`Bio::write_in_vec`](crate::bio::Bio::write_in_vec)); data
+    /// records go straight into a `VecBio` or `BytesBio`.
+    pub output_copied: u64,
     /// Application data dropped while [`Engine::shutdown`] waited for the
     /// peer's close_notify.
     pub discarded_after_shutdown: u64,

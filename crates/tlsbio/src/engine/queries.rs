@@ -267,6 +267,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         EngineStats {
             input_staged: self.input.staged_total,
             output_staged: self.output.staged_total,
+            output_copied: self.output.copied_total,
             ..self.stats
         }
     }

@@ -5,10 +5,13 @@
 //! 0.24 reads records from a `TlsInputBuffer` the caller owns and appends
 //! every byte it produces to a `Vec<u8>` the caller owns. The input is the
 //! engine's own buffer, lent for one call through [`Lent`]; the output
-//! goes to one scratch `Vec` and from there into the engine's output
-//! queue (one copy per output byte, which the 0.23 backend does not make:
-//! it encrypts in place into the write BIO). Nothing here needs an
-//! empty-input step, a first-flight replay or a size probe.
+//! goes straight into the write BIO when the BIO lends its memory as a
+//! `Vec` (`Bio::write_in_vec`: `VecBio`, `BytesBio`) and the size is known
+//! (a data record, an alert, a KeyUpdate); otherwise (handshake flights,
+//! BIOs that cannot lend) into one scratch `Vec` and from there into the
+//! engine's output queue, a copy counted in `EngineStats::output_copied`.
+//! Nothing here needs an empty-input step, a first-flight replay or a
+//! size probe.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -347,8 +350,7 @@ impl Session {
             discarded: 0,
         };
         let event = self.process_lent(&mut input, data);
-        out.append(&self.scratch);
-        self.scratch.clear();
+        out.append_copy(&mut self.scratch);
         if let Event::PeerClosed = event {
             self.peer_closed = true;
         }
@@ -576,8 +578,7 @@ impl Session {
     ) -> Sent {
         // Output from a call made without one (choosing a config) goes
         // first.
-        out.append(&self.scratch);
-        self.scratch.clear();
+        out.append_copy(&mut self.scratch);
         if matches!(self.state, State::Failed(_)) {
             let State::Failed(e) = &self.state else {
                 unreachable!("matched above")
@@ -587,20 +588,26 @@ impl Session {
         if out.is_stuck() {
             return Sent::Full;
         }
-        let take = match fits(op, out, record_overhead(self.outputs())) {
+        let overhead = record_overhead(self.outputs());
+        let take = match fits(op, out, overhead) {
             Some(take) => take,
             None => return Sent::Full,
         };
-        let scratch = &mut self.scratch;
-        let sent = match &mut self.state {
-            State::ClientTraffic(halves) => send_half(&mut halves.send, op, take, scratch),
-            State::ServerTraffic(halves) => send_half(&mut halves.send, op, take, scratch),
-            State::EarlyServer(server) => server.send(op, take, scratch),
-            _ => Sent::Handshaking,
+        // What the record will take: if the write BIO has that room and
+        // lends its memory, the record goes straight into it. (rustls may
+        // put a small record of its own ahead, its KeyUpdate request near
+        // the key's limit; the BIO keeps it even past its limit.)
+        let len = match op {
+            Send::Data(_) => take + overhead,
+            Send::CloseNotify | Send::KeyUpdate => SMALL_RECORD,
         };
-        out.append(&self.scratch);
-        self.scratch.clear();
-        sent
+        let state = &mut self.state;
+        out.append_vec(len, &mut self.scratch, |tls| match state {
+            State::ClientTraffic(halves) => send_half(&mut halves.send, op, take, tls),
+            State::ServerTraffic(halves) => send_half(&mut halves.send, op, take, tls),
+            State::EarlyServer(server) => server.send(op, take, tls),
+            _ => Sent::Handshaking,
+        })
     }
 
     /// On a client before the server's first flight, encrypts a prefix of
@@ -609,8 +616,7 @@ impl Session {
     /// record now, `Closed` when no early data can be sent (no ticket that
     /// allows it, the handshake is past its first flight, or a server).
     pub(crate) fn send_early<W: Bio>(&mut self, data: &[u8], out: &mut Output<W>) -> Sent {
-        out.append(&self.scratch);
-        self.scratch.clear();
+        out.append_copy(&mut self.scratch);
         let State::Client(hs) = &mut self.state else {
             return Sent::Closed;
         };
@@ -623,8 +629,7 @@ impl Session {
             return Sent::Full;
         };
         let result = early.write(OutboundPlain::from(&data[..take]), &mut self.scratch);
-        out.append(&self.scratch);
-        self.scratch.clear();
+        out.append_copy(&mut self.scratch);
         match result {
             Ok(n) => Sent::Done(n),
             Err(e) => Sent::Fatal(e),
