@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use support::*;
-use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto};
+use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, LeafKey};
 use tlsbio_memory::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tlsbio_memory::{Dir, Schedule};
 
@@ -77,26 +77,41 @@ fn certificates_are_the_same_for_the_same_seed() {
 }
 
 #[test]
-fn keys_whose_signatures_are_randomized_are_refused() {
+fn keys_it_cannot_sign_with_deterministically_are_refused() {
     let crypto = InsecureDeterministicCrypto::new(1);
     let provider = crypto.server_provider();
-    // An ECDSA P-256 key: its signatures would differ run to run.
-    let ecdsa = rcgen_like_p256();
-    let err = provider.key_provider.load_private_key(ecdsa).unwrap_err();
-    assert!(err.to_string().contains("only with Ed25519"), "{err}");
-    // The PKI's own key loads.
-    let pki = DeterministicPki::new(1, &["localhost"]);
-    assert!(provider.key_provider.load_private_key(pki.key()).is_ok());
-    // And a stock provider would happily have loaded the ECDSA key.
+    // An ECDSA P-384 key: aws-lc-rs would sign with random nonces, and the
+    // provider has no deterministic signer for it.
+    let p384 = fresh_key(&rcgen::PKCS_ECDSA_P384_SHA384);
+    let err = provider.key_provider.load_private_key(p384).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("only with Ed25519, ECDSA P-256 and RSA"),
+        "{err}"
+    );
+    // A stock provider would happily have loaded it.
     assert!(tlsbio_memory::tlsbio::default_provider()
         .key_provider
-        .load_private_key(rcgen_like_p256())
+        .load_private_key(fresh_key(&rcgen::PKCS_ECDSA_P384_SHA384))
+        .is_ok());
+    // Every kind the PKI makes loads, and so does any P-256 key.
+    for kind in [LeafKey::Ed25519, LeafKey::EcdsaP256, LeafKey::Rsa2048] {
+        let pki = DeterministicPki::with_key(1, &["localhost"], kind);
+        assert!(provider.key_provider.load_private_key(pki.key()).is_ok());
+        assert!(provider
+            .key_provider
+            .load_private_key(pki.client_key())
+            .is_ok());
+    }
+    assert!(provider
+        .key_provider
+        .load_private_key(fresh_key(&rcgen::PKCS_ECDSA_P256_SHA256))
         .is_ok());
 }
 
-/// A fresh ECDSA P-256 key, rcgen's default kind.
-fn rcgen_like_p256() -> PrivateKeyDer<'static> {
-    let key = rcgen::KeyPair::generate().unwrap();
+/// A fresh key of `alg`, from rcgen (random).
+fn fresh_key(alg: &'static rcgen::SignatureAlgorithm) -> PrivateKeyDer<'static> {
+    let key = rcgen::KeyPair::generate_for(alg).unwrap();
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
 }
 

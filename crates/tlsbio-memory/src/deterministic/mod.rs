@@ -9,13 +9,18 @@
 //! - a [`SecureRandom`](crate::rustls::crypto::SecureRandom) that is a ChaCha20 stream keyed by the seed;
 //! - an X25519 key exchange (x25519-dalek) whose private keys come from
 //!   that stream;
-//! - a key provider that accepts **only Ed25519** keys, whose signatures are
-//!   deterministic by construction (RFC 8032); ECDSA and RSA-PSS signatures
-//!   are randomized, so such keys are refused with an error rather than
+//! - a key provider whose signatures repeat: Ed25519 (deterministic by
+//!   construction, RFC 8032), ECDSA P-256 with RFC 6979 nonces, and RSA
+//!   with RSA-PSS salts and blinding drawn from the stream (or PKCS#1
+//!   v1.5); any other kind of key is refused with an error rather than
 //!   silently making runs differ;
 //! - a clock the test moves ([`Clock`]) for certificate validity and ticket ages;
-//! - [`DeterministicPki`]: a CA and leaf whose Ed25519 keys derive from the
-//!   seed, so even the certificates are byte-identical between runs.
+//! - [`DeterministicPki`]: a CA, a server leaf and a client leaf whose
+//!   keys derive from the seed ([`LeafKey`]: Ed25519, ECDSA P-256, or one
+//!   fixed RSA key), so even the certificates are byte-identical between
+//!   runs;
+//! - client certificates: [`ClientAuth`] for servers,
+//!   [`InsecureDeterministicCrypto::with_client_certificate`] for clients.
 //!
 //! Bulk encryption, hashing and signature verification are aws-lc-rs', as
 //! in production: they are deterministic already.
@@ -72,7 +77,9 @@ mod backend;
 #[cfg(feature = "rustls-0-24")]
 #[path = "rustls024.rs"]
 mod backend;
+mod keys;
 use backend::provider;
+pub use keys::LeafKey;
 
 /// The clock every config from this module sees unless told otherwise:
 /// 2026-01-01T00:00:00Z.
@@ -85,6 +92,24 @@ pub struct InsecureDeterministicCrypto {
     seed: u64,
     clock: Clock,
     groups: Vec<KxGroup>,
+    client_auth: ClientAuth,
+    client_certificate: bool,
+}
+
+/// Whether a server config from [`InsecureDeterministicCrypto`] asks for
+/// client certificates, verified against the
+/// [`DeterministicPki`]'s CA.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// No CertificateRequest (the default).
+    #[default]
+    Off,
+    /// Asked for; a client without one still connects.
+    Optional,
+    /// Asked for; a client without one is refused
+    /// (`certificate_required` in TLS 1.3).
+    Required,
 }
 
 /// A key exchange group the deterministic provider can offer, its keys
@@ -107,7 +132,34 @@ impl InsecureDeterministicCrypto {
             seed,
             clock: Clock::at(DEFAULT_TIME),
             groups: vec![KxGroup::X25519],
+            client_auth: ClientAuth::Off,
+            client_certificate: false,
         }
+    }
+
+    /// The same crypto whose server configs ask for client certificates
+    /// as `auth` says:
+    ///
+    /// ```
+    /// use tlsbio_memory::deterministic::{ClientAuth, DeterministicPki, InsecureDeterministicCrypto};
+    /// use tlsbio_memory::rustls::version::TLS13;
+    ///
+    /// let pki = DeterministicPki::new(1, &["localhost"]);
+    /// let crypto = InsecureDeterministicCrypto::new(1).with_client_auth(ClientAuth::Required);
+    /// let server = crypto.server_config(&pki, &[&TLS13]);
+    /// let client = crypto.with_client_certificate().client_config(&pki, &[&TLS13]);
+    /// # let _ = (server, client);
+    /// ```
+    pub fn with_client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// The same crypto whose client configs present the
+    /// [`DeterministicPki`]'s client certificate when a server asks.
+    pub fn with_client_certificate(mut self) -> Self {
+        self.client_certificate = true;
+        self
     }
 
     /// The same crypto offering `groups`, in preference order (default:
@@ -192,7 +244,16 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ClientConfig {
-        backend::client_config(provider, self.time_provider(), pki.roots(), versions)
+        let identity = self
+            .client_certificate
+            .then(|| (pki.client_chain(), pki.client_key()));
+        backend::client_config(
+            provider,
+            self.time_provider(),
+            pki.roots(),
+            identity,
+            versions,
+        )
     }
 
     fn build_server(
@@ -201,9 +262,15 @@ impl InsecureDeterministicCrypto {
         pki: &DeterministicPki,
         versions: &[&'static SupportedProtocolVersion],
     ) -> ServerConfig {
+        let clients = match self.client_auth {
+            ClientAuth::Off => None,
+            ClientAuth::Optional => Some((pki.roots(), false)),
+            ClientAuth::Required => Some((pki.roots(), true)),
+        };
         backend::server_config(
             provider,
             self.time_provider(),
+            clients,
             pki.chain(),
             pki.key(),
             versions,
@@ -479,29 +546,60 @@ impl X25519Share {
     }
 }
 
-/// Loads Ed25519 keys through aws-lc-rs and refuses every other kind:
+/// Loads Ed25519 keys through aws-lc-rs, ECDSA P-256 and RSA keys as
+/// [`keys::Key`]s signing from the stream, and refuses every other kind:
 /// their signatures would make runs differ.
-#[derive(Debug)]
-struct Ed25519Only;
+struct SeededKeys(Stream);
 
-/// Why [`Ed25519Only`] refuses a key.
-fn not_ed25519(what: impl fmt::Debug) -> String {
+impl fmt::Debug for SeededKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SeededKeys (insecure, for tests)")
+    }
+}
+
+/// Why [`SeededKeys`] refuses a key.
+fn not_deterministic(what: impl fmt::Debug) -> String {
     format!(
-        "the insecure deterministic provider signs only with Ed25519 keys \
-         ({what:?} signatures are randomized)"
+        "the insecure deterministic provider signs only with Ed25519, ECDSA \
+         P-256 and RSA keys ({what:?} signatures would be randomized)"
     )
+}
+
+/// A [`keys::Key`] as rustls sees it.
+struct SeededKey(Arc<keys::Key>);
+
+/// One signature with a [`SeededKey`], in one scheme.
+struct SeededSigner {
+    key: Arc<keys::Key>,
+    scheme: u16,
+}
+
+impl fmt::Debug for SeededSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SeededSigner({:#06x}, insecure, for tests)", self.scheme)
+    }
+}
+
+impl fmt::Debug for SeededKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SeededKey (insecure, for tests)")
+    }
 }
 
 /// A date: year, month, day (midnight UTC).
 pub type Day = (i32, u8, u8);
 
-/// A CA and one leaf certificate, both Ed25519, whose keys and
-/// certificates are the same bytes for the same seed and names.
+/// A CA, a server leaf and a client leaf whose keys and certificates are
+/// the same bytes for the same seed, names and [`LeafKey`]. The CA is
+/// Ed25519 and signs both leaves; the client leaf is named
+/// `client.tlsbio.test`.
 #[derive(Clone)]
 pub struct DeterministicPki {
     ca: CertificateDer<'static>,
     leaf: CertificateDer<'static>,
     leaf_key: Vec<u8>,
+    client: CertificateDer<'static>,
+    client_key: Vec<u8>,
 }
 
 impl fmt::Debug for DeterministicPki {
@@ -511,28 +609,45 @@ impl fmt::Debug for DeterministicPki {
 }
 
 impl DeterministicPki {
-    /// A CA and a leaf for `names` (DNS names or IP addresses), derived
-    /// from `seed`.
+    /// A CA and Ed25519 leaves for `names` (DNS names or IP addresses),
+    /// derived from `seed`.
     ///
     /// # Panics
     ///
     /// If a name is neither a valid DNS name nor an IP address: this is
     /// test set-up, not input handling.
     pub fn new(seed: u64, names: &[&str]) -> Self {
-        Self::build(seed, names, None)
+        Self::build(seed, names, None, LeafKey::Ed25519)
+    }
+
+    /// As [`new`](Self::new), with leaves of another kind of key:
+    ///
+    /// ```
+    /// use tlsbio_memory::deterministic::{DeterministicPki, InsecureDeterministicCrypto, LeafKey};
+    /// use tlsbio_memory::rustls::version::TLS13;
+    ///
+    /// let pki = DeterministicPki::with_key(1, &["localhost"], LeafKey::EcdsaP256);
+    /// let server = InsecureDeterministicCrypto::new(1).server_config(&pki, &[&TLS13]);
+    /// # let _ = server;
+    /// ```
+    pub fn with_key(seed: u64, names: &[&str], key: LeafKey) -> Self {
+        Self::build(seed, names, None, key)
     }
 
     /// As [`new`](Self::new), with the leaf valid only from `not_before`
     /// to `not_after` (year, month, day; midnight UTC), for tests of
     /// expiry with a [`Clock`].
     pub fn valid_between(seed: u64, names: &[&str], not_before: Day, not_after: Day) -> Self {
-        Self::build(seed, names, Some((not_before, not_after)))
+        Self::build(seed, names, Some((not_before, not_after)), LeafKey::Ed25519)
     }
 
-    fn build(seed: u64, names: &[&str], validity: Option<(Day, Day)>) -> Self {
+    fn build(seed: u64, names: &[&str], validity: Option<(Day, Day)>, kind: LeafKey) -> Self {
         let keys = stream(seed, b"pki");
+        // The order of the draws is part of the output: the CA's and the
+        // Ed25519 leaf's keys come first, as before other kinds existed.
         let ca_key = ed25519_key(&keys);
-        let leaf_key = ed25519_key(&keys);
+        let leaf_key = leaf_key_pair(&keys, kind);
+        let client_key = leaf_key_pair(&keys, kind);
 
         let mut ca_params =
             rcgen::CertificateParams::new(Vec::<String>::new()).expect("no names is valid");
@@ -555,11 +670,39 @@ impl DeterministicPki {
             .signed_by(&leaf_key, &ca, &ca_key)
             .expect("Ed25519 signing cannot fail");
 
+        let mut client_params = rcgen::CertificateParams::new(vec!["client.tlsbio.test".into()])
+            .expect("a valid DNS name");
+        client_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client_params
+            .signed_by(&client_key, &ca, &ca_key)
+            .expect("Ed25519 signing cannot fail");
+
         Self {
             ca: ca.der().clone(),
             leaf: leaf.der().clone(),
             leaf_key: leaf_key.serialize_der(),
+            client: client.der().clone(),
+            client_key: client_key.serialize_der(),
         }
+    }
+
+    /// The same CA and server leaf with `other`'s client leaf and key: a
+    /// client certificate this CA did not sign, for tests of its refusal.
+    pub fn with_client_from(mut self, other: &DeterministicPki) -> Self {
+        self.client = other.client.clone();
+        self.client_key = other.client_key.clone();
+        self
+    }
+
+    /// The client leaf's chain (the leaf alone), for a client config that
+    /// presents it.
+    pub fn client_chain(&self) -> Vec<CertificateDer<'static>> {
+        vec![self.client.clone()]
+    }
+
+    /// The client leaf's private key (PKCS#8).
+    pub fn client_key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.client_key.clone()))
     }
 
     /// The CA certificate.
@@ -595,6 +738,7 @@ impl DeterministicPki {
             tlsbio::default_provider(),
             Arc::new(crate::rustls::time_provider::DefaultTimeProvider),
             self.roots(),
+            None,
             crate::rustls::ALL_VERSIONS,
         )
     }
@@ -605,11 +749,24 @@ impl DeterministicPki {
         backend::server_config(
             tlsbio::default_provider(),
             Arc::new(crate::rustls::time_provider::DefaultTimeProvider),
+            None,
             self.chain(),
             self.key(),
             crate::rustls::ALL_VERSIONS,
         )
     }
+}
+
+/// The server leaf's key pair: `kind`'s, from the stream (RSA: the fixed
+/// key).
+fn leaf_key_pair(stream: &Stream, kind: LeafKey) -> rcgen::KeyPair {
+    let der = match kind {
+        LeafKey::Ed25519 => return ed25519_key(stream),
+        LeafKey::EcdsaP256 => keys::ecdsa_pkcs8(stream),
+        LeafKey::Rsa2048 => keys::RSA_2048.to_vec(),
+    };
+    rcgen::KeyPair::try_from(&PrivatePkcs8KeyDer::from(der))
+        .expect("the deterministic keys are valid PKCS#8")
 }
 
 /// An Ed25519 key pair from 32 bytes of the stream, as PKCS#8 v1 (RFC
