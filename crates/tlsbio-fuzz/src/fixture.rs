@@ -6,13 +6,18 @@
 //! other's handshakes differ. libFuzzer runs one thread, so there this is
 //! built once.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::version::{TLS12, TLS13};
 use tlsbio::rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use tlsbio::{ClientContext, Engine, ServerContext};
+
+use tlsbio::Error;
 use tlsbio_memory::deterministic::{
-    DeterministicPki, InsecureDeterministicCrypto, KxGroup, Rewindable,
+    ClientAuth, DeterministicPki, InsecureDeterministicCrypto, KxGroup, LeafKey, Rewindable,
 };
 use tlsbio_memory::{Dir, Endpoint, Harness, Schedule, Script, Side};
 
@@ -30,7 +35,7 @@ pub(crate) const SENT: usize = 100;
 pub(crate) type TestEngine = Engine<RingBio, VecBio>;
 
 /// Which protocol versions an engine is configured for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Version {
     Tls13,
     Tls12,
@@ -202,4 +207,199 @@ thread_local! {
 /// Runs `f` with this thread's fixture for `version`.
 pub(crate) fn with<T>(version: Version, f: impl FnOnce(&Fixture) -> T) -> T {
     FIXTURES.with(|all| f(&all[version as usize]))
+}
+
+/// Which certificates a [`Variant`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Identity {
+    /// The kind of key the server's (and the client's) leaf has.
+    pub(crate) key: LeafKey,
+    /// Whether the server requires a client certificate and the client
+    /// has one to send.
+    pub(crate) client_auth: bool,
+}
+
+impl Identity {
+    /// The identity of the plain [`Fixture`]: Ed25519, no client
+    /// certificate.
+    pub(crate) const PLAIN: Self = Self {
+        key: LeafKey::Ed25519,
+        client_auth: false,
+    };
+
+    /// Every identity, for the seeds.
+    pub(crate) fn all() -> impl Iterator<Item = Self> {
+        [LeafKey::Ed25519, LeafKey::EcdsaP256, LeafKey::Rsa2048]
+            .into_iter()
+            .flat_map(|key| {
+                [false, true]
+                    .into_iter()
+                    .map(move |client_auth| Self { key, client_auth })
+            })
+    }
+
+    /// A short name, for seed files.
+    pub(crate) fn name(self) -> String {
+        let key = match self.key {
+            LeafKey::EcdsaP256 => "ecdsa",
+            LeafKey::Rsa2048 => "rsa",
+            _ => "ed25519",
+        };
+        if self.client_auth {
+            format!("{key}-mtls")
+        } else {
+            key.to_string()
+        }
+    }
+}
+
+/// Configs for one version and [`Identity`], and two recorded
+/// conversations between them: a full handshake and, with the same two
+/// configs, a resumption of it.
+pub(crate) struct Variant {
+    client: Rewindable<ClientConfig>,
+    server: Rewindable<ServerConfig>,
+    /// The full conversation: `[client to server, server to client]`.
+    pub(crate) streams: [Vec<u8>; 2],
+    /// The resumed one that followed it.
+    pub(crate) resumed: [Vec<u8>; 2],
+}
+
+impl Variant {
+    fn new(version: Version, identity: Identity) -> Self {
+        let pki = DeterministicPki::with_key(SEED, &[NAME], identity.key);
+        let (mut server_crypto, mut client_crypto) = (
+            InsecureDeterministicCrypto::new(SEED),
+            InsecureDeterministicCrypto::new(SEED),
+        );
+        if identity.client_auth {
+            server_crypto = server_crypto.with_client_auth(ClientAuth::Required);
+            client_crypto = client_crypto.with_client_certificate();
+        }
+        let v = version.versions();
+        let variant = Self {
+            client: client_crypto.rewindable_client_config(&pki, v),
+            server: server_crypto.rewindable_server_config(&pki, v),
+            streams: [Vec::new(), Vec::new()],
+            resumed: [Vec::new(), Vec::new()],
+        };
+        // Both conversations on one pair of configs, so the second finds
+        // the first's session.
+        let (client, server) = (variant.client.fresh(), variant.server.fresh());
+        let record = || {
+            let mut pair = Harness::builder(
+                Endpoint::Client {
+                    config: client.clone(),
+                    server_name: server_name(),
+                },
+                Endpoint::Server(server.clone()),
+            )
+            .schedule(Schedule::lockstep())
+            .client_script(Script::sending(Side::Client, SENT))
+            .server_script(Script::sending(Side::Server, SENT))
+            .build()
+            .expect("the fixture's configs are valid");
+            let report = pair.run();
+            assert!(
+                report.is_clean(),
+                "the {identity:?} conversation failed: {report}"
+            );
+            let t = pair.transcript();
+            (
+                [t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient)],
+                pair.engine(Side::Server).is_resumed(),
+            )
+        };
+        let (streams, first_resumed) = record();
+        let (resumed, second_resumed) = record();
+        assert!(
+            !first_resumed && second_resumed,
+            "{identity:?}: no resumption"
+        );
+        Self {
+            streams,
+            resumed,
+            ..variant
+        }
+    }
+
+    /// A fresh server engine.
+    pub(crate) fn server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        let context =
+            ServerContext::new(self.server.fresh()).expect("the fixture's server config is valid");
+        Engine::server(&context, rbio, wbio)
+    }
+
+    /// A fresh client engine.
+    pub(crate) fn client<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        let context =
+            ClientContext::new(self.client.fresh()).expect("the fixture's client config is valid");
+        Engine::client(&context, server_name(), rbio, wbio)
+            .expect("the fixture's client config is valid")
+    }
+
+    /// A server engine whose config has served the full conversation
+    /// already: a flight can resume its session.
+    pub(crate) fn resuming_server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        let context =
+            ServerContext::new(self.server.fresh()).expect("the fixture's server config is valid");
+        let mut first = Engine::server(&context, VecBio::new(), VecBio::new());
+        replay(&mut first, &self.streams[0]);
+        Engine::server(&context, rbio, wbio)
+    }
+
+    /// A client engine whose config holds the full conversation's
+    /// tickets: it offers to resume.
+    pub(crate) fn resuming_client<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        let context =
+            ClientContext::new(self.client.fresh()).expect("the fixture's client config is valid");
+        let mut first = Engine::client(&context, server_name(), VecBio::new(), VecBio::new())
+            .expect("the fixture's client config is valid");
+        replay(&mut first, &self.streams[1]);
+        Engine::client(&context, server_name(), rbio, wbio)
+            .expect("the fixture's client config is valid")
+    }
+}
+
+/// Feeds a recorded peer stream to `engine` and reads until it is used
+/// up, dropping what the engine writes: the engine then holds the
+/// session state the recording left (a cached session, tickets).
+fn replay(engine: &mut Engine<VecBio, VecBio>, stream: &[u8]) {
+    let written = engine.rbio_mut().write(stream);
+    assert_eq!(written, stream.len(), "the recording fits the read BIO");
+    let mut buf = [0u8; 4096];
+    // Bounded: every turn consumes input or ends the loop.
+    for _ in 0..stream.len() + 64 {
+        let result = if engine.is_handshaking() {
+            engine.do_handshake().map(|()| 1)
+        } else {
+            engine.read(&mut buf)
+        };
+        engine.take_output(|wbio| {
+            let mut sink = [0u8; 4096];
+            while wbio.read(&mut sink) > 0 {}
+        });
+        match result {
+            Ok(_) => {}
+            Err(Error::ZeroReturn) | Err(Error::Want(_)) => return,
+            Err(e) => panic!("the recording did not replay: {e}"),
+        }
+    }
+    panic!("the recording did not end");
+}
+
+thread_local! {
+    static VARIANTS: RefCell<HashMap<(Version, Identity), Rc<Variant>>> = RefCell::new(HashMap::new());
+}
+
+/// Runs `f` with this thread's variant for `version` and `identity`, built
+/// on first use.
+pub(crate) fn variant<T>(version: Version, identity: Identity, f: impl FnOnce(&Variant) -> T) -> T {
+    let variant = VARIANTS.with(|all| {
+        all.borrow_mut()
+            .entry((version, identity))
+            .or_insert_with(|| Rc::new(Variant::new(version, identity)))
+            .clone()
+    });
+    f(&variant)
 }

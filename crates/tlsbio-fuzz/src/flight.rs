@@ -4,7 +4,9 @@
 use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::{AlertSent, Error, ServerContext, Shutdown, Want};
 
-use crate::fixture::{self, TestEngine, Version};
+use tlsbio_memory::deterministic::LeafKey;
+
+use crate::fixture::{self, Identity, TestEngine, Version};
 
 /// The most bytes the engine itself may hold (`Engine::buffered`): a
 /// staged handshake message (rustls caps them at 64 KiB) in each direction,
@@ -32,6 +34,14 @@ pub(crate) struct Arrival {
     /// Whether the server takes only P-256, so that a client sending an
     /// X25519 share gets a HelloRetryRequest (byte 0, bit 3).
     pub(crate) retry: bool,
+    /// The certificates (byte 0, bits 4-5: Ed25519, ECDSA P-256, RSA,
+    /// Ed25519; bit 6: the server requires a client certificate and the
+    /// client has one). Not with `retry` or `paused`, which use the plain
+    /// identity.
+    pub(crate) identity: Identity,
+    /// Whether the engine's config has been through a full handshake with
+    /// this peer already, so the flight can resume it (byte 0, bit 7).
+    pub(crate) resume: bool,
     /// Bytes offered per write to the read BIO (byte 1; 0 means as many
     /// as fit).
     pub(crate) chunk: usize,
@@ -53,6 +63,15 @@ impl Arrival {
             echo: byte(0) & 2 != 0,
             paused: byte(0) & 4 != 0,
             retry: byte(0) & 8 != 0,
+            identity: Identity {
+                key: match (byte(0) >> 4) & 3 {
+                    1 => LeafKey::EcdsaP256,
+                    2 => LeafKey::Rsa2048,
+                    _ => LeafKey::Ed25519,
+                },
+                client_auth: byte(0) & 0x40 != 0,
+            },
+            resume: byte(0) & 0x80 != 0,
             chunk: match byte(1) {
                 0 => usize::MAX,
                 n => usize::from(n),
@@ -75,6 +94,16 @@ impl Arrival {
     pub(crate) fn header(version: Version, echo: bool, chunk: u8, capacity: u8) -> [u8; 3] {
         let flags = u8::from(version == Version::Tls12) | u8::from(echo) << 1;
         [flags, chunk, capacity]
+    }
+
+    /// Byte 0's bits for `identity` and `resume`, to or into a header.
+    pub(crate) fn identity_bits(identity: Identity, resume: bool) -> u8 {
+        let key = match identity.key {
+            LeafKey::EcdsaP256 => 1,
+            LeafKey::Rsa2048 => 2,
+            _ => 0,
+        };
+        key << 4 | u8::from(identity.client_auth) << 6 | u8::from(resume) << 7
     }
 }
 
@@ -106,12 +135,21 @@ pub fn server_flight(data: &[u8]) {
         } else if arrival.paused {
             let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
             absorb_choosing(&mut engine, bytes, arrival, Some(context));
-        } else {
+        } else if arrival.identity == Identity::PLAIN && !arrival.resume {
             absorb(
                 &mut f.server(0, arrival.rbio(), VecBio::new()),
                 bytes,
                 arrival,
             );
+        } else {
+            fixture::variant(arrival.version, arrival.identity, |v| {
+                let mut engine = if arrival.resume {
+                    v.resuming_server(arrival.rbio(), VecBio::new())
+                } else {
+                    v.server(arrival.rbio(), VecBio::new())
+                };
+                absorb(&mut engine, bytes, arrival);
+            });
         }
     });
 }
@@ -120,13 +158,24 @@ pub fn server_flight(data: &[u8]) {
 /// ClientHello, then arbitrary bytes arrive as the server's flight.
 pub fn client_flight(data: &[u8]) {
     let (arrival, bytes) = Arrival::parse(data);
-    fixture::with(arrival.version, |f| {
-        absorb(
-            &mut f.client(0, arrival.rbio(), VecBio::new()),
-            bytes,
-            arrival,
-        );
-    });
+    if arrival.identity == Identity::PLAIN && !arrival.resume {
+        fixture::with(arrival.version, |f| {
+            absorb(
+                &mut f.client(0, arrival.rbio(), VecBio::new()),
+                bytes,
+                arrival,
+            );
+        });
+    } else {
+        fixture::variant(arrival.version, arrival.identity, |v| {
+            let mut engine = if arrival.resume {
+                v.resuming_client(arrival.rbio(), VecBio::new())
+            } else {
+                v.client(arrival.rbio(), VecBio::new())
+            };
+            absorb(&mut engine, bytes, arrival);
+        });
+    }
 }
 
 /// How an absorbed conversation ended.
@@ -386,6 +435,8 @@ mod tests {
                 echo: true,
                 paused: false,
                 retry: false,
+                identity: Identity::PLAIN,
+                resume: false,
                 chunk: 7,
                 rx_capacity: 9
             }
@@ -456,6 +507,81 @@ mod tests {
                 });
                 assert_eq!(client, Ending::Closed, "{version:?} client {arrival:?}");
             }
+        }
+    }
+
+    #[test]
+    fn every_identity_completes_full_and_resumed_both_ways() {
+        for version in [Version::Tls13, Version::Tls12] {
+            for identity in Identity::all() {
+                for resume in [false, true] {
+                    for (chunk, cap) in [(0, 0), (7, 5)] {
+                        let mut header = Arrival::header(version, false, chunk, cap);
+                        header[0] |= Arrival::identity_bits(identity, resume);
+                        let (arrival, _) = Arrival::parse(&header);
+                        assert_eq!((arrival.identity, arrival.resume), (identity, resume));
+                        let (c2s, s2c) = fixture::variant(version, identity, |v| {
+                            let s = if resume { &v.resumed } else { &v.streams };
+                            (s[0].clone(), s[1].clone())
+                        });
+                        let what = format!("{version:?} {identity:?} resume={resume}");
+                        let mut input = header.to_vec();
+                        input.extend_from_slice(&c2s);
+                        let server = server_ending(&input);
+                        assert_eq!(server, (Ending::Closed, resume), "server {what}");
+                        let mut input = header.to_vec();
+                        input.extend_from_slice(&s2c);
+                        let client = client_ending(&input);
+                        assert_eq!(client, (Ending::Closed, resume), "client {what}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// What `server_flight` / `client_flight` end with for `input`, and
+    /// whether the engine resumed a session.
+    fn server_ending(input: &[u8]) -> (Ending, bool) {
+        let (arrival, bytes) = Arrival::parse(input);
+        fixture::variant(arrival.version, arrival.identity, |v| {
+            let mut engine = if arrival.resume {
+                v.resuming_server(arrival.rbio(), VecBio::new())
+            } else {
+                v.server(arrival.rbio(), VecBio::new())
+            };
+            (absorb(&mut engine, bytes, arrival), engine.is_resumed())
+        })
+    }
+
+    fn client_ending(input: &[u8]) -> (Ending, bool) {
+        let (arrival, bytes) = Arrival::parse(input);
+        fixture::variant(arrival.version, arrival.identity, |v| {
+            let mut engine = if arrival.resume {
+                v.resuming_client(arrival.rbio(), VecBio::new())
+            } else {
+                v.client(arrival.rbio(), VecBio::new())
+            };
+            (absorb(&mut engine, bytes, arrival), engine.is_resumed())
+        })
+    }
+
+    #[test]
+    fn a_resumed_flight_needs_the_earlier_session() {
+        // The resumed ClientHello against a server that never saw the
+        // first conversation: a full handshake starts instead, and the
+        // recorded rest of the resumed flight does not fit it.
+        for version in [Version::Tls13, Version::Tls12] {
+            let identity = Identity::PLAIN;
+            let c2s = fixture::variant(version, identity, |v| v.resumed[0].clone());
+            let header = Arrival::header(version, false, 0, 0);
+            let (arrival, _) = Arrival::parse(&header);
+            let ending = fixture::variant(version, identity, |v| {
+                absorb(&mut v.server(arrival.rbio(), VecBio::new()), &c2s, arrival)
+            });
+            assert!(
+                matches!(ending, Ending::Failed(_)),
+                "{version:?}: {ending:?}"
+            );
         }
     }
 

@@ -11,7 +11,7 @@
 //! mutates inwards. Structured targets get a few fixed pseudo-random
 //! inputs, which decode to varied plans.
 
-use crate::fixture::{self, Version};
+use crate::fixture::{self, Identity, Version};
 use crate::flight::Arrival;
 use crate::mutate;
 
@@ -92,6 +92,45 @@ pub fn generate() -> Vec<Seed> {
                 name: format!("seed-{v}-retry-{name}"),
                 bytes: [&header[..], &retry].concat(),
             });
+        }
+        // ECDSA and RSA certificates, client certificates, and resumption
+        // (header bits 4-7): each recorded conversation whole, and the
+        // ECDSA ones trickled as well.
+        for identity in Identity::all() {
+            for resume in [false, true] {
+                if identity == Identity::PLAIN && !resume {
+                    continue; // the seeds above
+                }
+                let [c2s, s2c] = fixture::variant(version, identity, |x| {
+                    if resume {
+                        x.resumed.clone()
+                    } else {
+                        x.streams.clone()
+                    }
+                });
+                let kind = format!(
+                    "{}{}",
+                    identity.name(),
+                    if resume { "-resumed" } else { "" }
+                );
+                let trickle = identity.key == tlsbio_memory::deterministic::LeafKey::EcdsaP256;
+                let arrivals: &[(&str, u8, u8)] = if trickle {
+                    &[("whole", 0, 0), ("trickle", 1, 1)]
+                } else {
+                    &[("whole", 0, 0)]
+                };
+                for &(name, chunk, cap) in arrivals {
+                    let mut header = Arrival::header(version, false, chunk, cap);
+                    header[0] |= Arrival::identity_bits(identity, resume);
+                    for (target, stream) in [("server_flight", &c2s), ("client_flight", &s2c)] {
+                        seeds.push(Seed {
+                            target,
+                            name: format!("seed-{v}-{kind}-{name}"),
+                            bytes: [&header[..], stream].concat(),
+                        });
+                    }
+                }
+            }
         }
         // The paused server: the application chooses its config at the
         // ClientHello (header bit 2), whole and trickled.
