@@ -210,7 +210,8 @@ pub(crate) fn absorb_choosing(
     };
     let mut rest = input;
     loop {
-        if let Some(ending) = driver.run(engine) {
+        let delivered = &input[..input.len() - rest.len()];
+        if let Some(ending) = driver.run(engine, delivered) {
             return ending;
         }
         // The engine wants input.
@@ -235,6 +236,24 @@ pub(crate) fn absorb_choosing(
     }
 }
 
+/// How many more bytes finish the TLS record (or its 5-byte header) that
+/// `stream` ends in: walks the stream's record headers, independently of
+/// the engine.
+pub(crate) fn rest_of_record(stream: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        let have = stream.len() - at;
+        if have < 5 {
+            return 5 - have;
+        }
+        let len = usize::from(u16::from_be_bytes([stream[at + 3], stream[at + 4]]));
+        if have < 5 + len {
+            return 5 + len - have;
+        }
+        at += 5 + len;
+    }
+}
+
 /// A correct driver with an application that reads everything (and, with
 /// `echo`, writes it back).
 struct Driver {
@@ -249,8 +268,8 @@ struct Driver {
 
 impl Driver {
     /// Calls the engine until it wants input (`None`) or the connection
-    /// ends.
-    fn run(&mut self, engine: &mut TestEngine) -> Option<Ending> {
+    /// ends; `delivered` is every byte written into its read BIO so far.
+    fn run(&mut self, engine: &mut TestEngine, delivered: &[u8]) -> Option<Ending> {
         loop {
             let handshaking = engine.is_handshaking();
             let sent_before = self.sent.len();
@@ -268,6 +287,17 @@ impl Driver {
                 Ok(_) => {}
                 Err(Error::Want(Want::Read { at_least })) => {
                     assert!(at_least > 0, "a want-read for zero bytes");
+                    // Exact, as documented: the rest of the record (or of
+                    // its header) the delivered bytes end in, capped at the
+                    // read BIO's room.
+                    let want = rest_of_record(delivered).min(engine.rbio().write_guarantee());
+                    assert_eq!(
+                        at_least,
+                        want,
+                        "want-read hint after {} bytes delivered, {} in the read BIO",
+                        delivered.len(),
+                        engine.rbio().pending()
+                    );
                     return None;
                 }
                 Err(Error::Want(Want::ClientHello)) if self.choice.is_some() => {
