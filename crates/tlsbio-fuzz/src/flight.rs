@@ -209,10 +209,17 @@ pub(crate) fn absorb_choosing(
         choice,
     };
     let mut rest = input;
+    // Strict: the engine is called again only once its want-read is met
+    // (at least `at_least` more bytes, or end of stream), never for free:
+    // an extra call would hide a lost wake-up.
+    let mut owed = 0;
     loop {
-        let delivered = &input[..input.len() - rest.len()];
-        if let Some(ending) = driver.run(engine, delivered) {
-            return ending;
+        if owed == 0 {
+            let delivered = &input[..input.len() - rest.len()];
+            match driver.run(engine, delivered) {
+                Ok(at_least) => owed = at_least,
+                Err(ending) => return ending,
+            }
         }
         // The engine wants input.
         assert!(
@@ -222,6 +229,7 @@ pub(crate) fn absorb_choosing(
         );
         if rest.is_empty() {
             engine.rbio_mut().shutdown_wr();
+            owed = 0;
             continue;
         }
         let n = engine
@@ -229,10 +237,11 @@ pub(crate) fn absorb_choosing(
             .write(&rest[..arrival.chunk.min(rest.len())]);
         assert!(
             n > 0,
-            "the engine wants input but left its read BIO full ({} bytes): a lost wake-up",
+            "the engine wants {owed} more bytes but left its read BIO full ({} bytes): a lost wake-up",
             engine.rbio().pending()
         );
         rest = &rest[n..];
+        owed = owed.saturating_sub(n);
     }
 }
 
@@ -267,9 +276,10 @@ struct Driver {
 }
 
 impl Driver {
-    /// Calls the engine until it wants input (`None`) or the connection
-    /// ends; `delivered` is every byte written into its read BIO so far.
-    fn run(&mut self, engine: &mut TestEngine, delivered: &[u8]) -> Option<Ending> {
+    /// Calls the engine until it wants input (`Ok(at_least)`) or the
+    /// connection ends (`Err`); `delivered` is every byte written into its
+    /// read BIO so far.
+    fn run(&mut self, engine: &mut TestEngine, delivered: &[u8]) -> Result<usize, Ending> {
         loop {
             let handshaking = engine.is_handshaking();
             let sent_before = self.sent.len();
@@ -290,6 +300,10 @@ impl Driver {
                     // Exact, as documented: the rest of the record (or of
                     // its header) the delivered bytes end in, capped at the
                     // read BIO's room.
+                    // (Whole records may still be in the read BIO: the
+                    // fragments of a handshake message that spans records
+                    // stay there until the message is whole, since rustls
+                    // joins them in place.)
                     let want = rest_of_record(delivered).min(engine.rbio().write_guarantee());
                     assert_eq!(
                         at_least,
@@ -298,7 +312,7 @@ impl Driver {
                         delivered.len(),
                         engine.rbio().pending()
                     );
-                    return None;
+                    return Ok(at_least);
                 }
                 Err(Error::Want(Want::ClientHello)) if self.choice.is_some() => {
                     // Paused: the hello is readable, and the handle that
@@ -318,7 +332,7 @@ impl Driver {
                     assert!(engine.accepted().is_none(), "still paused after choose");
                     if let Err(e) = chosen {
                         self.check_failure(engine, &e, sent_before, true);
-                        return Some(Ending::Failed(e));
+                        return Err(Ending::Failed(e));
                     }
                 }
                 Err(Error::Want(want)) => panic!(
@@ -333,11 +347,11 @@ impl Driver {
                             .map(|s| usize::from(s == Shutdown::Complete))
                     });
                     assert_eq!(answer, Ok(1), "answering the peer's close_notify");
-                    return Some(Ending::Closed);
+                    return Err(Ending::Closed);
                 }
                 Err(e) => {
                     self.check_failure(engine, &e, sent_before, handshaking);
-                    return Some(Ending::Failed(e));
+                    return Err(Ending::Failed(e));
                 }
             }
         }
