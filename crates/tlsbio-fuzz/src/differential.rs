@@ -17,7 +17,8 @@
 use tlsbio::bio::{Bio, VecBio};
 use tlsbio::{Error, Want};
 
-use crate::fixture::{self, Version};
+use crate::fixture::{self, Identity, Version};
+use crate::flight::Arrival;
 
 // The reference: rustls' own API of the version tlsbio is built with.
 #[cfg(not(feature = "rustls-0-24"))]
@@ -43,33 +44,65 @@ pub(crate) struct Outcome {
 }
 
 /// Byte 0: bit 0 TLS 1.2, bit 1 the engine under test is a client (the
-/// input is then a server's bytes, after the ClientHello); byte 1: chunk
-/// size (0: everything at once). Then the peer's bytes; then end of
-/// stream.
+/// input is then a server's bytes, after the ClientHello), bits 4-6 the
+/// certificates as in `server_flight` (key kind; client certificates
+/// required and present); byte 1: chunk size (0: everything at once). Then
+/// the peer's bytes; then end of stream.
 pub fn differential(data: &[u8]) {
+    let Some((ours, reference)) = outcomes(data) else {
+        return;
+    };
+    compare(&ours, &reference);
+}
+
+/// Both runs of an input: ours, and rustls' (`None` where the reference
+/// cannot run it).
+fn outcomes(data: &[u8]) -> Option<(Outcome, Outcome)> {
     let flags = data.first().copied().unwrap_or(0);
     let version = Version::from_bit(flags & 1 != 0);
     let client = flags & 2 != 0;
+    let identity = Arrival::parse(&[flags & 0x70]).0.identity;
     let chunk = match data.get(1).copied().unwrap_or(0) {
         0 => usize::MAX,
         n => usize::from(n),
     };
     let input = data.get(2..).unwrap_or_default();
-    fixture::with(version, |f| {
-        let ours = if client {
-            let mut engine = f.client(0, VecBio::new(), VecBio::new());
-            tlsbio_run(&mut engine, input, chunk)
-        } else {
-            let mut engine = f.server(0, VecBio::new(), VecBio::new());
-            tlsbio_run(&mut engine, input, chunk)
-        };
-        let Some(reference) = (if client {
-            reference::client(f.client_config(0), input, chunk)
-        } else {
-            reference::server(f.server_config(0), input, chunk)
-        }) else {
-            return;
-        };
+    let (ours, reference) = if identity == Identity::PLAIN {
+        fixture::with(version, |f| {
+            let ours = if client {
+                tlsbio_run(&mut f.client(0, VecBio::new(), VecBio::new()), input, chunk)
+            } else {
+                tlsbio_run(&mut f.server(0, VecBio::new(), VecBio::new()), input, chunk)
+            };
+            let reference = if client {
+                reference::client(f.client_config(0), input, chunk)
+            } else {
+                reference::server(f.server_config(0), input, chunk)
+            };
+            (ours, reference)
+        })
+    } else {
+        fixture::variant(version, identity, |v| {
+            let ours = if client {
+                tlsbio_run(&mut v.client(VecBio::new(), VecBio::new()), input, chunk)
+            } else {
+                tlsbio_run(&mut v.server(VecBio::new(), VecBio::new()), input, chunk)
+            };
+            let reference = if client {
+                reference::client(v.client_config(), input, chunk)
+            } else {
+                reference::server(v.server_config(), input, chunk)
+            };
+            (ours, reference)
+        })
+    };
+    Some((ours, reference?))
+}
+
+/// The two must agree: failure, plaintext and (unless ours called the
+/// input not TLS) every byte written.
+fn compare(ours: &Outcome, reference: &Outcome) {
+    {
         assert_eq!(
             ours.failed, reference.failed,
             "one failed and the other did not: ours {ours:?}, rustls {reference:?}"
@@ -98,7 +131,7 @@ pub fn differential(data: &[u8]) {
             &reference.output[reference.output.len().saturating_sub(7)..],
             ours.error,
         );
-    });
+    }
 }
 
 fn tlsbio_run<R: Bio, W: Bio>(
@@ -150,10 +183,25 @@ mod tests {
     #[test]
     fn recorded_conversations_agree_with_rustls() {
         for (version, bit) in [(Version::Tls13, 0u8), (Version::Tls12, 1)] {
-            let [c2s, s2c] = fixture::with(version, |f| f.streams.clone());
-            for chunk in [0u8, 1, 7, 200] {
-                differential(&[&[bit, chunk][..], &c2s].concat());
-                differential(&[&[bit | 2, chunk][..], &s2c].concat());
+            for identity in Identity::all() {
+                let bits = bit | Arrival::identity_bits(identity, false);
+                let [c2s, s2c] = fixture::variant(version, identity, |v| v.streams.clone());
+                for chunk in [0u8, 1, 7, 200] {
+                    for input in [
+                        [&[bits, chunk][..], &c2s].concat(),
+                        [&[bits | 2, chunk][..], &s2c].concat(),
+                    ] {
+                        let (ours, reference) = outcomes(&input).expect("the reference runs");
+                        compare(&ours, &reference);
+                        // Both got through the whole conversation.
+                        assert!(!ours.failed, "{version:?} {identity:?}: {:?}", ours.error);
+                        assert_eq!(
+                            ours.plaintext.len(),
+                            fixture::SENT,
+                            "{version:?} {identity:?}"
+                        );
+                    }
+                }
             }
         }
     }

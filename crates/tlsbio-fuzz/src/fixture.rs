@@ -338,6 +338,16 @@ impl Variant {
             .expect("the fixture's client config is valid")
     }
 
+    /// A fresh server config, for a raw rustls server to compare with.
+    pub(crate) fn server_config(&self) -> std::sync::Arc<ServerConfig> {
+        self.server.fresh()
+    }
+
+    /// A fresh client config, likewise.
+    pub(crate) fn client_config(&self) -> std::sync::Arc<ClientConfig> {
+        self.client.fresh()
+    }
+
     /// A server engine whose config has served the full conversation
     /// already: a flight can resume its session.
     pub(crate) fn resuming_server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {

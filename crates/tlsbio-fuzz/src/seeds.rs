@@ -119,6 +119,18 @@ pub fn generate() -> Vec<Seed> {
                 } else {
                     &[("whole", 0, 0)]
                 };
+                if !resume {
+                    // The differential target, whole, both directions.
+                    let bits = Arrival::identity_bits(identity, false);
+                    let bit = u8::from(version == Version::Tls12) | bits;
+                    for (dir, flags, stream) in [("server", bit, &c2s), ("client", bit | 2, &s2c)] {
+                        seeds.push(Seed {
+                            target: "differential",
+                            name: format!("seed-{v}-{kind}-{dir}-whole"),
+                            bytes: [&[flags, 0][..], stream].concat(),
+                        });
+                    }
+                }
                 for &(name, chunk, cap) in arrivals {
                     let mut header = Arrival::header(version, false, chunk, cap);
                     header[0] |= Arrival::identity_bits(identity, resume);
