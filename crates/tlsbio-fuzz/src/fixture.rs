@@ -413,3 +413,17 @@ pub(crate) fn variant<T>(version: Version, identity: Identity, f: impl FnOnce(&V
     });
     f(&variant)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_variant_is_the_fixture() {
+        for version in [Version::Tls13, Version::Tls12] {
+            let plain = with(version, |f| f.streams.clone());
+            let variant = variant(version, Identity::PLAIN, |v| v.streams.clone());
+            assert!(plain == variant, "{version:?}");
+        }
+    }
+}

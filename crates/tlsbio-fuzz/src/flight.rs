@@ -207,6 +207,9 @@ pub(crate) fn absorb_choosing(
         buf: vec![0; 16 * 1024],
         echo: arrival.echo,
         choice,
+        arrival,
+        established: false,
+        key_updated: false,
     };
     let mut rest = input;
     // Strict: the engine is called again only once its want-read is met
@@ -273,6 +276,11 @@ struct Driver {
     /// For a paused server: the context its application chooses at the
     /// ClientHello (taken when used: the pause comes once).
     choice: Option<ServerContext>,
+    arrival: Arrival,
+    /// The handshake has completed (and what it agreed was checked).
+    established: bool,
+    /// An echoing TLS 1.3 application has asked for a key update.
+    key_updated: bool,
 }
 
 impl Driver {
@@ -290,6 +298,10 @@ impl Driver {
                     engine.read(buf)
                 }
             });
+            if !self.established && !engine.is_handshaking() && result.is_ok() {
+                self.established = true;
+                self.check_established(engine);
+            }
             match result {
                 Ok(0) if handshaking => {}
                 Ok(0) => panic!("read returned Ok(0) into a non-empty buffer"),
@@ -392,7 +404,62 @@ impl Driver {
         }
     }
 
+    /// What a completed handshake agreed must fit the configuration: the
+    /// fixture's version, a suite and (for a full handshake) a group, the
+    /// server's certificate on a client, and on a server that requires
+    /// one, the client's; the handshake kind says whether it resumed.
+    fn check_established(&self, engine: &TestEngine) {
+        let version = match self.arrival.version {
+            Version::Tls13 => tlsbio::ProtocolVersion::TLSv1_3,
+            Version::Tls12 => tlsbio::ProtocolVersion::TLSv1_2,
+        };
+        assert_eq!(
+            engine.protocol_version(),
+            Some(version),
+            "negotiated version"
+        );
+        assert!(
+            engine.cipher_suite().is_some(),
+            "no suite after the handshake"
+        );
+        let resumed = engine.is_resumed();
+        assert!(
+            engine.handshake_kind().is_some(),
+            "no handshake kind after the handshake"
+        );
+        if !(resumed && self.arrival.version == Version::Tls12) {
+            assert!(
+                engine.key_exchange_group().is_some(),
+                "no key exchange group"
+            );
+        }
+        let peer = engine.peer_certificates().map_or(0, <[_]>::len);
+        if !engine.is_server() && !resumed {
+            assert!(
+                peer > 0,
+                "a client finished without the server's certificate"
+            );
+        }
+        if engine.is_server() && self.arrival.identity.client_auth && !resumed {
+            assert!(
+                peer > 0,
+                "a server that requires a client certificate finished without one"
+            );
+        }
+        let _ = (engine.alpn_protocol(), engine.server_name());
+    }
+
     fn echo(&mut self, engine: &mut TestEngine, n: usize) {
+        // A TLS 1.3 application that echoes also rolls its keys once, at
+        // the first data: the peer's next records must still decrypt.
+        if !self.key_updated && self.arrival.version == Version::Tls13 {
+            self.key_updated = true;
+            match engine.key_update() {
+                Ok(()) => self.drain(engine),
+                Err(e) if e.is_fatal() => return,
+                Err(e) => panic!("key_update after data was read: {e:?}"),
+            }
+        }
         let data = self.buf[..n].to_vec();
         let mut at = 0;
         while at < data.len() {

@@ -39,15 +39,28 @@ const MAX_MUTATIONS: usize = 64;
 /// Properties: as [`server_flight`](crate::server_flight).
 pub fn mutated_transcript(data: &[u8]) {
     let (arrival, ops) = Arrival::parse(data);
+    // Bit 2 is the direction here, and bit 3 is unused: no paused or
+    // retrying server. Bits 4-7 pick the certificates and a resumed
+    // conversation, as in `server_flight`.
     let into_client = data.first().is_some_and(|b| b & 4 != 0);
-    let [c2s, s2c] = fixture::with(arrival.version, |f| f.streams.clone());
-    let (stream, other) = if into_client { (s2c, c2s) } else { (c2s, s2c) };
-    let mutated = mutate(&stream, &other, ops);
-    fixture::with(arrival.version, |f| {
-        let mut engine = if into_client {
-            f.client(0, arrival.rbio(), VecBio::new())
+    let arrival = Arrival {
+        paused: false,
+        retry: false,
+        ..arrival
+    };
+    fixture::variant(arrival.version, arrival.identity, |v| {
+        let [c2s, s2c] = if arrival.resume {
+            &v.resumed
         } else {
-            f.server(0, arrival.rbio(), VecBio::new())
+            &v.streams
+        };
+        let (stream, other) = if into_client { (s2c, c2s) } else { (c2s, s2c) };
+        let mutated = mutate(stream, other, ops);
+        let mut engine = match (into_client, arrival.resume) {
+            (true, false) => v.client(arrival.rbio(), VecBio::new()),
+            (true, true) => v.resuming_client(arrival.rbio(), VecBio::new()),
+            (false, false) => v.server(arrival.rbio(), VecBio::new()),
+            (false, true) => v.resuming_server(arrival.rbio(), VecBio::new()),
         };
         absorb(&mut engine, &mutated, arrival);
     });

@@ -131,6 +131,19 @@ pub fn generate() -> Vec<Seed> {
                         });
                     }
                 }
+                // mutated_transcript: the clean conversation and a flipped
+                // byte, both directions.
+                for (dir, into_client) in [("c2s", false), ("s2c", true)] {
+                    for (name, ops) in [MUTATIONS[0], MUTATIONS[6]] {
+                        let mut header = mutate::header(version, into_client, 0, 0);
+                        header[0] |= Arrival::identity_bits(identity, resume);
+                        seeds.push(Seed {
+                            target: "mutated_transcript",
+                            name: format!("seed-{v}-{kind}-{dir}-{name}"),
+                            bytes: [&header[..], ops].concat(),
+                        });
+                    }
+                }
                 for &(name, chunk, cap) in arrivals {
                     let mut header = Arrival::header(version, false, chunk, cap);
                     header[0] |= Arrival::identity_bits(identity, resume);

@@ -95,6 +95,11 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         self.session.is_handshaking()
     }
 
+    /// Whether this is the server side (`SSL_is_server`).
+    pub fn is_server(&self) -> bool {
+        self.session.is_server()
+    }
+
     /// The negotiated protocol version, once known.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
         self.session.protocol_version()
