@@ -45,9 +45,13 @@ pub(crate) struct Arrival {
     /// Bytes offered per write to the read BIO (byte 1; 0 means as many
     /// as fit).
     pub(crate) chunk: usize,
-    /// The read BIO's capacity (byte 2, squared; 0 means 64 KiB), so one
-    /// byte reaches from a 1-byte BIO to a roomy one.
+    /// The read BIO's capacity (byte 2's low 7 bits, squared; 0 means 64
+    /// KiB), so one byte reaches from a 1-byte BIO to a roomy one.
     pub(crate) rx_capacity: usize,
+    /// Whether the driver gives memory back after every call
+    /// (`release_memory`), as an idle-connection server would (byte 2,
+    /// bit 7).
+    pub(crate) release: bool,
 }
 
 impl Arrival {
@@ -76,10 +80,11 @@ impl Arrival {
                 0 => usize::MAX,
                 n => usize::from(n),
             },
-            rx_capacity: match byte(2) {
+            rx_capacity: match byte(2) & 0x7f {
                 0 => 64 * 1024,
                 n => usize::from(n) * usize::from(n),
             },
+            release: byte(2) & 0x80 != 0,
         };
         (arrival, data.get(Self::LEN..).unwrap_or_default())
     }
@@ -385,6 +390,25 @@ impl Driver {
             "one call took {taken} steps for {consumed} input bytes: a spin"
         );
         self.drain(engine);
+        if self.arrival.release {
+            // Memory goes back only where it holds nothing: not a byte of
+            // input, output or plaintext may go with it.
+            let before = (
+                engine.rbio().pending(),
+                engine.pending_output(),
+                engine.buffered(),
+            );
+            engine.release_memory();
+            let after = (
+                engine.rbio().pending(),
+                engine.pending_output(),
+                engine.buffered(),
+            );
+            assert_eq!(
+                before, after,
+                "release_memory dropped bytes (read BIO, output, engine)"
+            );
+        }
         let held = engine.stats().high_water;
         assert!(
             held <= ENGINE_BOUND,
@@ -461,6 +485,14 @@ impl Driver {
             }
         }
         let data = self.buf[..n].to_vec();
+        // What the next read will return, seen first without taking it.
+        let mut peeked = vec![0; 64];
+        match engine.peek(&mut peeked) {
+            Ok(k) => assert!(k > 0, "peek returned Ok(0)"),
+            Err(Error::Want(_) | Error::ZeroReturn) => {}
+            Err(e) if e.is_fatal() => return,
+            Err(e) => panic!("peek: {e:?}"),
+        }
         let mut at = 0;
         while at < data.len() {
             match engine.write(&data[at..]) {
@@ -549,7 +581,8 @@ mod tests {
                 identity: Identity::PLAIN,
                 resume: false,
                 chunk: 7,
-                rx_capacity: 9
+                rx_capacity: 9,
+                release: false,
             }
         );
         assert_eq!(rest, [0xaa]);
@@ -597,7 +630,7 @@ mod tests {
     #[test]
     fn a_recorded_flight_completes_and_closes_cleanly() {
         for version in [Version::Tls13, Version::Tls12] {
-            for (chunk, cap) in [(0, 0), (1, 1), (7, 5)] {
+            for (chunk, cap) in [(0, 0), (1, 1), (7, 5), (50, 20 | 0x80)] {
                 let header = Arrival::header(version, chunk % 2 == 1, chunk, cap);
                 let (arrival, _) = Arrival::parse(&header);
                 let [c2s, s2c] = fixture::with(version, |f| f.streams.clone());

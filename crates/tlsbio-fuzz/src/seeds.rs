@@ -27,12 +27,14 @@ pub struct Seed {
 }
 
 /// `(name, echo, chunk byte, capacity byte)`: whole flights into a big
-/// BIO, one byte at a time into a one-byte BIO, and two in between.
-const ARRIVALS: [(&str, bool, u8, u8); 4] = [
+/// BIO, one byte at a time into a one-byte BIO, and three in between.
+/// The last gives memory back after every call (capacity byte bit 7).
+const ARRIVALS: [(&str, bool, u8, u8); 5] = [
     ("whole", false, 0, 0),
     ("trickle", true, 1, 1),
     ("chunk7-cap25", false, 7, 5),
     ("chunk200-cap1600", true, 200, 40),
+    ("chunk50-cap400-release", true, 50, 20 | 0x80),
 ];
 
 /// One mutation of each kind, as `mutated_transcript` encodes them.
