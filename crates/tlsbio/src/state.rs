@@ -80,3 +80,71 @@ pub enum Event {
     /// The peer sent a fatal alert.
     AlertReceived(AlertDescription),
 }
+
+/// The engine's event queue: the first few events (a whole handshake's
+/// worth) inline, the rest in a `VecDeque`, so that a connection that
+/// nobody polls for events does not allocate for them, and one that is
+/// never polled still loses none.
+#[derive(Debug, Default)]
+pub(crate) struct Events {
+    inline: [Option<Event>; Self::INLINE],
+    /// Events in `inline`, oldest first.
+    len: usize,
+    spill: std::collections::VecDeque<Event>,
+}
+
+impl Events {
+    /// Before, handshaking, established, one shutdown step each way, and
+    /// an alert: the usual life of a connection.
+    const INLINE: usize = 6;
+
+    pub(crate) fn push(&mut self, event: Event) {
+        if self.len < Self::INLINE && self.spill.is_empty() {
+            self.inline[self.len] = Some(event);
+            self.len += 1;
+        } else {
+            self.spill.push_back(event);
+        }
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Event> {
+        if self.len == 0 {
+            return self.spill.pop_front();
+        }
+        let event = self.inline[0].take();
+        self.inline.rotate_left(1);
+        self.len -= 1;
+        // Keep the order: what spilled comes after what is inline.
+        if let Some(next) = self.spill.pop_front() {
+            self.inline[self.len] = Some(next);
+            self.len += 1;
+        }
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_come_out_in_order_past_the_inline_ones() {
+        let mut events = Events::default();
+        let all: Vec<Event> = (0..20u8)
+            .map(|i| Event::AlertReceived(AlertDescription::from(i)))
+            .collect();
+        // Interleave pushes and pops so the queue spills, refills and drains.
+        let mut out = Vec::new();
+        for (i, e) in all.iter().enumerate() {
+            events.push(*e);
+            if i % 3 == 2 {
+                out.extend(events.pop());
+            }
+        }
+        while let Some(e) = events.pop() {
+            out.push(e);
+        }
+        assert_eq!(out, all);
+        assert!(events.pop().is_none());
+    }
+}

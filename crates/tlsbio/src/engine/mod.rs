@@ -8,8 +8,6 @@
 //! (`held.rs`), the close state (`close.rs`), and rustls behind the seam
 //! (`session/`).
 
-use std::collections::VecDeque;
-
 use crate::tls::pki_types::ServerName;
 use crate::tls::ProtocolVersion;
 
@@ -21,7 +19,7 @@ use crate::held::Held;
 use crate::input::{Input, Need};
 use crate::output::Output;
 use crate::session::{Data, Event as Step, Send, Sent, Session};
-use crate::state::{Event, HandshakeState};
+use crate::state::{Event, Events, HandshakeState};
 use crate::{Error, Want};
 
 mod early;
@@ -126,7 +124,7 @@ pub struct Engine<R, W> {
     early_sent: bool,
     started: bool,
     state: HandshakeState,
-    events: VecDeque<Event>,
+    events: Events,
     options: Options,
     stats: EngineStats,
 }
@@ -180,7 +178,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             early_sent: false,
             started: false,
             state: HandshakeState::Before,
-            events: VecDeque::new(),
+            events: Events::default(),
             options: Options::default(),
             stats: EngineStats::default(),
         }
@@ -698,10 +696,10 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     fn fail(&mut self, error: crate::tls::Error) -> Error {
         let alert = self.output.alert_since_mark();
         if alert != crate::AlertSent::None {
-            self.events.push_back(Event::AlertSent(alert));
+            self.events.push(Event::AlertSent(alert));
         }
         if let crate::tls::Error::AlertReceived(a) = error {
-            self.events.push_back(Event::AlertReceived(a));
+            self.events.push(Event::AlertReceived(a));
         }
         let e = Error::Protocol(ProtocolError { error, alert });
         self.fatal = Some(e.clone());
@@ -753,7 +751,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             }
         };
         if now != self.state {
-            self.events.push_back(Event::StateChanged(self.state, now));
+            self.events.push(Event::StateChanged(self.state, now));
             self.state = now;
         }
     }

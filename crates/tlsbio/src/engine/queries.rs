@@ -190,7 +190,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
     /// never delivered by callback.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.events.pop()
     }
 
     /// Plaintext bytes decrypted and waiting to be read (`SSL_pending`).

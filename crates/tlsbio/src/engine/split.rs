@@ -1,7 +1,7 @@
 //! `Engine::split`: an established connection as two halves for two
 //! threads (rustls 0.24's `SplitConnection`).
 
-use std::collections::VecDeque;
+use crate::state::Events;
 
 use super::Engine;
 use crate::bio::{Bio, VecBio};
@@ -67,7 +67,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             early_sent,
             started,
             state,
-            events: VecDeque::new(),
+            events: Events::default(),
             options,
             stats,
         };

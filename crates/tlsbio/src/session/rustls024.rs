@@ -72,7 +72,7 @@ pub(crate) struct Session {
     hello: Option<Box<ClientHello>>,
     server: bool,
     /// What the handshake established, once it is complete.
-    facts: Option<Box<Facts>>,
+    facts: Option<Facts>,
     /// 0-RTT data a server read (the `Connection` API path).
     early: Vec<u8>,
     /// Whether the application verifies the peer's certificates.
@@ -258,11 +258,11 @@ impl Session {
         // The facts (version, suite, certificates) stay with the sending
         // side, which needs the version for KeyUpdate; the receiving side
         // only needs to know the handshake is done.
-        reader.facts = Some(Box::new(Facts {
+        reader.facts = Some(Facts {
             outputs: ConnectionOutputs::default(),
             peer_certificates: None,
             early_accepted: false,
-        }));
+        });
         self.state = writing;
         Some((reader, wanted))
     }
@@ -549,11 +549,11 @@ impl Session {
                     ),
                     _ => None,
                 });
-        self.facts = Some(Box::new(Facts {
+        self.facts = Some(Facts {
             outputs,
             peer_certificates,
             early_accepted: side_outputs.early_accepted(),
-        }));
+        });
         Halves {
             send: Some(send),
             receive: Some(receive),
