@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use tlsbio::bio::{Bio, RingBio, VecBio};
 use tlsbio::rustls::pki_types::ServerName;
 use tlsbio::rustls::version::{TLS12, TLS13};
@@ -114,28 +115,12 @@ impl Fixture {
             retry_server,
             retry_stream,
         };
-        let mut pair = Harness::builder(
-            Endpoint::Client {
-                config: fixture.clients[0].fresh(),
-                server_name: server_name(),
-            },
-            Endpoint::Server(fixture.servers[0].fresh()),
-        )
-        .schedule(Schedule::lockstep())
-        .client_script(Script::sending(Side::Client, SENT))
-        .server_script(Script::sending(Side::Server, SENT))
-        .build()
-        .expect("the fixture's configs are valid");
-        let report = pair.run();
-        assert!(
-            report.is_clean(),
-            "the fixture conversation failed: {report}"
+        let (streams, _) = record(
+            fixture.clients[0].fresh(),
+            fixture.servers[0].fresh(),
+            "plain",
         );
-        let t = pair.transcript();
-        Self {
-            streams: [t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient)],
-            ..fixture
-        }
+        Self { streams, ..fixture }
     }
 
     /// A fresh client engine (`which` picks the random stream).
@@ -286,30 +271,8 @@ impl Variant {
         // Both conversations on one pair of configs, so the second finds
         // the first's session.
         let (client, server) = (variant.client.fresh(), variant.server.fresh());
-        let record = || {
-            let mut pair = Harness::builder(
-                Endpoint::Client {
-                    config: client.clone(),
-                    server_name: server_name(),
-                },
-                Endpoint::Server(server.clone()),
-            )
-            .schedule(Schedule::lockstep())
-            .client_script(Script::sending(Side::Client, SENT))
-            .server_script(Script::sending(Side::Server, SENT))
-            .build()
-            .expect("the fixture's configs are valid");
-            let report = pair.run();
-            assert!(
-                report.is_clean(),
-                "the {identity:?} conversation failed: {report}"
-            );
-            let t = pair.transcript();
-            (
-                [t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient)],
-                pair.engine(Side::Server).is_resumed(),
-            )
-        };
+        let what = format!("{identity:?}");
+        let record = || record(client.clone(), server.clone(), &what);
         let (streams, first_resumed) = record();
         let (resumed, second_resumed) = record();
         assert!(
@@ -336,6 +299,23 @@ impl Variant {
             ClientContext::new(self.client.fresh()).expect("the fixture's client config is valid");
         Engine::client(&context, server_name(), rbio, wbio)
             .expect("the fixture's client config is valid")
+    }
+
+    /// The engine a flight meets: a server or a client, fresh or
+    /// resuming.
+    pub(crate) fn engine<R: Bio, W: Bio>(
+        &self,
+        server: bool,
+        resume: bool,
+        rbio: R,
+        wbio: W,
+    ) -> Engine<R, W> {
+        match (server, resume) {
+            (true, false) => self.server(rbio, wbio),
+            (true, true) => self.resuming_server(rbio, wbio),
+            (false, false) => self.client(rbio, wbio),
+            (false, true) => self.resuming_client(rbio, wbio),
+        }
     }
 
     /// A fresh server config, for a raw rustls server to compare with.
@@ -369,6 +349,38 @@ impl Variant {
         Engine::client(&context, server_name(), rbio, wbio)
             .expect("the fixture's client config is valid")
     }
+}
+
+/// A clean lockstep conversation between `client` and `server`, each side
+/// sending [`SENT`] bytes: `[client to server, server to client]`, and
+/// whether the server resumed.
+fn record(
+    client: Arc<ClientConfig>,
+    server: Arc<ServerConfig>,
+    what: &str,
+) -> ([Vec<u8>; 2], bool) {
+    let mut pair = Harness::builder(
+        Endpoint::Client {
+            config: client,
+            server_name: server_name(),
+        },
+        Endpoint::Server(server),
+    )
+    .schedule(Schedule::lockstep())
+    .client_script(Script::sending(Side::Client, SENT))
+    .server_script(Script::sending(Side::Server, SENT))
+    .build()
+    .expect("the fixture's configs are valid");
+    let report = pair.run();
+    assert!(
+        report.is_clean(),
+        "the {what} conversation failed: {report}"
+    );
+    let t = pair.transcript();
+    (
+        [t.stream(Dir::ClientToServer), t.stream(Dir::ServerToClient)],
+        pair.engine(Side::Server).is_resumed(),
+    )
 }
 
 /// Feeds a recorded peer stream to `engine` and reads until it is used

@@ -148,11 +148,7 @@ pub fn server_flight(data: &[u8]) {
             );
         } else {
             fixture::variant(arrival.version, arrival.identity, |v| {
-                let mut engine = if arrival.resume {
-                    v.resuming_server(arrival.rbio(), VecBio::new())
-                } else {
-                    v.server(arrival.rbio(), VecBio::new())
-                };
+                let mut engine = v.engine(true, arrival.resume, arrival.rbio(), VecBio::new());
                 absorb(&mut engine, bytes, arrival);
             });
         }
@@ -173,11 +169,7 @@ pub fn client_flight(data: &[u8]) {
         });
     } else {
         fixture::variant(arrival.version, arrival.identity, |v| {
-            let mut engine = if arrival.resume {
-                v.resuming_client(arrival.rbio(), VecBio::new())
-            } else {
-                v.client(arrival.rbio(), VecBio::new())
-            };
+            let mut engine = v.engine(false, arrival.resume, arrival.rbio(), VecBio::new());
             absorb(&mut engine, bytes, arrival);
         });
     }
@@ -671,11 +663,11 @@ mod tests {
                         let what = format!("{version:?} {identity:?} resume={resume}");
                         let mut input = header.to_vec();
                         input.extend_from_slice(&c2s);
-                        let server = server_ending(&input);
+                        let server = ending(true, &input);
                         assert_eq!(server, (Ending::Closed, resume), "server {what}");
                         let mut input = header.to_vec();
                         input.extend_from_slice(&s2c);
-                        let client = client_ending(&input);
+                        let client = ending(false, &input);
                         assert_eq!(client, (Ending::Closed, resume), "client {what}");
                     }
                 }
@@ -685,26 +677,10 @@ mod tests {
 
     /// What `server_flight` / `client_flight` end with for `input`, and
     /// whether the engine resumed a session.
-    fn server_ending(input: &[u8]) -> (Ending, bool) {
+    fn ending(server: bool, input: &[u8]) -> (Ending, bool) {
         let (arrival, bytes) = Arrival::parse(input);
         fixture::variant(arrival.version, arrival.identity, |v| {
-            let mut engine = if arrival.resume {
-                v.resuming_server(arrival.rbio(), VecBio::new())
-            } else {
-                v.server(arrival.rbio(), VecBio::new())
-            };
-            (absorb(&mut engine, bytes, arrival), engine.is_resumed())
-        })
-    }
-
-    fn client_ending(input: &[u8]) -> (Ending, bool) {
-        let (arrival, bytes) = Arrival::parse(input);
-        fixture::variant(arrival.version, arrival.identity, |v| {
-            let mut engine = if arrival.resume {
-                v.resuming_client(arrival.rbio(), VecBio::new())
-            } else {
-                v.client(arrival.rbio(), VecBio::new())
-            };
+            let mut engine = v.engine(server, arrival.resume, arrival.rbio(), VecBio::new());
             (absorb(&mut engine, bytes, arrival), engine.is_resumed())
         })
     }

@@ -56,12 +56,7 @@ pub fn mutated_transcript(data: &[u8]) {
         };
         let (stream, other) = if into_client { (s2c, c2s) } else { (c2s, s2c) };
         let mutated = mutate(stream, other, ops);
-        let mut engine = match (into_client, arrival.resume) {
-            (true, false) => v.client(arrival.rbio(), VecBio::new()),
-            (true, true) => v.resuming_client(arrival.rbio(), VecBio::new()),
-            (false, false) => v.server(arrival.rbio(), VecBio::new()),
-            (false, true) => v.resuming_server(arrival.rbio(), VecBio::new()),
-        };
+        let mut engine = v.engine(!into_client, arrival.resume, arrival.rbio(), VecBio::new());
         absorb(&mut engine, &mutated, arrival);
     });
 }

@@ -574,6 +574,25 @@ struct SeededSigner {
     scheme: u16,
 }
 
+impl SeededKey {
+    /// A signer in the first scheme of ours the peer offered.
+    fn signer(&self, offered: impl Iterator<Item = u16>) -> Option<SeededSigner> {
+        let offered: Vec<u16> = offered.collect();
+        Some(SeededSigner {
+            key: self.0.clone(),
+            scheme: self.0.choose(&offered)?,
+        })
+    }
+}
+
+impl SeededSigner {
+    fn sign_message(&self, message: &[u8]) -> Result<Vec<u8>, crate::rustls::Error> {
+        self.key
+            .sign(self.scheme, message)
+            .map_err(crate::rustls::Error::General)
+    }
+}
+
 impl fmt::Debug for SeededSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SeededSigner({:#06x}, insecure, for tests)", self.scheme)

@@ -194,12 +194,8 @@ impl KeyProvider for SeededKeys {
 
 impl SigningKey for SeededKey {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
-        let offered: Vec<u16> = offered.iter().map(|s| u16::from(*s)).collect();
-        let scheme = self.0.choose(&offered)?;
-        Some(Box::new(SeededSigner {
-            key: self.0.clone(),
-            scheme,
-        }))
+        let signer = self.signer(offered.iter().map(|s| u16::from(*s)))?;
+        Some(Box::new(signer))
     }
 
     fn public_key(&self) -> Option<SubjectPublicKeyInfoDer<'_>> {
@@ -209,9 +205,7 @@ impl SigningKey for SeededKey {
 
 impl Signer for SeededSigner {
     fn sign(self: Box<Self>, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
-        self.key
-            .sign(self.scheme, message)
-            .map_err(rustls::Error::General)
+        self.sign_message(message)
     }
 
     fn scheme(&self) -> SignatureScheme {
