@@ -52,12 +52,19 @@ fn bulk_ciphertext_copies_per_byte() {
     };
     let rustls = copies(Implementation::Rustls);
     assert!((rustls - raw).abs() < 0.01, "rustls {rustls}");
-    // One copy of each record into the write BIO (inside rustls 0.23's
-    // unbuffered encrypt; from the backend's scratch on 0.24); the read
-    // BIO is decrypted in place; the harness copies between VecBios...
+    // rustls 0.23's unbuffered encrypt copies each record into the write
+    // BIO (inside rustls); 0.24 encrypts straight into a write BIO that
+    // lends its memory (only the handshake goes through the backend's
+    // scratch). The read BIO is decrypted in place; the harness copies
+    // between VecBios...
+    let own = if cfg!(feature = "rustls-0-24") {
+        0.0
+    } else {
+        1.0
+    };
     let vec = copies(Implementation::Tlsbio(BioKind::Vec));
-    assert!((vec - 2.0).abs() < 0.05, "VecBio {vec}");
+    assert!((vec - (own + 1.0)).abs() < 0.01, "VecBio {vec}");
     // ...and hands BytesBio chunks over without one.
     let bytes = copies(Implementation::Tlsbio(BioKind::Bytes));
-    assert!((bytes - 1.0).abs() < 0.01, "BytesBio {bytes}");
+    assert!((bytes - own).abs() < 0.01, "BytesBio {bytes}");
 }
