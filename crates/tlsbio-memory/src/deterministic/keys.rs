@@ -35,7 +35,16 @@ pub(super) const RSA_2048: &[u8] = include_bytes!("rsa2048.pk8");
 /// A private key the deterministic provider signs with.
 pub(super) enum Key {
     Ecdsa(p256::ecdsa::SigningKey),
-    Rsa(Box<rsa::RsaPrivateKey>, Stream),
+    Rsa(Box<RsaKey>),
+}
+
+/// An RSA key ready to sign both ways, made once when it is loaded (each
+/// signer holds its own copy of the private key).
+pub(super) struct RsaKey {
+    pss: rsa::pss::SigningKey<sha2::Sha256>,
+    pkcs1: rsa::pkcs1v15::SigningKey<sha2::Sha256>,
+    public: rsa::RsaPublicKey,
+    stream: Stream,
 }
 
 /// The signature schemes a [`Key`] makes, by TLS code point, in the order
@@ -50,9 +59,14 @@ impl Key {
         if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8) {
             return Some(Self::Ecdsa(key));
         }
-        rsa::RsaPrivateKey::from_pkcs8_der(pkcs8)
-            .ok()
-            .map(|key| Self::Rsa(Box::new(key), stream.clone()))
+        rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).ok().map(|key| {
+            Self::Rsa(Box::new(RsaKey {
+                public: key.to_public_key(),
+                pss: rsa::pss::SigningKey::new(key.clone()),
+                pkcs1: rsa::pkcs1v15::SigningKey::new(key),
+                stream: stream.clone(),
+            }))
+        })
     }
 
     pub(super) fn schemes(&self) -> &'static [u16] {
@@ -77,23 +91,21 @@ impl Key {
                 let signature: p256::ecdsa::Signature = key.sign(message);
                 Ok(signature.to_der().as_bytes().to_vec())
             }
-            (Self::Rsa(key, stream), 0x0804) => {
-                let signer = rsa::pss::SigningKey::<sha2::Sha256>::new((**key).clone());
-                let mut rng = stream
+            (Self::Rsa(key), 0x0804) => {
+                let mut rng = key
+                    .stream
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                signer
+                key.pss
                     .try_sign_with_rng(&mut *rng, message)
                     .map(|s| s.to_vec())
                     .map_err(|e| format!("RSA-PSS signing failed: {e}"))
             }
-            (Self::Rsa(key, _), 0x0401) => {
-                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**key).clone());
-                signer
-                    .try_sign(message)
-                    .map(|s| s.to_vec())
-                    .map_err(|e| format!("RSA PKCS#1 signing failed: {e}"))
-            }
+            (Self::Rsa(key), 0x0401) => key
+                .pkcs1
+                .try_sign(message)
+                .map(|s| s.to_vec())
+                .map_err(|e| format!("RSA PKCS#1 signing failed: {e}")),
             _ => Err(format!("scheme {scheme:#06x} is not this key's")),
         }
     }
@@ -102,7 +114,7 @@ impl Key {
     pub(super) fn spki(&self) -> Option<Vec<u8>> {
         let der = match self {
             Self::Ecdsa(key) => p256::PublicKey::from(key.verifying_key()).to_public_key_der(),
-            Self::Rsa(key, _) => key.to_public_key().to_public_key_der(),
+            Self::Rsa(key) => key.public.to_public_key_der(),
         };
         der.ok().map(|der| der.as_bytes().to_vec())
     }
