@@ -56,7 +56,7 @@ bless:
 # crashes in fuzz/artifacts/TARGET. See docs/fuzzing.md.
 fuzz TARGET SECONDS='600':
     mkdir -p fuzz/corpus/{{TARGET}}
-    cargo fuzz run -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+    RUSTC_WRAPPER=$PWD/fuzz/rustc-wrapper cargo fuzz run -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
 
 # Every target in turn, SECONDS each.
 fuzz-all SECONDS='600':
@@ -67,12 +67,12 @@ fuzz-all SECONDS='600':
 # RUSTC_BOOTSTRAP unlocks on stable. New inputs go to a scratch directory.
 fuzz-asan TARGET SECONDS='600':
     mkdir -p fuzz/corpus-raw/{{TARGET}}
-    CFLAGS=-fsanitize=address CXXFLAGS=-fsanitize=address RUSTC_BOOTSTRAP=1 LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp cargo fuzz run -O --sanitizer address {{TARGET}} fuzz/corpus-raw/{{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
+    CFLAGS=-fsanitize=address CXXFLAGS=-fsanitize=address RUSTC_BOOTSTRAP=1 LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp RUSTC_WRAPPER=$PWD/fuzz/rustc-wrapper cargo fuzz run -O --sanitizer address {{TARGET}} fuzz/corpus-raw/{{TARGET}} fuzz/corpus/{{TARGET}} fuzz/seeds/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1
 
 # Shrink a target's campaign corpus to the inputs that add coverage,
 # before checking it in.
 fuzz-cmin TARGET:
-    cargo fuzz cmin -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}}
+    RUSTC_WRAPPER=$PWD/fuzz/rustc-wrapper cargo fuzz cmin -O --sanitizer none {{TARGET}} fuzz/corpus/{{TARGET}}
 
 # Rewrite fuzz/seeds/*/seed-* from the deterministic transcripts.
 fuzz-seeds:
