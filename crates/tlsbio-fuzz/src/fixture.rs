@@ -331,11 +331,34 @@ impl Variant {
     /// A server engine whose config has served the full conversation
     /// already: a flight can resume its session.
     pub(crate) fn resuming_server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
+        Engine::server(&self.server_context(true), rbio, wbio)
+    }
+
+    /// A server engine paused at its ClientHello, and the context its
+    /// application chooses there: this identity's, and with `resume` one
+    /// that has served the full conversation already.
+    pub(crate) fn paused_server<R: Bio, W: Bio>(
+        &self,
+        resume: bool,
+        rbio: R,
+        wbio: W,
+    ) -> (Engine<R, W>, ServerContext) {
+        (
+            Engine::server_paused(rbio, wbio),
+            self.server_context(resume),
+        )
+    }
+
+    /// A fresh server context; with `resume`, its session cache holds the
+    /// full conversation's session.
+    fn server_context(&self, resume: bool) -> ServerContext {
         let context =
             ServerContext::new(self.server.fresh()).expect("the fixture's server config is valid");
-        let mut first = Engine::server(&context, VecBio::new(), VecBio::new());
-        replay(&mut first, &self.streams[0]);
-        Engine::server(&context, rbio, wbio)
+        if resume {
+            let mut first = Engine::server(&context, VecBio::new(), VecBio::new());
+            replay(&mut first, &self.streams[0]);
+        }
+        context
     }
 
     /// A client engine whose config holds the full conversation's

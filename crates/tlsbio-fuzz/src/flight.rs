@@ -36,8 +36,8 @@ pub(crate) struct Arrival {
     pub(crate) retry: bool,
     /// The certificates (byte 0, bits 4-5: Ed25519, ECDSA P-256, RSA,
     /// Ed25519; bit 6: the server requires a client certificate and the
-    /// client has one). Not with `retry` or `paused`, which use the plain
-    /// identity.
+    /// client has one). Not with `retry`, which uses the plain identity;
+    /// a `paused` server chooses this identity's config.
     pub(crate) identity: Identity,
     /// Whether the engine's config has been through a full handshake with
     /// this peer already, so the flight can resume it (byte 0, bit 7).
@@ -129,42 +129,56 @@ impl Arrival {
 /// already in the write BIO; end of stream without close_notify is
 /// `UnexpectedEof`, never a clean close.
 pub fn server_flight(data: &[u8]) {
+    server_ending(data);
+}
+
+/// [`server_flight`]'s dispatch on the header, and how the conversation
+/// ended: whether the server resumed a session, and whether it paused.
+fn server_ending(data: &[u8]) -> (Ending, bool, bool) {
     let (arrival, bytes) = Arrival::parse(data);
-    // The retrying and the paused server are the plain one: bits 4-7
-    // (certificates, client auth, resumption) do not apply to them, and
-    // the checks must not expect what was not configured.
-    let arrival = if arrival.retry || arrival.paused {
-        Arrival {
+    if arrival.retry {
+        // The retrying server is the plain fixture's: bits 4-7
+        // (certificates, client auth, resumption) do not apply to it, nor
+        // the pause, and the checks must not expect what was not
+        // configured.
+        let arrival = Arrival {
             identity: Identity::PLAIN,
             resume: false,
+            paused: false,
             ..arrival
-        }
+        };
+        fixture::with(arrival.version, |f| {
+            let mut engine = f.retry_server(arrival.rbio(), VecBio::new());
+            let ending = absorb(&mut engine, bytes, arrival);
+            (ending, engine.is_resumed(), false)
+        })
+    } else if arrival.identity == Identity::PLAIN && !arrival.resume {
+        fixture::with(arrival.version, |f| {
+            let (mut engine, choice) = if arrival.paused {
+                let (engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
+                (engine, Some(context))
+            } else {
+                (f.server(0, arrival.rbio(), VecBio::new()), None)
+            };
+            let ending = absorb_choosing(&mut engine, bytes, arrival, choice);
+            (ending, engine.is_resumed(), arrival.paused)
+        })
     } else {
-        arrival
-    };
-    fixture::with(arrival.version, |f| {
-        if arrival.retry {
-            absorb(
-                &mut f.retry_server(arrival.rbio(), VecBio::new()),
-                bytes,
-                arrival,
-            );
-        } else if arrival.paused {
-            let (mut engine, context) = f.paused_server(0, arrival.rbio(), VecBio::new());
-            absorb_choosing(&mut engine, bytes, arrival, Some(context));
-        } else if arrival.identity == Identity::PLAIN && !arrival.resume {
-            absorb(
-                &mut f.server(0, arrival.rbio(), VecBio::new()),
-                bytes,
-                arrival,
-            );
-        } else {
-            fixture::variant(arrival.version, arrival.identity, |v| {
-                let mut engine = v.engine(true, arrival.resume, arrival.rbio(), VecBio::new());
-                absorb(&mut engine, bytes, arrival);
-            });
-        }
-    });
+        // Any identity, resuming or not, paused or not: a paused server's
+        // application chooses that identity's context at the ClientHello.
+        fixture::variant(arrival.version, arrival.identity, |v| {
+            let (mut engine, choice) = if arrival.paused {
+                let (engine, context) =
+                    v.paused_server(arrival.resume, arrival.rbio(), VecBio::new());
+                (engine, Some(context))
+            } else {
+                let engine = v.engine(true, arrival.resume, arrival.rbio(), VecBio::new());
+                (engine, None)
+            };
+            let ending = absorb_choosing(&mut engine, bytes, arrival, choice);
+            (ending, engine.is_resumed(), arrival.paused)
+        })
+    }
 }
 
 /// [`server_flight`] against a client engine: the client sends its
@@ -608,6 +622,45 @@ mod tests {
                 });
                 assert_eq!(ending, Ending::Closed, "{version:?} {arrival:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_paused_server_of_every_identity_completes_full_and_resumed() {
+        for version in [Version::Tls13, Version::Tls12] {
+            for identity in Identity::all() {
+                for resume in [false, true] {
+                    for (chunk, cap) in [(0, 0), (1, 1)] {
+                        let mut header = Arrival::header(version, false, chunk, cap);
+                        header[0] |= 4 | Arrival::identity_bits(identity, resume);
+                        let c2s = fixture::variant(version, identity, |v| {
+                            let streams = if resume { &v.resumed } else { &v.streams };
+                            streams[0].clone()
+                        });
+                        let input = [&header[..], &c2s].concat();
+                        assert_eq!(
+                            server_ending(&input),
+                            (Ending::Closed, resume, true),
+                            "{version:?} {identity:?} resume={resume} chunk={chunk}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_retrying_server_ignores_the_other_bits() {
+        for version in [Version::Tls13, Version::Tls12] {
+            let stream = fixture::with(version, |f| f.retry_stream.clone());
+            let mut header = Arrival::header(version, false, 0, 0);
+            header[0] |= 8 | 4 | 0x40;
+            let input = [&header[..], &stream].concat();
+            assert_eq!(
+                server_ending(&input),
+                (Ending::Closed, false, false),
+                "{version:?}"
+            );
         }
     }
 

@@ -146,6 +146,14 @@ pub fn generate() -> Vec<Seed> {
                         });
                     }
                 }
+                // The paused server, choosing this identity's config.
+                let mut header = Arrival::header(version, false, 0, 0);
+                header[0] |= 4 | Arrival::identity_bits(identity, resume);
+                seeds.push(Seed {
+                    target: "server_flight",
+                    name: format!("seed-{v}-{kind}-paused-whole"),
+                    bytes: [&header[..], &c2s].concat(),
+                });
                 for &(name, chunk, cap) in arrivals {
                     let mut header = Arrival::header(version, false, chunk, cap);
                     header[0] |= Arrival::identity_bits(identity, resume);
