@@ -181,8 +181,22 @@ impl<W: Bio> Output<W> {
         scratch.clear();
     }
 
-    /// Appends `bytes`, as [`append_with`](Self::append_with).
+    /// Appends `bytes`, as [`append_with`](Self::append_with), but through
+    /// [`Bio::write`] when the write BIO has room: a BIO that copies without
+    /// a region (`VecBio`) then zeroes nothing first.
     pub(crate) fn append(&mut self, bytes: &[u8]) {
+        let mut bytes = bytes;
+        if !self.is_stuck() && bytes.len() <= self.wbio.write_guarantee() {
+            let n = self.wbio.write(bytes).min(bytes.len());
+            note_head(
+                &mut self.head,
+                &mut self.head_len,
+                &mut self.since_mark,
+                &bytes[..n],
+            );
+            // A BIO that took less than it guaranteed: the rest is staged.
+            bytes = &bytes[n..];
+        }
         self.append_with(bytes.len(), |region| {
             region[..bytes.len()].copy_from_slice(bytes);
             bytes.len()

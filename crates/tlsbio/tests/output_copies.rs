@@ -69,3 +69,47 @@ fn handshake_flights_are_copied_on_rustls_0_24_only() {
         assert_eq!(copied, 0);
     }
 }
+
+/// A whole TLS 1.3 handshake and a megabyte between two `VecBio` engines:
+/// the bytes each engine's read BIO had to zero, and its write BIO's.
+fn zeroed() -> [(&'static str, u64); 4] {
+    let (cc, sc) = configs(TLS13);
+    let mut client = Engine::client(&cctx(cc), name(), VecBio::new(), VecBio::new()).unwrap();
+    let mut server = Engine::server(&sctx(sc), VecBio::new(), VecBio::new());
+    let out = handshake(&mut client, &mut server, usize::MAX);
+    assert!(out.client.is_ok() && out.server.is_ok(), "{out:?}");
+    carry(&mut server, &mut client, usize::MAX, usize::MAX);
+    let data = payload(1 << 20, 5);
+    assert!(send(&mut client, &mut server, &data, 1 << 14) == data);
+    [
+        ("client read", client.rbio().stats().bytes_zeroed),
+        ("server read", server.rbio().stats().bytes_zeroed),
+        ("client write", client.wbio().stats().bytes_zeroed),
+        ("server write", server.wbio().stats().bytes_zeroed),
+    ]
+}
+
+#[test]
+fn ciphertext_copied_into_a_vec_bio_is_not_zeroed_first() {
+    let counts = zeroed();
+    // The peer's ciphertext arrives by `Bio::write` (the driver's copy):
+    // never zeroed, on either backend.
+    for (bio, n) in &counts[..2] {
+        assert_eq!(*n, 0, "{bio} BIO zeroed {n} bytes");
+    }
+    // What the engine writes: on 0.24 every record and flight is appended
+    // to the BIO's `Vec` or copied in, so nothing is zeroed; 0.23 encodes
+    // and encrypts into an initialised region, zeroed once per allocation
+    // (the buffer doubles from 4 KiB up to its limit, so at most twice
+    // the limit in all).
+    for (bio, n) in &counts[2..] {
+        if cfg!(feature = "rustls-0-24") {
+            assert_eq!(*n, 0, "{bio} BIO zeroed {n} bytes");
+        } else {
+            assert!(
+                *n > 0 && *n <= 2 * VecBio::DEFAULT_LIMIT as u64,
+                "{bio} BIO zeroed {n} bytes"
+            );
+        }
+    }
+}

@@ -169,6 +169,7 @@ impl Bio for BytesBio {
                 Self::FIRST_SCRATCH
             };
             let want = min.max(step).min(room.max(min));
+            self.stats.bytes_zeroed += want.saturating_sub(self.scratch.len()) as u64;
             self.scratch.resize(want, 0);
         }
         let len = self.scratch.len().min(room);

@@ -250,6 +250,11 @@ pub struct BioStats {
     pub bytes_copied: u64,
     /// The largest number of bytes the queue ever held at once.
     pub high_water: usize,
+    /// Bytes zeroed to offer a writable region (safe Rust hands out only
+    /// initialised memory): what [`Bio::write_in_place`] can cost on a
+    /// fresh allocation. A plain [`Bio::write`] into `VecBio` zeroes
+    /// nothing.
+    pub bytes_zeroed: u64,
 }
 
 /// Clamps a closure's count to the region it was given, so that a buggy

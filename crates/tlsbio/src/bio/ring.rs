@@ -82,6 +82,7 @@ impl RingBio {
             .max(Self::FIRST_ALLOCATION)
             .min(self.capacity);
         let mut grown = vec![0u8; new_size];
+        self.stats.bytes_zeroed += new_size as u64;
         let first = self.len.min(size - self.head);
         grown[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
         grown[first..self.len].copy_from_slice(&self.buf[..self.len - first]);

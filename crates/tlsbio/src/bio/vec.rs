@@ -130,6 +130,7 @@ impl Bio for VecBio {
         }
         if self.buf.len() < self.end + min {
             // The region must be initialised: zero the spare capacity once.
+            self.stats.bytes_zeroed += (self.buf.capacity() - self.buf.len()) as u64;
             self.buf.resize(self.buf.capacity(), 0);
         }
         let room = self.write_guarantee();
@@ -139,6 +140,21 @@ impl Bio for VecBio {
         self.end += clamp(n, len);
         self.stats.high_water = self.stats.high_water.max(self.pending());
         Some(out)
+    }
+
+    /// Copies into the spare capacity without zeroing it first, which
+    /// [`write_in_place`](Bio::write_in_place) has to do (safe Rust
+    /// hands out only initialised memory): a copy needs no region.
+    fn write(&mut self, buf: &[u8]) -> usize {
+        let n = buf.len().min(self.write_guarantee());
+        if n == 0 || !self.reserve(n) {
+            return 0;
+        }
+        self.buf.truncate(self.end);
+        self.buf.extend_from_slice(&buf[..n]);
+        self.end += n;
+        self.stats.high_water = self.stats.high_water.max(self.pending());
+        n
     }
 
     fn write_in_vec<T>(&mut self, min: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> Option<T> {
