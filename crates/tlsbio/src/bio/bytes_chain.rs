@@ -60,6 +60,16 @@ impl BytesBio {
         }
     }
 
+    /// How much scratch to make at a time: one record's worth until the
+    /// queue has carried bulk data, then a few records' worth.
+    fn scratch_step(&self) -> usize {
+        if self.stats.high_water > Self::FIRST_SCRATCH {
+            Self::SCRATCH_STEP
+        } else {
+            Self::FIRST_SCRATCH
+        }
+    }
+
     fn append(&mut self, chunk: BytesMut) {
         if chunk.is_empty() {
             return;
@@ -163,12 +173,7 @@ impl Bio for BytesBio {
             return None;
         }
         if self.scratch.len() < min {
-            let step = if self.stats.high_water > Self::FIRST_SCRATCH {
-                Self::SCRATCH_STEP
-            } else {
-                Self::FIRST_SCRATCH
-            };
-            let want = min.max(step).min(room.max(min));
+            let want = min.max(self.scratch_step()).min(room.max(min));
             self.stats.bytes_zeroed += want.saturating_sub(self.scratch.len()) as u64;
             self.scratch.resize(want, 0);
         }
@@ -177,6 +182,31 @@ impl Bio for BytesBio {
         let written = self.scratch.split_to(clamp(n, len));
         self.append(written);
         Some(out)
+    }
+
+    /// Copies into the scratch without zeroing it first, which
+    /// [`write_in_place`](Bio::write_in_place) has to do for a region
+    /// (safe Rust hands out only initialised memory): a copy needs none.
+    fn write(&mut self, buf: &[u8]) -> usize {
+        let n = buf.len().min(self.write_guarantee());
+        if n == 0 {
+            return 0;
+        }
+        if self.scratch.len() >= n {
+            // Zeroed already by an earlier region: use it.
+            self.scratch[..n].copy_from_slice(&buf[..n]);
+        } else {
+            // Append to an empty scratch instead, keeping its capacity
+            // when that is enough (a new one is a step's worth).
+            self.scratch.clear();
+            if self.scratch.capacity() < n {
+                self.scratch = BytesMut::with_capacity(n.max(self.scratch_step()));
+            }
+            self.scratch.extend_from_slice(&buf[..n]);
+        }
+        let written = self.scratch.split_to(n);
+        self.append(written);
+        n
     }
 
     /// A `Vec` of its own for each call, exactly `min` bytes of capacity,
