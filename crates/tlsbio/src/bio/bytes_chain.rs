@@ -44,9 +44,14 @@ impl BytesBio {
     /// bulk data: a few maximum-size records.
     const SCRATCH_STEP: usize = 64 * 1024;
 
-    /// Until then, one maximum-size record's worth: a handshake or a quiet
-    /// connection need no more, and a fresh scratch is zeroed in full.
-    const FIRST_SCRATCH: usize = 16 * 1024 + 2048 + 5;
+    /// Until then, room for a handshake message or a small record: a
+    /// fresh scratch is zeroed in full, and a handshake needs no more (a
+    /// bigger region is made at the size asked for).
+    const FIRST_SCRATCH: usize = 4096;
+
+    /// A queue that has held more than a maximum-size record has carried
+    /// bulk data.
+    const BULK: usize = 16 * 1024 + 2048 + 5;
 
     /// An empty queue that never holds more than `limit` bytes.
     pub fn with_limit(limit: usize) -> Self {
@@ -60,10 +65,10 @@ impl BytesBio {
         }
     }
 
-    /// How much scratch to make at a time: one record's worth until the
-    /// queue has carried bulk data, then a few records' worth.
+    /// How much scratch to make at a time: a little until the queue has
+    /// carried bulk data, then a few records' worth.
     fn scratch_step(&self) -> usize {
-        if self.stats.high_water > Self::FIRST_SCRATCH {
+        if self.stats.high_water > Self::BULK {
             Self::SCRATCH_STEP
         } else {
             Self::FIRST_SCRATCH
