@@ -129,9 +129,12 @@ impl Bio for VecBio {
             return None;
         }
         if self.buf.len() < self.end + min {
-            // The region must be initialised: zero the spare capacity once.
-            self.stats.bytes_zeroed += (self.buf.capacity() - self.buf.len()) as u64;
-            self.buf.resize(self.buf.capacity(), 0);
+            // The region must be initialised: zero what is asked for
+            // beyond what is already, so that each byte of an allocation
+            // is zeroed at most once, and only if a region reaches it.
+            let want = self.end + min;
+            self.stats.bytes_zeroed += (want - self.buf.len()) as u64;
+            self.buf.resize(want, 0);
         }
         let room = self.write_guarantee();
         let region = &mut self.buf[self.end..];
