@@ -109,6 +109,10 @@ impl Bench {
 
     /// One unit of `scenario` on `implementation`: one handshake, or one
     /// bulk transfer (its `units` are MiB each way).
+    ///
+    /// Never inlined: `tlsbio-instructions` counts instructions inside
+    /// this function only, by its name.
+    #[inline(never)]
     pub fn run(
         &self,
         implementation: Implementation,

@@ -1,7 +1,7 @@
 //! Instructions, not times: each scenario of each implementation under
-//! valgrind (cachegrind, no cache simulation), as rustls' own CI counts
-//! them. Instruction counts do not drift with the machine's load the way
-//! wall-clock time does, so small differences show.
+//! valgrind, as rustls' own CI counts them. Instruction counts do not
+//! drift with the machine's load the way wall-clock time does, so small
+//! differences show.
 //!
 //! ```text
 //! cargo run --release -p tlsbio-bench --bin tlsbio-instructions [--features openssl] [-- --json]
@@ -10,18 +10,21 @@
 //! Each (scenario, implementation) pair runs in two fresh processes under
 //! valgrind: one that does a warm-up unit and then `N` measured units,
 //! one that does only the warm-up. The difference over `N` is the count
-//! per handshake or per MiB: process start, fixture set-up (key
-//! generation) and first-use costs cancel out. The set-up varies by about
-//! 1.5 M instructions from process to process (fresh keys), so `N` is
-//! large: 100 handshakes (about 200 M instructions), 16 MiB. Needs
-//! `valgrind` on the PATH.
+//! per handshake or per MiB, with first-use costs cancelled out. Only
+//! instructions inside `Bench::run` are counted (callgrind's
+//! `--toggle-collect`): the fixture's set-up, key generation with
+//! aws-lc's jitter entropy, varies by about 1.5 M instructions from
+//! process to process, which a whole-process count would add as noise
+//! (about 15 k per handshake at `N` = 100). What is left varies by about
+//! 1 k per handshake (ECDSA's random nonces). 100 handshakes, 16 MiB.
+//! Needs `valgrind` on the PATH.
 
 use std::process::{Command, ExitCode};
 
 use tlsbio_bench::{implementations, Bench, Implementation, Scenario, SCENARIOS};
 
-/// Measured handshakes per process (enough that the set-up's jitter is
-/// under 1%).
+/// Measured handshakes per process (enough that ECDSA's varying nonces
+/// average out to well under 0.1%).
 const HANDSHAKES: usize = 100;
 /// Measured bulk units (MiB each way) per process.
 const BULK_MIB: usize = 16;
@@ -69,7 +72,8 @@ fn one(scenario: &str, implementation: &str, units: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Instructions a child process executed, from cachegrind's summary.
+/// Instructions a child process executed inside `Bench::run`, from
+/// callgrind's summary.
 fn instructions(
     scenario: Scenario,
     implementation: Implementation,
@@ -78,9 +82,9 @@ fn instructions(
     let exe = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
     let output = Command::new("valgrind")
         .args([
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            "--toggle-collect=tlsbio_bench::fixture::Bench::run",
         ])
         .arg(exe)
         .args([
