@@ -252,8 +252,8 @@ pub struct BioStats {
     pub high_water: usize,
     /// Bytes zeroed to offer a writable region (safe Rust hands out only
     /// initialised memory): what [`Bio::write_in_place`] can cost on a
-    /// fresh allocation. A plain [`Bio::write`] into `VecBio` zeroes
-    /// nothing.
+    /// fresh allocation. A plain [`Bio::write`] into `VecBio` or
+    /// `BytesBio` zeroes nothing.
     pub bytes_zeroed: u64,
 }
 
