@@ -68,8 +68,10 @@ pub(crate) struct Session {
     /// The peer's close_notify was processed; the engine collects it with
     /// [`Session::take_peer_closed`].
     peer_closed: bool,
-    /// A server's ClientHello, once read.
-    hello: Option<Box<ClientHello>>,
+    /// A server's ClientHello, once read. Held inline, not boxed: one
+    /// allocation fewer per server handshake, for 88 bytes of every
+    /// session.
+    hello: Option<ClientHello>,
     server: bool,
     /// What the handshake established, once it is complete.
     facts: Option<Facts>,
@@ -373,7 +375,7 @@ impl Session {
                     Event::NeedInput
                 }
                 Ok(ServerHandshake::Accepted(accepted)) => {
-                    self.hello = Some(Box::new(ClientHello::from_rustls(&accepted.client_hello())));
+                    self.hello = Some(ClientHello::from_rustls(&accepted.client_hello()));
                     match config {
                         Some(config) => match accepted.choose_config(config, scratch) {
                             Ok(hs) => {
@@ -671,7 +673,7 @@ impl Session {
     }
 
     pub(crate) fn client_hello(&self) -> Option<&ClientHello> {
-        self.hello.as_deref()
+        self.hello.as_ref()
     }
 
     pub(crate) fn is_reading_client_hello(&self) -> bool {
