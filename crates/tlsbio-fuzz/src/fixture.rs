@@ -288,9 +288,7 @@ impl Variant {
 
     /// A fresh server engine.
     pub(crate) fn server<R: Bio, W: Bio>(&self, rbio: R, wbio: W) -> Engine<R, W> {
-        let context =
-            ServerContext::new(self.server.fresh()).expect("the fixture's server config is valid");
-        Engine::server(&context, rbio, wbio)
+        Engine::server(&self.server_context(false), rbio, wbio)
     }
 
     /// A fresh client engine.
