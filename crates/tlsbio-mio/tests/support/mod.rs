@@ -174,6 +174,10 @@ struct EchoClient {
     checked: usize,
     shut: bool,
     done: bool,
+    /// The next bytes of the stream, generated once and kept until the
+    /// connection takes them: `outgoing[taken..]` is unsent.
+    outgoing: Vec<u8>,
+    taken: usize,
 }
 
 /// `count` clients in one mio loop, each sending `len` bytes and checking
@@ -204,12 +208,13 @@ pub fn run_echo_clients(
                 checked: 0,
                 shut: false,
                 done: false,
+                outgoing: Vec::with_capacity(READ_SIZE),
+                taken: 0,
             }
         })
         .collect();
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; READ_SIZE];
-    let mut chunk = vec![0u8; READ_SIZE];
     let started = Instant::now();
     let mut done = 0;
     let mut quiet_since = Instant::now();
@@ -234,14 +239,25 @@ pub fn run_echo_clients(
             if c.done {
                 continue;
             }
-            // Write while the socket takes it.
+            // Write while the socket takes it. Each byte of the stream is
+            // generated once: with a small write BIO a write takes a few
+            // hundred bytes, and making a whole chunk again for each (as
+            // this loop once did) cost an unoptimised build ~300 ms per
+            // client per pass, long enough for the server's handshake
+            // deadline to expire the clients still waiting for their turn.
             while !c.conn.is_handshaking() && c.sent < len {
-                let n = (len - c.sent).min(chunk.len());
-                for (k, b) in chunk[..n].iter_mut().enumerate() {
-                    *b = pattern(id, c.sent + k);
+                if c.taken == c.outgoing.len() {
+                    let n = (len - c.sent).min(READ_SIZE);
+                    let from = c.sent;
+                    c.outgoing.clear();
+                    c.outgoing.extend((0..n).map(|k| pattern(id, from + k)));
+                    c.taken = 0;
                 }
-                match c.conn.write(&chunk[..n]) {
-                    Ok(w) => c.sent += w,
+                match c.conn.write(&c.outgoing[c.taken..]) {
+                    Ok(w) => {
+                        c.sent += w;
+                        c.taken += w;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => panic!("client {id}: write: {e}"),
                 }
