@@ -262,15 +262,32 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     );
     // Every ciphertext byte went kernel -> read BIO -> decrypted in place,
     // and encrypted in place -> write BIO -> kernel: no staging, no chunk
-    // copies. Compaction (a record's first bytes moved back to the front
-    // of the read BIO when its tail runs short) is counted apart: 17% of
-    // the bytes in when measured, on both rustls backends (64 KiB BIOs,
-    // receives that take all the room; docs/uring.md).
+    // copies.
     assert_eq!(engine.input_staged, 0, "{engine:?}");
     assert_eq!(engine.output_staged, 0, "{engine:?}");
     assert_eq!(rbio.bytes_copied + wbio.bytes_copied, 0);
-    assert!(rbio.bytes_moved < conn.bytes_in / 4, "{rbio:?}");
     assert_eq!(wbio.bytes_moved, 0, "{wbio:?}");
+    // Compaction (a record's first bytes moved back to the front of the
+    // read BIO when its tail runs short) is bounded by its rule, whatever
+    // sizes the kernel's receives complete with: it runs only when no
+    // complete record waits, so it moves less than one record, and only
+    // when the tail is shorter than a record, so more than the capacity
+    // less two records arrives between two of them. How much it moves
+    // within that bound depends on those sizes, that is on timing: 17% of
+    // the bytes in on an idle machine, 27% beside two busy fuzzers. That
+    // share is a measurement (docs/uring.md), not an assertion; asserting
+    // it (`< 25%`) made this test fail on a loaded machine.
+    let record = (16 * 1024 + 2048 + 5) as u64;
+    let between = Capacities::default().read as u64 - 2 * record;
+    assert!(
+        rbio.bytes_moved <= (conn.bytes_in / between + 1) * record,
+        "{rbio:?}, {} bytes in",
+        conn.bytes_in
+    );
+    eprintln!(
+        "compaction moved {:.1}% of the bytes in",
+        100.0 * rbio.bytes_moved as f64 / conn.bytes_in as f64
+    );
 }
 
 #[test]
