@@ -159,7 +159,7 @@ fn a_slow_loris_is_dropped_at_its_deadline_while_others_proceed() {
     let (client_config, server_config) = configs();
     let server = EchoServer::start(
         server_config,
-        Limits::default().handshake_timeout(Duration::from_secs(1)),
+        Limits::default().handshake_timeout(SLOW_LORIS_DEADLINE),
     );
     let addr = server.addr;
     let slowloris = slowloris(addr);

@@ -341,6 +341,14 @@ pub fn raw_client(addr: SocketAddr, bytes: &'static [u8]) -> thread::JoinHandle<
     })
 }
 
+/// The handshake deadline of the slow-loris tests' servers. Every other
+/// client of those servers must finish its handshake within it too, while
+/// one client loop serves them all in an unoptimised build on a loaded
+/// machine: at 1 s, a pass of that loop beside the other load tests
+/// sometimes took longer, and the server dropped an honest client (CI saw
+/// "broken pipe"). The slow-loris sends for 30 s, far longer.
+pub const SLOW_LORIS_DEADLINE: Duration = Duration::from_secs(5);
+
 /// A slow-loris: one byte of a ClientHello every 100 ms, for 30 s at
 /// most. Whether the server dropped it.
 pub fn slowloris(addr: SocketAddr) -> thread::JoinHandle<bool> {

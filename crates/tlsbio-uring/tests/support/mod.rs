@@ -21,6 +21,7 @@ use tlsbio_uring::{Closed, Limits, Server};
 #[allow(unused_imports)]
 pub use mio_clients::{
     blocking_client, configs, never_reads, pattern, raw_client, run_echo_clients, slowloris,
+    SLOW_LORIS_DEADLINE,
 };
 
 /// Whether io_uring works here. `false` (after printing why) lets a test
