@@ -5,12 +5,11 @@
 //! same way (both fail, or neither). Any difference is a bug in tlsbio's
 //! layer over rustls.
 //!
-//! The reference server reads its ClientHello through rustls' `Acceptor`,
-//! as tlsbio's does (docs/architecture.md): rustls' `ServerConnection`
-//! answers some malformed first flights with other alerts than
-//! `Acceptor` does (a duplicated extension: `IllegalParameter` against
-//! `DecodeError`; a first message that is not a ClientHello:
-//! `UnexpectedMessage` against none), which is rustls', not ours. The one
+//! A tlsbio server with its config from the start reads its ClientHello
+//! with the real connection, as rustls' `ServerConnection` does, so on
+//! rustls 0.23 that is the reference server (rustls' `Acceptor`, which a
+//! paused server reads with, answers some malformed first flights with
+//! other alerts: docs/architecture.md). The one
 //! documented difference of tlsbio's own: bytes that are not TLS at all
 //! get `Error::NotTls` and no alert, so only the failure is compared then.
 

@@ -470,6 +470,8 @@ fn ladder_snapshot_hello_retry_request() {
             h.engine(Side::Client).key_exchange_group(),
             Some(tlsbio_memory::tlsbio::NamedGroup::secp256r1)
         );
+        // The server knows its ClientHello across the retry.
+        assert_eq!(h.engine(Side::Server).server_name(), Some("localhost"));
         h.transcript().clone()
     };
     let t = run();

@@ -103,6 +103,9 @@ impl ClientContext {
 #[derive(Clone, Debug)]
 pub struct ServerContext {
     config: Arc<ServerConfig>,
+    /// What the engines run on: `config`, or on rustls 0.23 a copy that
+    /// also tells the engine its ClientHello (see the 0.23 session).
+    session_config: Arc<ServerConfig>,
     options: Options,
     defer_verification: bool,
 }
@@ -116,9 +119,10 @@ impl ServerContext {
     /// [`Engine::read_early_data`](crate::Engine::read_early_data); see
     /// there for what it means to accept it.
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, ConfigError> {
-        Session::check_server_config(&config)?;
+        let session_config = Session::check_server_config(&config)?;
         Ok(Self {
             config,
+            session_config,
             options: Options::default(),
             defer_verification: false,
         })
@@ -153,5 +157,10 @@ impl ServerContext {
     /// The options connections start with.
     pub fn options(&self) -> Options {
         self.options
+    }
+
+    /// The config [`Engine::server`](crate::Engine::server) runs on.
+    pub(crate) fn session_config(&self) -> &Arc<ServerConfig> {
+        &self.session_config
     }
 }

@@ -46,6 +46,15 @@ impl ClientHello {
         }
     }
 
+    /// A hello with only a server name, for tests of the backends.
+    #[cfg(all(test, not(feature = "rustls-0-24")))]
+    pub(crate) fn with_server_name(name: &str) -> Self {
+        Self {
+            server_name: Some(name.to_owned()),
+            ..Self::default()
+        }
+    }
+
     /// The SNI host name the client asked for, if any.
     pub fn server_name(&self) -> Option<&str> {
         self.server_name.as_deref()
@@ -61,7 +70,10 @@ impl ClientHello {
         &self.cipher_suites
     }
 
-    /// The signature schemes the client accepts.
+    /// The signature schemes the client accepts. On the rustls 0.23
+    /// backend, a server that did not pause sees the list rustls gives its
+    /// certificate resolver: only the schemes that go with a cipher suite
+    /// both sides support.
     pub fn signature_schemes(&self) -> &[SignatureScheme] {
         &self.signature_schemes
     }

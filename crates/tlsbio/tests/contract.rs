@@ -386,6 +386,10 @@ fn ticket_resumption_across_two_connections() {
             let data = send(&mut server, &mut client, b"ticket carrier", usize::MAX);
             assert_eq!(data, b"ticket carrier");
             kinds.push((client.is_resumed(), server.is_resumed()));
+            // A resumed server read its ClientHello too.
+            assert_eq!(server.server_name(), Some("localhost"), "{v:?}");
+            let hello = server.client_hello().expect("a server has its ClientHello");
+            assert!(!hello.cipher_suites().is_empty(), "{v:?}");
         }
         assert_eq!(kinds, [(false, false), (true, true)], "{v:?}");
     }

@@ -1,10 +1,9 @@
 //! The reference of the `differential` target on rustls 0.23: its
-//! buffered API, the server reading its ClientHello with `Acceptor`.
+//! buffered API.
 
 use std::io::Read;
 
-use tlsbio::rustls::server::Acceptor;
-use tlsbio::rustls::{ClientConfig, ClientConnection, Connection, ServerConfig};
+use tlsbio::rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 
 use super::Outcome;
 
@@ -19,51 +18,14 @@ pub(crate) fn client(
     rustls_run(conn.into(), input, chunk)
 }
 
-/// A rustls server that reads its ClientHello with `Acceptor` (rustls'
-/// own pattern for choosing a config late), then goes on as
-/// [`rustls_run`].
+/// A rustls server, driven as [`rustls_run`].
 pub(crate) fn server(
     config: std::sync::Arc<ServerConfig>,
     input: &[u8],
     chunk: usize,
 ) -> Option<Outcome> {
-    let mut out = Outcome::default();
-    let mut acceptor = Acceptor::default();
-    let mut rest = input;
-    for _ in 0..input.len() + 1000 {
-        let piece = &rest[..chunk.min(rest.len())];
-        let Ok(read) = acceptor.read_tls(&mut &piece[..]) else {
-            out.failed = true; // more than a ClientHello can be
-            return Some(out);
-        };
-        rest = &rest[read..];
-        match acceptor.accept() {
-            Ok(None) if read == 0 => {
-                out.failed = true; // end of stream inside the ClientHello
-                return Some(out);
-            }
-            Ok(None) => {}
-            Ok(Some(accepted)) => match accepted.into_connection(config) {
-                Ok(conn) => {
-                    let mut after = rustls_run(conn.into(), rest, chunk)?;
-                    out.output.append(&mut after.output);
-                    after.output = out.output;
-                    return Some(after);
-                }
-                Err((_, mut alert)) => {
-                    let _ = alert.write_all(&mut out.output);
-                    out.failed = true;
-                    return Some(out);
-                }
-            },
-            Err((_, mut alert)) => {
-                let _ = alert.write_all(&mut out.output);
-                out.failed = true;
-                return Some(out);
-            }
-        }
-    }
-    None
+    let conn = ServerConnection::new(config).expect("a valid config");
+    rustls_run(conn.into(), input, chunk)
 }
 
 /// rustls, driven the way its own examples drive it. `None` if it did not

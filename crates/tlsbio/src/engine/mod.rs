@@ -146,7 +146,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
 
     /// A server with a fixed configuration, with the context's options.
     pub fn server(context: &ServerContext, rbio: R, wbio: W) -> Self {
-        let mut session = Session::server(Some(context.config().clone()));
+        let mut session = Session::server(Some(context.session_config().clone()));
         session.defer_verification(context.defers_verification());
         Self::with_session(session, rbio, wbio).with_options(context.options())
     }

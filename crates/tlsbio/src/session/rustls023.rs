@@ -1,14 +1,17 @@
 //! The rustls 0.23 backend: the unbuffered API, and `Acceptor` for the
-//! ClientHello.
+//! ClientHello of a server that pauses.
 //!
 //! The unbuffered API keeps the BIOs the only ciphertext buffers: rustls
 //! decrypts records in place in the input and encrypts application data
 //! straight into the write BIO. What it lacks is a way to read the
-//! ClientHello before choosing a config (and, on a server, the SNI name at
-//! all), so every server reads its ClientHello through the buffered
-//! `Acceptor` on a copy of the first flight, which it discards from the
-//! input only once the real connection, built from the chosen config, has
-//! replayed it (see docs/architecture.md).
+//! ClientHello before choosing a config, and, on a server, any way to see
+//! the ClientHello (its SNI name) at all. So a paused server reads its
+//! ClientHello through the buffered `Acceptor` on a copy of the first
+//! flight, which it discards from the input only once the real
+//! connection, built from the chosen config, has replayed it (see
+//! docs/architecture.md). A server with its config from the start reads
+//! it once, with the real connection, and learns what it needs of it from
+//! its certificate resolver ([`hello_recorder`]).
 
 use std::sync::Arc;
 
@@ -24,6 +27,9 @@ use rustls::{
 };
 
 use super::{Data, Event, Output, Send, Sent};
+
+#[path = "rustls023_hello.rs"]
+mod hello_recorder;
 use crate::bio::Bio;
 use crate::error::ConfigError;
 use crate::hello::ClientHello;
@@ -61,21 +67,24 @@ pub(crate) struct Session {
 
 // The connections are held by value: boxing them (and the acceptor) cost
 // three allocations per handshake, a tenth of what tlsbio added to
-// rustls'.
+// rustls'. So is the ClientHello copy once the connection runs.
 enum Conn {
     Client(UnbufferedClientConnection),
-    /// A server, with the ClientHello it was started from.
-    Server(UnbufferedServerConnection, Box<ClientHello>),
-    /// A server reading its first flight. With a config it continues by
-    /// itself; without, it pauses at the ClientHello. The flight stays in
-    /// the input (nothing is discarded) for the real connection.
+    /// A server, with its ClientHello once read: from the `Acceptor` if it
+    /// paused, else from its certificate resolver ([`hello_recorder`]).
+    Server(UnbufferedServerConnection, Option<ClientHello>),
+    /// A server reading its first flight to pause at the ClientHello. The
+    /// flight stays in the input (nothing is discarded) for the real
+    /// connection.
     Accepting {
         acceptor: Acceptor,
         fed: usize,
-        config: Option<Arc<ServerConfig>>,
     },
     /// A server paused at the ClientHello, waiting for its config.
     Paused(Box<ClientHello>),
+    /// A server whose config rustls refused when the connection was made
+    /// (never after [`Session::check_server_config`] accepted it).
+    Refused(rustls::Error),
 }
 
 impl Session {
@@ -87,12 +96,18 @@ impl Session {
         Ok(Self::with(Conn::Client(conn)))
     }
 
-    /// A server for `config`, or one that pauses at the ClientHello.
+    /// A server for `config` (as [`Session::check_server_config`] returned
+    /// it), or one that pauses at the ClientHello.
     pub(crate) fn server(config: Option<Arc<ServerConfig>>) -> Self {
-        Self::with(Conn::Accepting {
-            acceptor: Acceptor::default(),
-            fed: 0,
-            config,
+        Self::with(match config {
+            Some(config) => match UnbufferedServerConnection::new(config) {
+                Ok(conn) => Conn::Server(conn, None),
+                Err(e) => Conn::Refused(e),
+            },
+            None => Conn::Accepting {
+                acceptor: Acceptor::default(),
+                fed: 0,
+            },
         })
     }
 
@@ -134,14 +149,17 @@ impl Session {
 
     /// Checks that rustls accepts a server config, without starting a
     /// connection, and that 0-RTT, if allowed, comes with server-side
-    /// session storage. Done once per context.
-    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), ConfigError> {
+    /// session storage. Done once per context. Returns the config the
+    /// context's engines run on: a copy whose certificate resolver also
+    /// records the ClientHello ([`hello_recorder`]).
+    pub(crate) fn check_server_config(
+        config: &Arc<ServerConfig>,
+    ) -> Result<Arc<ServerConfig>, ConfigError> {
         if config.max_early_data_size != 0 && config.ticketer.enabled() {
             return Err(ConfigError::EarlyDataNeedsStatefulResumption);
         }
-        UnbufferedServerConnection::new(Arc::clone(config))
-            .map(drop)
-            .map_err(ConfigError::Rustls)
+        UnbufferedServerConnection::new(Arc::clone(config)).map_err(ConfigError::Rustls)?;
+        Ok(hello_recorder::recording(config))
     }
 
     /// Continues a paused server with `config`. The ClientHello is
@@ -149,7 +167,10 @@ impl Session {
     pub(crate) fn choose_config(&mut self, config: Arc<ServerConfig>) -> Result<(), ConfigError> {
         if let Conn::Paused(hello) = &mut self.conn {
             let conn = UnbufferedServerConnection::new(config).map_err(ConfigError::Rustls)?;
-            self.conn = Conn::Server(conn, std::mem::take(hello));
+            // Taken out of its box, not with the box: an empty
+            // `ClientHello` allocates nothing, an empty `Box` would.
+            let hello = std::mem::take(&mut **hello);
+            self.conn = Conn::Server(conn, Some(hello));
             self.settled = true;
         }
         Ok(())
@@ -165,24 +186,20 @@ impl Session {
     ) -> (usize, Event) {
         let (discard, event) = match &mut self.conn {
             Conn::Client(c) => handle(c.process_tls_records(input), data, out, &mut self.early),
-            Conn::Server(s, _) => handle(s.process_tls_records(input), data, out, &mut self.early),
-            Conn::Accepting {
-                acceptor,
-                fed,
-                config,
-            } => {
+            Conn::Server(s, Some(_)) => {
+                handle(s.process_tls_records(input), data, out, &mut self.early)
+            }
+            Conn::Server(s, hello @ None) => {
+                let listening = hello_recorder::Listening::start();
+                let status = s.process_tls_records(input);
+                *hello = listening.heard();
+                handle(status, data, out, &mut self.early)
+            }
+            Conn::Accepting { acceptor, fed } => {
                 let event = match accept(acceptor, fed, input, out) {
                     Ok(hello) => {
-                        let config = config.take();
                         self.conn = Conn::Paused(hello);
-                        match config {
-                            Some(config) => match self.choose_config(config) {
-                                Ok(()) => Event::Progress,
-                                Err(ConfigError::Rustls(e)) => Event::Fatal(e),
-                                Err(e) => Event::Fatal(rustls::Error::General(e.to_string())),
-                            },
-                            None => Event::ClientHello,
-                        }
+                        Event::ClientHello
                     }
                     Err(event) => event,
                 };
@@ -191,6 +208,7 @@ impl Session {
                 return (0, event);
             }
             Conn::Paused(_) => return (0, Event::ClientHello),
+            Conn::Refused(e) => return (0, Event::Fatal(e.clone())),
         };
         let event = match event {
             Event::Fatal(e) => {
@@ -254,7 +272,8 @@ impl Session {
         out: &mut Output<W>,
         held: &mut dyn FnMut(&[u8]),
     ) -> Sent {
-        if matches!(self.conn, Conn::Accepting { .. } | Conn::Paused(_)) {
+        if self.is_reading_client_hello() || matches!(self.conn, Conn::Paused(_) | Conn::Refused(_))
+        {
             return Sent::Handshaking;
         }
         let mut op = op;
@@ -342,7 +361,9 @@ impl Session {
                 &mut self.early,
                 region,
             ),
-            Conn::Accepting { .. } | Conn::Paused(_) => return Step::NotReady(Sent::Handshaking),
+            Conn::Accepting { .. } | Conn::Paused(_) | Conn::Refused(_) => {
+                return Step::NotReady(Sent::Handshaking)
+            }
         };
         match step {
             Step::PeerClosed => {
@@ -399,13 +420,21 @@ impl Session {
 
     pub(crate) fn client_hello(&self) -> Option<&ClientHello> {
         match &self.conn {
-            Conn::Paused(hello) | Conn::Server(_, hello) => Some(hello),
+            Conn::Paused(hello) => Some(hello),
+            Conn::Server(_, hello) => hello.as_ref(),
             _ => None,
         }
     }
 
+    /// A server whose ClientHello rustls has not yet processed. rustls
+    /// settles the version from the first hello it accepts (and fails on
+    /// one it refuses), so this does not depend on the recorded copy.
     pub(crate) fn is_reading_client_hello(&self) -> bool {
-        matches!(self.conn, Conn::Accepting { .. })
+        match &self.conn {
+            Conn::Accepting { .. } => true,
+            Conn::Server(s, None) => s.protocol_version().is_none(),
+            _ => false,
+        }
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -446,7 +475,8 @@ impl Session {
 
     pub(crate) fn server_name(&self) -> Option<&str> {
         match &self.conn {
-            Conn::Server(_, hello) | Conn::Paused(hello) => hello.server_name(),
+            Conn::Server(_, Some(hello)) => hello.server_name(),
+            Conn::Paused(hello) => hello.server_name(),
             _ => None,
         }
     }

@@ -202,14 +202,17 @@ impl Session {
     }
 
     /// Checks that rustls accepts a server config, without starting a
-    /// connection. Done once per context.
-    pub(crate) fn check_server_config(config: &Arc<ServerConfig>) -> Result<(), ConfigError> {
+    /// connection. Done once per context. Returns the config the
+    /// context's engines run on: this one.
+    pub(crate) fn check_server_config(
+        config: &Arc<ServerConfig>,
+    ) -> Result<Arc<ServerConfig>, ConfigError> {
         if config.max_early_data_size != 0 && config.ticketer.is_some() {
             return Err(ConfigError::EarlyDataNeedsStatefulResumption);
         }
         rustls024::Connection::<ServerSide, Tcp>::new(Arc::clone(config))
-            .map(drop)
-            .map_err(ConfigError::Rustls)
+            .map_err(ConfigError::Rustls)?;
+        Ok(Arc::clone(config))
     }
 
     /// Continues a paused server with `config`. Its first flight is in the
