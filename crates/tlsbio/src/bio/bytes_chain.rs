@@ -15,8 +15,9 @@ use super::{clamp, Bio, BioStats};
 ///   the engine decrypts in place and must not write into memory someone
 ///   else can see.
 /// - [`pop_bytes`](Bio::pop_bytes) hands out the front chunk as it is.
-/// - The engine's in-place writes go into a zero-initialised scratch region
-///   that is split off as a chunk on commit; consecutive records stay
+/// - The engine's in-place writes go into a scratch region, zeroed only as
+///   far as a write asks for (each byte once), that is split off as a
+///   chunk on commit; consecutive records stay
 ///   adjacent in memory, so popping them as one chunk is free.
 /// - When a record spans two chunks that are not adjacent in memory, they
 ///   are merged (counted in [`BioStats::bytes_moved`]).
@@ -44,9 +45,9 @@ impl BytesBio {
     /// bulk data: a few maximum-size records.
     const SCRATCH_STEP: usize = 64 * 1024;
 
-    /// Until then, room for a handshake message or a small record: a
-    /// fresh scratch is zeroed in full, and a handshake needs no more (a
-    /// bigger region is made at the size asked for).
+    /// Until then, room for a handshake message or a small record; a
+    /// handshake needs no more (a bigger region is made at the size asked
+    /// for).
     const FIRST_SCRATCH: usize = 4096;
 
     /// A queue that has held more than a maximum-size record has carried
@@ -178,9 +179,18 @@ impl Bio for BytesBio {
             return None;
         }
         if self.scratch.len() < min {
-            let want = min.max(self.scratch_step()).min(room.max(min));
-            self.stats.bytes_zeroed += want.saturating_sub(self.scratch.len()) as u64;
-            self.scratch.resize(want, 0);
+            // Room for many regions, but only what this one asks for is
+            // zeroed (safe Rust lends only initialised memory): the
+            // engine writes over it at once.
+            if self.scratch.capacity() < min {
+                // `reserve` takes the old allocation back when every chunk
+                // split off it has gone, instead of allocating anew.
+                let step = min.max(self.scratch_step()).min(room.max(min));
+                self.scratch.clear();
+                self.scratch.reserve(step);
+            }
+            self.stats.bytes_zeroed += (min - self.scratch.len()) as u64;
+            self.scratch.resize(min, 0);
         }
         let len = self.scratch.len().min(room);
         let (n, out) = f(&mut self.scratch[..len]);

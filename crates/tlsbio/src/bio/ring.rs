@@ -19,6 +19,12 @@ use super::{clamp, Bio, BioStats};
 /// Rotations are counted in [`BioStats::bytes_moved`]; in steady state with
 /// a capacity of a few records they are rare.
 ///
+/// Bytes copied in ([`Bio::write`], the driver's copy of the peer's
+/// ciphertext) land in memory that is not zeroed first; a region lent
+/// with [`Bio::write_in_place`] is zeroed where nothing was written
+/// before, each byte of an allocation at most once
+/// ([`BioStats::bytes_zeroed`]).
+///
 /// ```
 /// use tlsbio::bio::{Bio, RingBio};
 ///
@@ -33,9 +39,14 @@ use super::{clamp, Bio, BioStats};
 /// ```
 #[derive(Debug)]
 pub struct RingBio {
-    /// The allocation so far: `buf.len()` is the ring's current size, at
-    /// most `capacity`.
+    /// The allocation so far. Its first `buf.len()` bytes have been
+    /// written at least once; the rest, up to `size`, not yet. Bytes are
+    /// written in ring order, so the live ones are always among the
+    /// written ones, and a ring whose live bytes wrap has written all of
+    /// `size`.
     buf: Vec<u8>,
+    /// The ring's current size (where it wraps), at most `capacity`.
+    size: usize,
     capacity: usize,
     head: usize,
     len: usize,
@@ -51,6 +62,7 @@ impl RingBio {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             buf: Vec::new(),
+            size: 0,
             capacity,
             head: 0,
             len: 0,
@@ -66,13 +78,13 @@ impl RingBio {
 
     /// Bytes allocated now (at most the capacity).
     pub fn allocated(&self) -> usize {
-        self.buf.len()
+        self.size
     }
 
     /// Grows the allocation, if it is below the capacity, so that `more`
     /// bytes fit beside the live ones; the live bytes move to the front.
     fn grow_for(&mut self, more: usize) {
-        let size = self.buf.len();
+        let size = self.size;
         let need = self.len + more;
         if need <= size || size >= self.capacity {
             return;
@@ -81,18 +93,20 @@ impl RingBio {
             .max(size * 2)
             .max(Self::FIRST_ALLOCATION)
             .min(self.capacity);
-        let mut grown = vec![0u8; new_size];
-        self.stats.bytes_zeroed += new_size as u64;
+        // Only the live bytes go into the new allocation; nothing is
+        // zeroed.
+        let mut grown = Vec::with_capacity(new_size);
         let first = self.len.min(size - self.head);
-        grown[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
-        grown[first..self.len].copy_from_slice(&self.buf[..self.len - first]);
+        grown.extend_from_slice(&self.buf[self.head..self.head + first]);
+        grown.extend_from_slice(&self.buf[..self.len - first]);
         self.stats.bytes_moved += self.len as u64;
         self.buf = grown;
+        self.size = new_size;
         self.head = 0;
     }
 
     fn is_wrapped(&self) -> bool {
-        self.head + self.len > self.buf.len()
+        self.head + self.len > self.size
     }
 
     /// Moves the live bytes to the start of the buffer.
@@ -101,6 +115,7 @@ impl RingBio {
             return;
         }
         if self.is_wrapped() {
+            debug_assert_eq!(self.buf.len(), self.size, "wrapped, so all written");
             self.buf.rotate_left(self.head);
         } else {
             self.buf.copy_within(self.head..self.head + self.len, 0);
@@ -112,7 +127,7 @@ impl RingBio {
     /// Start and length of the free region after the live bytes, without
     /// wrapping.
     fn tail_region(&self) -> (usize, usize) {
-        let cap = self.buf.len();
+        let cap = self.size;
         if self.is_wrapped() {
             let start = self.head + self.len - cap;
             (start, self.head - start)
@@ -158,6 +173,15 @@ impl Bio for RingBio {
             self.rotate_to_front();
             (start, len) = self.tail_region();
         }
+        if self.buf.len() < start + min {
+            // The region must be initialised: zero what is asked for
+            // beyond what was ever written, each byte at most once.
+            let want = start + min;
+            self.stats.bytes_zeroed += (want - self.buf.len()) as u64;
+            self.buf.resize(want, 0);
+        }
+        // What is initialised of the free room, at least `min`.
+        let len = len.min(self.buf.len() - start);
         let (n, out) = f(&mut self.buf[start..start + len]);
         self.len += clamp(n, len);
         self.stats.high_water = self.stats.high_water.max(self.len);
@@ -171,10 +195,19 @@ impl Bio for RingBio {
             return 0;
         }
         self.grow_for(n);
-        let cap = self.buf.len();
+        let cap = self.size;
         let tail = (self.head + self.len) % cap;
         let first = n.min(cap - tail);
-        self.buf[tail..tail + first].copy_from_slice(&buf[..first]);
+        // Up to where bytes were written before, then appended (the tail
+        // never lies beyond the written bytes); around the end, all of
+        // the ring has been written.
+        debug_assert!(
+            tail <= self.buf.len(),
+            "the tail is among the written bytes"
+        );
+        let over = (tail + first).saturating_sub(self.buf.len()).min(first);
+        self.buf[tail..tail + first - over].copy_from_slice(&buf[..first - over]);
+        self.buf.extend_from_slice(&buf[first - over..first]);
         self.buf[..n - first].copy_from_slice(&buf[first..n]);
         self.len += n;
         self.stats.high_water = self.stats.high_water.max(self.len);
@@ -183,7 +216,7 @@ impl Bio for RingBio {
 
     /// Copies out in up to two pieces around the end, never rotating.
     fn read(&mut self, buf: &mut [u8]) -> usize {
-        let cap = self.buf.len();
+        let cap = self.size;
         let n = buf.len().min(self.len);
         if n == 0 {
             return 0;
@@ -212,6 +245,7 @@ impl Bio for RingBio {
     fn release_memory(&mut self) {
         if self.len == 0 {
             self.buf = Vec::new();
+            self.size = 0;
             self.head = 0;
         }
     }
