@@ -22,7 +22,8 @@
 //!   take, and says when it cannot go on ([`Sent`]).
 //!
 //! Everything version-specific lives in the backend module: for 0.23 the
-//! `Acceptor` replay of the first flight, which input the deframer still
+//! `Acceptor` replay of a paused server's first flight, the ClientHello
+//! copied out of a certificate resolver, which input the deframer still
 //! holds, how big an encrypted record will be, and how a queued alert is
 //! drained after a failure. docs/architecture.md lists what a 0.24 backend
 //! implements behind the same interface.
@@ -75,8 +76,9 @@ pub(crate) enum Event {
     /// the output.
     Fatal(crate::tls::Error),
     /// The peer sent more than rustls buffers for one handshake message;
-    /// no alert (rustls' own server fails the read the same way). (0.23's
-    /// `Acceptor` only: 0.24 reports it as a rustls error with its alert.)
+    /// no alert (rustls' own server fails the read the same way). (The
+    /// `Acceptor` of a paused server on 0.23 only: the unbuffered
+    /// connections and 0.24 report it as a rustls error with its alert.)
     #[cfg_attr(feature = "rustls-0-24", allow(dead_code))]
     Overflow,
 }
