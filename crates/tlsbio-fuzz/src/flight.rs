@@ -488,7 +488,19 @@ impl Driver {
                 "a server that requires a client certificate finished without one"
             );
         }
-        let _ = (engine.alpn_protocol(), engine.server_name());
+        if engine.is_server() {
+            // Paused or not, full or resumed: a server that finished its
+            // handshake has read a ClientHello and can say what it was.
+            let hello = engine
+                .client_hello()
+                .expect("a finished server without its ClientHello");
+            assert!(
+                !hello.cipher_suites().is_empty(),
+                "a ClientHello without suites"
+            );
+            assert_eq!(engine.server_name(), hello.server_name());
+        }
+        let _ = engine.alpn_protocol();
     }
 
     fn echo(&mut self, engine: &mut TestEngine, n: usize) {
