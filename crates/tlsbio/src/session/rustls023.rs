@@ -186,13 +186,16 @@ impl Session {
     ) -> (usize, Event) {
         let (discard, event) = match &mut self.conn {
             Conn::Client(c) => handle(c.process_tls_records(input), data, out, &mut self.early),
-            Conn::Server(s, Some(_)) => {
-                handle(s.process_tls_records(input), data, out, &mut self.early)
-            }
-            Conn::Server(s, hello @ None) => {
-                let listening = hello_recorder::Listening::start();
+            Conn::Server(s, hello) => {
+                // Listens only until the first hello is heard, which is
+                // the one the engine shows. A second one (after a
+                // HelloRetryRequest) must name the same server; rustls
+                // checks that (`ServerNameDifferedOnRetry`).
+                let listening = hello.is_none().then(hello_recorder::Listening::start);
                 let status = s.process_tls_records(input);
-                *hello = listening.heard();
+                if let Some(listening) = listening {
+                    *hello = listening.heard();
+                }
                 handle(status, data, out, &mut self.early)
             }
             Conn::Accepting { acceptor, fed } => {
