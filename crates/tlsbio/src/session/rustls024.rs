@@ -14,7 +14,7 @@
 //! size probe.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls024::client::ClientHandshake;
 use rustls024::crypto::cipher::OutboundPlain;
@@ -122,7 +122,12 @@ struct Halves<S: SideData> {
 /// Facts about the connection, kept from the handshake.
 struct Facts {
     outputs: ConnectionOutputs,
-    peer_certificates: Option<Vec<CertificateDer<'static>>>,
+    /// The peer's chain as one slice, copied out of `outputs` the first
+    /// time it is asked for: rustls 0.24 keeps the end entity apart from
+    /// the intermediates, and a copy made at every handshake would cost
+    /// every connection that never looks three allocations. `OnceLock`
+    /// (not `OnceCell`) keeps the engine `Sync`.
+    peer_certificates: OnceLock<Option<Vec<CertificateDer<'static>>>>,
     /// A client's: whether the server accepted its 0-RTT data.
     early_accepted: bool,
 }
@@ -265,7 +270,7 @@ impl Session {
         // only needs to know the handshake is done.
         reader.facts = Some(Facts {
             outputs: ConnectionOutputs::default(),
-            peer_certificates: None,
+            peer_certificates: OnceLock::new(),
             early_accepted: false,
         });
         self.state = writing;
@@ -543,20 +548,9 @@ impl Session {
             outputs,
             side_outputs,
         } = split;
-        let peer_certificates =
-            outputs
-                .peer_identity()
-                .and_then(|identity| match identity.identity() {
-                    rustls024::crypto::Identity::X509(chain) => Some(
-                        std::iter::once(chain.end_entity.clone().into_owned())
-                            .chain(chain.intermediates.iter().map(|c| c.clone().into_owned()))
-                            .collect(),
-                    ),
-                    _ => None,
-                });
         self.facts = Some(Facts {
             outputs,
-            peer_certificates,
+            peer_certificates: OnceLock::new(),
             early_accepted: side_outputs.early_accepted(),
         });
         Halves {
@@ -721,7 +715,13 @@ impl Session {
     pub(crate) fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
         match &self.state {
             State::EarlyServer(server) => server.peer_certificates(),
-            _ => self.facts.as_ref()?.peer_certificates.as_deref(),
+            _ => {
+                let facts = self.facts.as_ref()?;
+                facts
+                    .peer_certificates
+                    .get_or_init(|| chain(&facts.outputs))
+                    .as_deref()
+            }
         }
     }
 
@@ -954,4 +954,16 @@ enum Settled {
     ReadMore,
     Flushed,
     Closed,
+}
+
+/// The peer's X.509 chain from `outputs`, end entity first.
+fn chain(outputs: &ConnectionOutputs) -> Option<Vec<CertificateDer<'static>>> {
+    match outputs.peer_identity()?.identity() {
+        rustls024::crypto::Identity::X509(chain) => Some(
+            std::iter::once(chain.end_entity.clone().into_owned())
+                .chain(chain.intermediates.iter().map(|c| c.clone().into_owned()))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
