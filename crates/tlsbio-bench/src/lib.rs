@@ -92,6 +92,11 @@ pub enum BioKind {
     /// back whenever empty; the idle measurement calls no
     /// `release_memory`).
     VecReleasing,
+    /// `VecBio` over buffers that earlier connections gave back
+    /// (`VecBio::with_buffer`, `VecBio::into_vec`), as a server keeping a
+    /// pool of them does: once the pool is warm, no BIO memory is
+    /// allocated per connection.
+    VecReused,
     /// `RingBio`.
     Ring,
     /// `BytesBio`, moving `Bytes` chunks between the two engines.
@@ -104,6 +109,7 @@ impl BioKind {
         match self {
             Self::Vec => "vec",
             Self::VecReleasing => "vec+release",
+            Self::VecReused => "vec+reuse",
             Self::Ring => "ring",
             Self::Bytes => "bytes",
         }
@@ -163,6 +169,7 @@ pub fn implementations() -> Vec<Implementation> {
     let mut all = vec![
         Implementation::Tlsbio(BioKind::Vec),
         Implementation::Tlsbio(BioKind::VecReleasing),
+        Implementation::Tlsbio(BioKind::VecReused),
         Implementation::Tlsbio(BioKind::Ring),
         Implementation::Tlsbio(BioKind::Bytes),
         Implementation::Rustls,

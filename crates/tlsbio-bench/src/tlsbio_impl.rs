@@ -1,6 +1,7 @@
 //! tlsbio engines, joined in memory.
 
 use std::any::Any;
+use std::cell::RefCell;
 
 use tlsbio::bio::{Bio, BytesBio, RingBio, VecBio};
 use tlsbio::{Engine, Error, Options, Want};
@@ -71,13 +72,52 @@ impl Link for BytesBio {
 
 type Pair<B> = (Engine<B, B>, Engine<B, B>);
 
+/// How a run gets its BIOs and what it does with them at the end.
+struct Bios<B> {
+    make: fn() -> B,
+    done: fn(Engine<B, B>),
+}
+
+impl<B: Link> Bios<B> {
+    /// Fresh BIOs, dropped with their engines.
+    const FRESH: Self = Self {
+        make: B::make,
+        done: drop,
+    };
+}
+
+thread_local! {
+    /// The `vec+reuse` pool: buffers of finished connections.
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `VecBio`s from the pool (a fresh one when it is empty), given back when
+/// the connection ends.
+const REUSED: Bios<VecBio> = Bios {
+    make: || {
+        let buf = POOL
+            .with(|pool| pool.borrow_mut().pop())
+            .unwrap_or_default();
+        VecBio::with_buffer(buf, CAPACITY)
+    },
+    done: |engine| {
+        let (rbio, wbio) = engine.into_bios();
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            pool.push(rbio.into_vec());
+            pool.push(wbio.into_vec());
+        });
+    },
+};
+
 pub(crate) fn run(bench: &Bench, kind: BioKind, scenario: Scenario) -> Result<Work, BenchError> {
     let none = Options::default();
     match kind {
-        BioKind::Vec => run_with::<VecBio>(bench, scenario, none),
-        BioKind::VecReleasing => run_with::<VecBio>(bench, scenario, releasing()),
-        BioKind::Ring => run_with::<RingBio>(bench, scenario, none),
-        BioKind::Bytes => run_with::<BytesBio>(bench, scenario, none),
+        BioKind::Vec => run_with(bench, scenario, none, Bios::<VecBio>::FRESH),
+        BioKind::VecReleasing => run_with(bench, scenario, releasing(), Bios::<VecBio>::FRESH),
+        BioKind::VecReused => run_with(bench, scenario, none, REUSED),
+        BioKind::Ring => run_with(bench, scenario, none, Bios::<RingBio>::FRESH),
+        BioKind::Bytes => run_with(bench, scenario, none, Bios::<BytesBio>::FRESH),
     }
 }
 
@@ -96,12 +136,14 @@ pub(crate) fn idle(bench: &Bench, kind: BioKind) -> Result<Box<dyn Any>, BenchEr
         Box::new(engine)
     }
     let none = Options::default();
+    let vec = Bios::<VecBio>::FRESH.make;
     Ok(match kind {
-        BioKind::Vec => quiet(handshake::<VecBio>(configs, &mut work, none)?.1),
+        BioKind::Vec => quiet(handshake(configs, &mut work, none, vec)?.1),
         // Gave its buffers back by itself: no `release_memory` call.
-        BioKind::VecReleasing => Box::new(handshake::<VecBio>(configs, &mut work, releasing())?.1),
-        BioKind::Ring => quiet(handshake::<RingBio>(configs, &mut work, none)?.1),
-        BioKind::Bytes => quiet(handshake::<BytesBio>(configs, &mut work, none)?.1),
+        BioKind::VecReleasing => Box::new(handshake(configs, &mut work, releasing(), vec)?.1),
+        BioKind::VecReused => quiet(handshake(configs, &mut work, none, REUSED.make)?.1),
+        BioKind::Ring => quiet(handshake(configs, &mut work, none, RingBio::make)?.1),
+        BioKind::Bytes => quiet(handshake(configs, &mut work, none, BytesBio::make)?.1),
     })
 }
 
@@ -109,10 +151,11 @@ fn run_with<B: Link>(
     bench: &Bench,
     scenario: Scenario,
     options: Options,
+    bios: Bios<B>,
 ) -> Result<Work, BenchError> {
     let configs = bench.configs(scenario);
     let mut work = Work::default();
-    let (mut client, mut server) = handshake::<B>(configs, &mut work, options)?;
+    let (mut client, mut server) = handshake(configs, &mut work, options, bios.make)?;
     work.resumed = server.is_resumed();
     match scenario {
         Scenario::BulkTls13 => {
@@ -133,6 +176,8 @@ fn run_with<B: Link>(
         _ => work.units = 1.0,
     }
     add_bio_copies(&client, &server, &mut work);
+    (bios.done)(client);
+    (bios.done)(server);
     Ok(work)
 }
 
@@ -141,12 +186,12 @@ fn handshake<B: Link>(
     configs: &Configs,
     work: &mut Work,
     options: Options,
+    make: fn() -> B,
 ) -> Result<Pair<B>, BenchError> {
-    let mut client = Engine::client(&configs.client_context, server_name(), B::make(), B::make())
+    let mut client = Engine::client(&configs.client_context, server_name(), make(), make())
         .map_err(fail)?
         .with_options(options);
-    let mut server =
-        Engine::server(&configs.server_context, B::make(), B::make()).with_options(options);
+    let mut server = Engine::server(&configs.server_context, make(), make()).with_options(options);
     for _ in 0..16 {
         let c = done(client.do_handshake())?;
         cross(&mut client, &mut server, work);

@@ -34,8 +34,19 @@ fn handshake_allocations_hold() {
     let bench = Bench::new(1 << 20);
     let vec = per_handshake(&bench, Implementation::Tlsbio(BioKind::Vec));
     let ring = per_handshake(&bench, Implementation::Tlsbio(BioKind::Ring));
+    let reused = per_handshake(&bench, Implementation::Tlsbio(BioKind::VecReused));
     let rustls = per_handshake(&bench, Implementation::Rustls);
-    println!("per TLS 1.3 P-256 handshake: vec {vec:.1}, ring {ring:.1}, rustls {rustls:.1}");
+    println!(
+        "per TLS 1.3 P-256 handshake: vec {vec:.1}, ring {ring:.1}, vec+reuse {reused:.1}, \
+         rustls {rustls:.1}"
+    );
+
+    // Buffers given back and reused: the four BIOs' first buffers are all
+    // that reuse saves, and it saves all four.
+    assert!(
+        (vec - reused - 4.0).abs() < 0.5,
+        "vec {vec:.1}, vec+reuse {reused:.1}"
+    );
 
     // On 0.23, fewer than rustls' unbuffered API, the one tlsbio wraps
     // (measured: 155.7 against 156.7; with the ClientHello in three
@@ -56,6 +67,11 @@ fn handshake_allocations_hold() {
         assert!(
             vec - rustls < 2.5,
             "vec {vec:.1} against buffered rustls {rustls:.1}"
+        );
+        // With its buffers reused, under both rustls APIs (151.7).
+        assert!(
+            reused < rustls,
+            "vec+reuse {reused:.1} >= rustls {rustls:.1}"
         );
     }
 

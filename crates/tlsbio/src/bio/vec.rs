@@ -51,12 +51,54 @@ impl VecBio {
         }
     }
 
+    /// An empty buffer that never holds more than `limit` bytes, writing
+    /// into `buf`'s allocation: a buffer from a connection that ended
+    /// ([`VecBio::into_vec`]), so that a server reusing them allocates no
+    /// BIO memory per connection once its pool is warm.
+    ///
+    /// `buf`'s contents are dropped (nothing of another connection is
+    /// kept or shown) and its capacity kept. It grows past that capacity
+    /// as [`VecBio::with_limit`]'s does; `limit` bounds the bytes held, as
+    /// always, and a buffer larger than it is used as it is, not shrunk.
+    ///
+    /// ```
+    /// use tlsbio::bio::{Bio, VecBio};
+    ///
+    /// let mut used = VecBio::with_limit(1 << 16);
+    /// used.write(b"the last connection's ciphertext");
+    /// let buf = used.into_vec();
+    /// assert!(buf.is_empty() && buf.capacity() >= 4096);
+    ///
+    /// let capacity = buf.capacity();
+    /// let mut bio = VecBio::with_buffer(buf, 1 << 16);
+    /// assert_eq!(bio.pending(), 0);
+    /// bio.write(b"a new connection");
+    /// assert_eq!(bio.allocated(), capacity); // no new allocation
+    /// ```
+    pub fn with_buffer(mut buf: Vec<u8>, limit: usize) -> Self {
+        buf.clear();
+        Self {
+            buf,
+            ..Self::with_limit(limit)
+        }
+    }
+
+    /// The allocation, emptied, for [`VecBio::with_buffer`] to reuse;
+    /// bytes still pending are dropped. Take the BIOs out of an engine
+    /// that is done with [`Engine::into_bios`](crate::Engine::into_bios).
+    pub fn into_vec(self) -> Vec<u8> {
+        let mut buf = self.buf;
+        buf.clear();
+        buf
+    }
+
     /// The byte limit.
     pub fn limit(&self) -> usize {
         self.limit
     }
 
-    /// Bytes currently allocated (at most the limit).
+    /// Bytes currently allocated: at most the limit, unless the buffer
+    /// given to [`VecBio::with_buffer`] was larger.
     pub fn allocated(&self) -> usize {
         self.buf.capacity()
     }
@@ -191,5 +233,48 @@ impl Bio for VecBio {
 
     fn stats(&self) -> BioStats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_buffer_is_not_reallocated_and_shows_nothing_old() {
+        let mut used = VecBio::with_limit(1 << 16);
+        used.write_in_place(64, |region| {
+            region.fill(0xAB);
+            (64, ())
+        });
+        let buf = used.into_vec();
+        let (ptr, capacity) = (buf.as_ptr(), buf.capacity());
+        assert!(buf.is_empty());
+
+        let mut bio = VecBio::with_buffer(buf, 1 << 16);
+        assert_eq!(bio.pending(), 0);
+        // A region over the old bytes reads as zeroes, not as the last
+        // connection's.
+        bio.write_in_place(64, |region| {
+            assert!(region[..64].iter().all(|&b| b == 0));
+            (64, ())
+        });
+        assert_eq!(bio.write(&vec![1; capacity - 64]), capacity - 64);
+        assert_eq!(bio.allocated(), capacity);
+        let back = bio.into_vec();
+        assert_eq!(back.as_ptr(), ptr);
+    }
+
+    #[test]
+    fn the_limit_holds_over_a_larger_buffer() {
+        let mut bio = VecBio::with_buffer(Vec::with_capacity(8192), 100);
+        assert_eq!(bio.write(&[7; 200]), 100);
+        assert_eq!(bio.write_guarantee(), 0);
+        assert!(bio.write_in_place(1, |_| (0, ())).is_none());
+        let mut out = [0; 60];
+        assert_eq!(bio.read(&mut out), 60);
+        assert_eq!(bio.write(&[8; 200]), 60);
+        assert_eq!(bio.pending(), 100);
+        assert_eq!(bio.allocated(), 8192);
     }
 }
