@@ -75,17 +75,18 @@ fn handshake_allocations_hold() {
         );
     }
 
-    // On 0.24, no more than the 9.1 over raw rustls 0.24 that its
-    // handshake API and tlsbio's four BIOs cost (measured: 156.8 against
-    // 147.7; copying the peer's chain at every handshake made it 158.8).
+    // On 0.24, no more than the 7.1 over raw rustls 0.24 that its
+    // handshake API and tlsbio's four BIOs cost (measured: 154.8 against
+    // 147.7; copying the peer's chain at every handshake made it 158.8,
+    // and growing the server's scratch message by message 156.8).
     #[cfg(feature = "rustls-0-24")]
     {
         assert!(
-            vec - rustls < 9.5,
+            vec - rustls < 7.5,
             "vec {vec:.1} against rustls 0.24 {rustls:.1}"
         );
         assert!(
-            ring - rustls < 9.5,
+            ring - rustls < 7.5,
             "ring {ring:.1} against rustls 0.24 {rustls:.1}"
         );
     }

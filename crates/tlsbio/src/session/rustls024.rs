@@ -232,7 +232,7 @@ impl Session {
             let State::Paused(accepted) = std::mem::replace(&mut self.state, State::Moving) else {
                 unreachable!("matched above")
             };
-            match accepted.choose_config(config, &mut self.scratch) {
+            match accepted.choose_config(config, flight_room(&mut self.scratch)) {
                 Ok(hs) => self.server_handshake(hs),
                 Err(e) => {
                     self.deferred = Some(e.clone());
@@ -385,13 +385,15 @@ impl Session {
                 Ok(ServerHandshake::Accepted(accepted)) => {
                     self.hello = Some(ClientHello::from_rustls(&accepted.client_hello()));
                     match config {
-                        Some(config) => match accepted.choose_config(config, scratch) {
-                            Ok(hs) => {
-                                self.server_handshake(hs);
-                                Event::Progress
+                        Some(config) => {
+                            match accepted.choose_config(config, flight_room(scratch)) {
+                                Ok(hs) => {
+                                    self.server_handshake(hs);
+                                    Event::Progress
+                                }
+                                Err(e) => self.fail(e),
                             }
-                            Err(e) => self.fail(e),
-                        },
+                        }
                         None => {
                             self.state = State::Paused(Box::new(accepted));
                             Event::ClientHello
@@ -966,4 +968,16 @@ fn chain(outputs: &ConnectionOutputs) -> Option<Vec<CertificateDer<'static>>> {
         ),
         _ => None,
     }
+}
+
+/// Room a server's first flight (ServerHello to Finished, certificate
+/// chain included) usually fits in.
+const SERVER_FLIGHT: usize = 4096;
+
+/// `scratch`, with room for a server's first flight reserved at once:
+/// rustls reserves for each message as it appends it, so an empty
+/// scratch grew four times in that flight, each time a new allocation.
+fn flight_room(scratch: &mut Vec<u8>) -> &mut Vec<u8> {
+    scratch.reserve(SERVER_FLIGHT);
+    scratch
 }
