@@ -25,6 +25,7 @@
 mod fixture;
 #[cfg(feature = "openssl")]
 mod openssl_impl;
+pub mod paired;
 mod rustls_impl;
 mod tlsbio_impl;
 
