@@ -21,14 +21,14 @@ impl Held {
             self.buf.clear();
             self.pos = 0;
         }
-        self.buf.extend_from_slice(bytes);
+        crate::copy::extend(&mut self.buf, bytes);
     }
 
     /// Copies waiting plaintext into `out`; returns how much.
     pub(crate) fn take(&mut self, out: &mut [u8]) -> usize {
         let held = &self.buf[self.pos..];
         let n = held.len().min(out.len());
-        out[..n].copy_from_slice(&held[..n]);
+        crate::copy::copy(&mut out[..n], &held[..n]);
         self.pos += n;
         if self.pos == self.buf.len() {
             self.buf.clear();
@@ -42,7 +42,7 @@ impl Held {
     pub(crate) fn peek(&self, out: &mut [u8]) -> usize {
         let held = &self.buf[self.pos..];
         let n = held.len().min(out.len());
-        out[..n].copy_from_slice(&held[..n]);
+        crate::copy::copy(&mut out[..n], &held[..n]);
         n
     }
 

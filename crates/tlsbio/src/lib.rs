@@ -141,6 +141,7 @@ pub mod bio;
 mod close;
 pub mod compat;
 mod context;
+mod copy;
 mod engine;
 mod error;
 mod held;

@@ -198,7 +198,7 @@ impl<W: Bio> Output<W> {
             bytes = &bytes[n..];
         }
         self.append_with(bytes.len(), |region| {
-            region[..bytes.len()].copy_from_slice(bytes);
+            crate::copy::copy(&mut region[..bytes.len()], bytes);
             bytes.len()
         });
     }

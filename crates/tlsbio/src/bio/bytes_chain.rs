@@ -209,7 +209,7 @@ impl Bio for BytesBio {
         }
         if self.scratch.len() >= n {
             // Zeroed already by an earlier region: use it.
-            self.scratch[..n].copy_from_slice(&buf[..n]);
+            crate::copy::copy(&mut self.scratch[..n], &buf[..n]);
         } else {
             // Append to an empty scratch instead, keeping its capacity
             // when that is enough (a new one is a step's worth).
@@ -217,7 +217,9 @@ impl Bio for BytesBio {
             if self.scratch.capacity() < n {
                 self.scratch = BytesMut::with_capacity(n.max(self.scratch_step()));
             }
-            self.scratch.extend_from_slice(&buf[..n]);
+            for piece in crate::copy::pieces(&buf[..n]) {
+                self.scratch.extend_from_slice(piece);
+            }
         }
         let written = self.scratch.split_to(n);
         self.append(written);

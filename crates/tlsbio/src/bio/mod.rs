@@ -181,7 +181,7 @@ pub trait Bio {
     fn read(&mut self, buf: &mut [u8]) -> usize {
         self.read_in_place(|data| {
             let n = data.len().min(buf.len());
-            buf[..n].copy_from_slice(&data[..n]);
+            crate::copy::copy(&mut buf[..n], &data[..n]);
             (n, n)
         })
     }
@@ -194,7 +194,7 @@ pub trait Bio {
             return 0;
         }
         self.write_in_place(n, |region| {
-            region[..n].copy_from_slice(&buf[..n]);
+            crate::copy::copy(&mut region[..n], &buf[..n]);
             (n, n)
         })
         .unwrap_or(0)

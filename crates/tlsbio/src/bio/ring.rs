@@ -1,5 +1,7 @@
 //! [`RingBio`]: a bounded ring, allocated as it fills.
 
+use crate::copy::{copy, extend};
+
 use super::{clamp, Bio, BioStats};
 
 /// A ring buffer that holds at most its capacity.
@@ -206,9 +208,12 @@ impl Bio for RingBio {
             "the tail is among the written bytes"
         );
         let over = (tail + first).saturating_sub(self.buf.len()).min(first);
-        self.buf[tail..tail + first - over].copy_from_slice(&buf[..first - over]);
-        self.buf.extend_from_slice(&buf[first - over..first]);
-        self.buf[..n - first].copy_from_slice(&buf[first..n]);
+        copy(
+            &mut self.buf[tail..tail + first - over],
+            &buf[..first - over],
+        );
+        extend(&mut self.buf, &buf[first - over..first]);
+        copy(&mut self.buf[..n - first], &buf[first..n]);
         self.len += n;
         self.stats.high_water = self.stats.high_water.max(self.len);
         n
@@ -222,8 +227,8 @@ impl Bio for RingBio {
             return 0;
         }
         let first = n.min(cap - self.head);
-        buf[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
-        buf[first..n].copy_from_slice(&self.buf[..n - first]);
+        copy(&mut buf[..first], &self.buf[self.head..self.head + first]);
+        copy(&mut buf[first..n], &self.buf[..n - first]);
         self.len -= n;
         self.head = if self.len == 0 {
             0

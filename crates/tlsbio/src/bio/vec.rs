@@ -196,7 +196,7 @@ impl Bio for VecBio {
             return 0;
         }
         self.buf.truncate(self.end);
-        self.buf.extend_from_slice(&buf[..n]);
+        crate::copy::extend(&mut self.buf, &buf[..n]);
         self.end += n;
         self.stats.high_water = self.stats.high_water.max(self.pending());
         n

@@ -265,7 +265,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
         }
         let early = self.session.early_data();
         let n = buf.len().min(early.len());
-        buf[..n].copy_from_slice(&early[..n]);
+        crate::copy::copy(&mut buf[..n], &early[..n]);
         early.drain(..n);
         Ok(n)
     }
@@ -444,7 +444,7 @@ impl<R: Bio, W: Bio> Engine<R, W> {
             let step = {
                 let mut deliver = |payload: &[u8]| {
                     let n = payload.len().min(buf.len());
-                    buf[..n].copy_from_slice(&payload[..n]);
+                    crate::copy::copy(&mut buf[..n], &payload[..n]);
                     held.push(&payload[n..]);
                     (got, record) = (n, payload.len());
                 };
