@@ -99,6 +99,11 @@ bench-criterion: bench-deps
 bench-instructions: bench-deps
     cargo run --release -p tlsbio-bench --bin tlsbio-instructions --features openssl
 
+# Wall clock compared unit by unit in short blocks, robust to a machine
+# whose speed drifts (docs/benchmarks.md, "wall clock measured in pairs").
+bench-paired *ARGS:
+    cargo run --release -p tlsbio-bench --bin tlsbio-paired -- {{ARGS}}
+
 # tlsbio-uring and tlsbio-mio against tokio-rustls on loopback, 1 and N
 # loops, with the server's CPU time.
 bench-loopback *ARGS:
