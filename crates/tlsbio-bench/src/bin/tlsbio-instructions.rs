@@ -18,10 +18,25 @@
 //! (about 15 k per handshake at `N` = 100). What is left varies by about
 //! 1 k per handshake (ECDSA's random nonces). 100 handshakes, 16 MiB.
 //! Needs `valgrind` on the PATH.
+//!
+//! The children run with glibc's `rep movsb` and `rep stosb` turned off
+//! ([`STRING_TUNABLES`]): callgrind counts every iteration of a `rep`
+//! instruction, so a 16 KiB `memcpy` that glibc hands to `rep movsb`
+//! counted as 16 384 instructions and the same copy in vector loops as
+//! about 500. Until 2026-12-07 that made copies a third of every bulk
+//! count, and an implementation's count depended on whether its copies
+//! were above glibc's threshold. With both off, every implementation's
+//! copies are counted the same way, as the loops they are on a CPU
+//! without fast string moves.
 
 use std::process::{Command, ExitCode};
 
 use tlsbio_bench::{implementations, Bench, Implementation, Scenario, SCENARIOS};
+
+/// glibc tunables for the measured children: no `rep movsb` / `rep stosb`
+/// below 1 GiB, so that callgrind counts copies and fills as loops.
+const STRING_TUNABLES: &str =
+    "glibc.cpu.x86_rep_movsb_threshold=1073741824:glibc.cpu.x86_rep_stosb_threshold=1073741824";
 
 /// Measured handshakes per process (enough that ECDSA's varying nonces
 /// average out to well under 0.1%).
@@ -80,7 +95,12 @@ fn instructions(
     units: usize,
 ) -> Result<u64, String> {
     let exe = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
+    let tunables = match std::env::var("GLIBC_TUNABLES") {
+        Ok(set) if !set.is_empty() => format!("{set}:{STRING_TUNABLES}"),
+        _ => STRING_TUNABLES.to_string(),
+    };
     let output = Command::new("valgrind")
+        .env("GLIBC_TUNABLES", tunables)
         .args([
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
