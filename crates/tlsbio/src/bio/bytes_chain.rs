@@ -217,7 +217,8 @@ impl Bio for BytesBio {
             if self.scratch.capacity() < n {
                 self.scratch = BytesMut::with_capacity(n.max(self.scratch_step()));
             }
-            for piece in crate::copy::pieces(&buf[..n]) {
+            let end = self.scratch.as_ptr().wrapping_add(self.scratch.len());
+            for piece in crate::copy::pieces(end, &buf[..n]) {
                 self.scratch.extend_from_slice(piece);
             }
         }
