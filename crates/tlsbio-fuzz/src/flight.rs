@@ -499,6 +499,26 @@ impl Driver {
                 "a ClientHello without suites"
             );
             assert_eq!(engine.server_name(), hello.server_name());
+            // What was agreed was offered: the suite among the hello's
+            // suites, the protocol among its ALPN list. (The hello is
+            // tlsbio's own copy of it, so this checks the copy.)
+            let suite = engine
+                .cipher_suite()
+                .expect("a finished server without a suite")
+                .suite();
+            assert!(
+                hello.cipher_suites().any(|offered| offered == suite),
+                "agreed {suite:?}, not in the ClientHello's {hello:?}"
+            );
+            if let Some(protocol) = engine.alpn_protocol() {
+                assert!(
+                    hello.alpn().any(|offered| offered == protocol),
+                    "agreed ALPN {protocol:?}, not in the ClientHello's {hello:?}"
+                );
+            }
+            // Every scheme reads back as a scheme (the copy's offsets hold).
+            let schemes = hello.signature_schemes();
+            assert_eq!(schemes.clone().count(), schemes.len());
         }
         let _ = engine.alpn_protocol();
     }
