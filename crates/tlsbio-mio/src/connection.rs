@@ -469,6 +469,29 @@ impl<R: Bio, W: Bio> Connection<R, W> {
         &self.socket
     }
 
+    /// The engine and the socket, taken apart: for a server that reuses
+    /// BIO memory across connections, the engine's BIOs
+    /// ([`Engine::into_bios`], then `VecBio::into_vec`) go back to its pool
+    /// and the next connection is made from them with [`Connection::new`].
+    /// Deregister the socket first if it was registered.
+    ///
+    /// ```no_run
+    /// # use tlsbio_mio::{tlsbio::{bio::VecBio, Engine, ServerContext}, Connection};
+    /// # fn next(pool: &mut Vec<Vec<u8>>, done: Connection, context: &ServerContext,
+    /// #         socket: mio::net::TcpStream, token: mio::Token) -> Connection {
+    /// let (engine, _socket) = done.into_parts();
+    /// let (rbio, wbio) = engine.into_bios();
+    /// pool.extend([rbio.into_vec(), wbio.into_vec()]);
+    ///
+    /// let mut bio = || VecBio::with_buffer(pool.pop().unwrap_or_default(), 64 * 1024);
+    /// let (rbio, wbio) = (bio(), bio());
+    /// Connection::new(Engine::server(context, rbio, wbio), socket, token)
+    /// # }
+    /// ```
+    pub fn into_parts(self) -> (Engine<R, W>, TcpStream) {
+        (self.engine, self.socket)
+    }
+
     /// Moves bytes until nothing more moves: socket to read BIO while there
     /// is room, handshake steps, write BIO to socket. Returns whether
     /// anything moved.

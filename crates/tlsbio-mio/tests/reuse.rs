@@ -1,0 +1,115 @@
+//! A server connection's BIO memory, given back with `into_parts` and
+//! reused for the next connection: both connections work, and the second
+//! allocates no BIO memory of its own.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener as StdListener;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Poll, Token};
+use tlsbio::bio::VecBio;
+use tlsbio::Engine;
+use tlsbio_mio::Connection;
+
+const LIMIT: usize = 64 * 1024;
+
+/// Serves one connection on `conn`: reads 5 bytes, echoes them, until the
+/// client's close. Bounded by a 10 s deadline.
+fn echo_once(conn: &mut Connection, poll: &mut Poll) {
+    conn.register(poll.registry()).unwrap();
+    let mut events = Events::with_capacity(16);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut buf, mut got) = ([0u8; 64], Vec::new());
+    while got.len() < 5 {
+        assert!(Instant::now() < deadline, "no echo request in 10 s");
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap();
+        for event in &events {
+            conn.ready(event);
+        }
+        match conn.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("server read: {e}"),
+        }
+        conn.reregister(poll.registry()).unwrap();
+    }
+    assert_eq!(conn.write(&got).unwrap(), got.len());
+    while !conn.is_flushed() {
+        assert!(Instant::now() < deadline, "echo not flushed in 10 s");
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap();
+        for event in &events {
+            conn.ready(event);
+        }
+        conn.reregister(poll.registry()).unwrap();
+    }
+    conn.deregister(poll.registry()).unwrap();
+}
+
+#[test]
+fn a_second_connection_runs_on_the_first_ones_buffers() {
+    let (client, server) = support::configs();
+    let listener = StdListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let clients = thread::spawn(move || {
+        for _ in 0..2 {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut tls = tlsbio_blocking::Stream::connect(&client, "localhost", tcp).unwrap();
+            tls.write_all(b"hello").unwrap();
+            let mut echo = [0u8; 5];
+            tls.read_exact(&mut echo).unwrap();
+            assert_eq!(&echo, b"hello");
+        }
+    });
+
+    let mut poll = Poll::new().unwrap();
+    let accept = |listener: &StdListener| {
+        let (socket, _) = listener.accept().unwrap();
+        socket.set_nonblocking(true).unwrap();
+        TcpStream::from_std(socket)
+    };
+
+    let bios = || (VecBio::with_limit(LIMIT), VecBio::with_limit(LIMIT));
+    let (rbio, wbio) = bios();
+    let mut first = Connection::new(
+        Engine::server(&server, rbio, wbio),
+        accept(&listener),
+        Token(0),
+    );
+    echo_once(&mut first, &mut poll);
+    let (engine, _socket) = first.into_parts();
+    let (rbio, wbio) = engine.into_bios();
+    let mut pool = [rbio.into_vec(), wbio.into_vec()];
+    assert!(pool.iter().all(|b| b.capacity() > 0), "nothing to reuse");
+    // Larger than one echo grows a fresh BIO to, so that the check below
+    // tells a reused buffer from a new one.
+    for buf in &mut pool {
+        buf.reserve(32 * 1024);
+    }
+    let capacities = [pool[0].capacity(), pool[1].capacity()];
+
+    let [r, w] = pool;
+    let mut second = Connection::new(
+        Engine::server(
+            &server,
+            VecBio::with_buffer(r, LIMIT),
+            VecBio::with_buffer(w, LIMIT),
+        ),
+        accept(&listener),
+        Token(1),
+    );
+    echo_once(&mut second, &mut poll);
+    // The same flights fit in the same memory: nothing was allocated anew.
+    let engine = second.engine();
+    assert_eq!(
+        [engine.rbio().allocated(), engine.wbio().allocated()],
+        capacities
+    );
+    clients.join().unwrap();
+}
