@@ -136,11 +136,12 @@ pub(crate) fn idle(bench: &Bench, kind: BioKind) -> Result<Box<dyn Any>, BenchEr
         Box::new(engine)
     }
     let none = Options::default();
-    let vec = Bios::<VecBio>::FRESH.make;
     Ok(match kind {
-        BioKind::Vec => quiet(handshake(configs, &mut work, none, vec)?.1),
+        BioKind::Vec => quiet(handshake(configs, &mut work, none, VecBio::make)?.1),
         // Gave its buffers back by itself: no `release_memory` call.
-        BioKind::VecReleasing => Box::new(handshake(configs, &mut work, releasing(), vec)?.1),
+        BioKind::VecReleasing => {
+            Box::new(handshake(configs, &mut work, releasing(), VecBio::make)?.1)
+        }
         BioKind::VecReused => quiet(handshake(configs, &mut work, none, REUSED.make)?.1),
         BioKind::Ring => quiet(handshake(configs, &mut work, none, RingBio::make)?.1),
         BioKind::Bytes => quiet(handshake(configs, &mut work, none, BytesBio::make)?.1),

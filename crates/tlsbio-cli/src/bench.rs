@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use tlsbio_bench::paired::median;
 use tlsbio_bench::{implementations, Bench, Implementation, Scenario, SCENARIOS};
 
 use crate::Result;
@@ -124,12 +125,6 @@ fn measure(
             .units;
     }
     Ok(units / start.elapsed().as_secs_f64())
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
 }
 
 /// The median rate of `name`'s implementation in `scenario` (the first

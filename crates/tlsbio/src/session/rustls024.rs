@@ -125,7 +125,7 @@ struct Facts {
     /// The peer's chain as one slice, copied out of `outputs` the first
     /// time it is asked for: rustls 0.24 keeps the end entity apart from
     /// the intermediates, and a copy made at every handshake would cost
-    /// every connection that never looks three allocations. `OnceLock`
+    /// every connection that never looks its allocations. `OnceLock`
     /// (not `OnceCell`) keeps the engine `Sync`.
     peer_certificates: OnceLock<Option<Vec<CertificateDer<'static>>>>,
     /// A client's: whether the server accepted its 0-RTT data.
