@@ -244,7 +244,10 @@ fn serve_mio(ctx: LoopContext, setup: &LoopSetup) -> io::Result<()> {
             };
             if let Some(line) = end {
                 eprintln!("{line}");
-                server.remove(poll.registry(), token);
+                // Its BIO memory starts the next connection.
+                if let Some((conn, _)) = server.remove(poll.registry(), token) {
+                    server.recycle(conn);
+                }
             }
         }
         if server.accept_due(now) {
@@ -260,6 +263,7 @@ fn serve_mio(ctx: LoopContext, setup: &LoopSetup) -> io::Result<()> {
                 session.peer,
                 expiry(ended.reason == Expiry::Handshake)
             );
+            server.recycle(conn);
         }
     }
     eprintln!("stopping: closing {} connection(s)", server.len());

@@ -69,6 +69,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             match common::on_event(&mut server, poll.registry(), event, &mut buf)? {
                 common::Outcome::Ended(conn, how) => {
                     eprintln!("{:?}: closed ({:?}, {how:?})", conn.token(), conn.closed());
+                    // Its BIO memory starts the next connection.
+                    server.recycle(*conn);
                 }
                 common::Outcome::Accepted | common::Outcome::Open(_) | common::Outcome::Stale => {}
             }
@@ -81,6 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ended.connection.token(),
                 ended.reason
             );
+            server.recycle(ended.connection);
         }
     }
 }

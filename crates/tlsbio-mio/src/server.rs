@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Interest, Registry, Token};
-use tlsbio::ServerContext;
+use tlsbio::bio::VecBio;
+use tlsbio::{Engine, ServerContext};
 use tlsbio_serve::{Deadlines, Expiry, Limits, Quiet, QuietCheck, Timer};
 
 use crate::Connection;
@@ -17,6 +18,11 @@ use crate::Connection;
 /// (or memory) before it tries again. Short: other connections closing
 /// free descriptors at any time.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// BIO buffers a server keeps from ended connections unless told
+/// otherwise ([`Server::set_buffer_pool`]): two per connection, so the
+/// last 16 connections' worth.
+const DEFAULT_POOL: usize = 32;
 
 /// A connection [`Server::expire`] ended, with its application state.
 #[derive(Debug)]
@@ -67,6 +73,11 @@ pub struct Server<T = ()> {
     accept_errors: u64,
     /// Accepting stopped on a transient error; try again at this time.
     accept_retry: Option<Instant>,
+    /// BIO memory of connections given back with [`Server::recycle`], for
+    /// the next connections to start on.
+    pool: Vec<Vec<u8>>,
+    pool_max: usize,
+    buffers_reused: u64,
 }
 
 impl<T> Server<T> {
@@ -106,6 +117,9 @@ impl<T> Server<T> {
             refused: 0,
             accept_errors: 0,
             accept_retry: None,
+            pool: Vec::new(),
+            pool_max: DEFAULT_POOL,
+            buffers_reused: 0,
         })
     }
 
@@ -167,7 +181,10 @@ impl<T> Server<T> {
                 }
             }
             let token = self.free_token();
-            let mut conn = Connection::server(&self.context, socket, token, self.limits.capacities);
+            let rbio = self.bio(self.limits.capacities.read);
+            let wbio = self.bio(self.limits.capacities.write);
+            let engine = Engine::server(&self.context, rbio, wbio);
+            let mut conn = Connection::new(engine, socket, token);
             if self.limits.proxy_protocol {
                 conn = conn.expect_proxy_header();
             }
@@ -217,6 +234,79 @@ impl<T> Server<T> {
         // being dropped either way.
         let _ = entry.conn.deregister(registry);
         Some((entry.conn, entry.state))
+    }
+
+    /// Takes back a connection that [`remove`](Self::remove) or
+    /// [`expire`](Self::expire) handed out, once the application is done
+    /// with it (call [`Connection::shutdown`] first to send close_notify):
+    /// its socket closes, and its two BIO buffers go to the pool the next
+    /// accepted connections start on, so that a server which recycles the
+    /// connections it ends stops allocating BIO memory for new ones once
+    /// the pool is warm. Dropping the connection instead is always fine;
+    /// its memory then goes back to the allocator.
+    ///
+    /// The pool keeps at most [`set_buffer_pool`](Self::set_buffer_pool)
+    /// buffers (32 unless set). It keeps no buffer the connection had
+    /// already given back (a quiet connection's, see
+    /// [`Limits::release_memory_after`]) and none larger than this
+    /// server's [`Capacities`](crate::Capacities), so it holds at most that
+    /// many buffers of at most that size. Buffers hold ciphertext only,
+    /// and a new connection never reads what an old one left in them.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &mut tlsbio_mio::Server, registry: &mio::Registry, token: mio::Token) {
+    /// if let Some((mut conn, ())) = server.remove(registry, token) {
+    ///     let _ = conn.shutdown(); // close_notify, as far as the socket takes it
+    ///     server.recycle(conn);
+    /// }
+    /// # }
+    /// ```
+    pub fn recycle(&mut self, connection: Connection) {
+        let (engine, socket) = connection.into_parts();
+        drop(socket);
+        let largest = self
+            .limits
+            .capacities
+            .read
+            .max(self.limits.capacities.write)
+            .max(1);
+        let (rbio, wbio) = engine.into_bios();
+        for buf in [rbio.into_vec(), wbio.into_vec()] {
+            let size = buf.capacity();
+            if size > 0 && size <= largest && self.pool.len() < self.pool_max {
+                self.pool.push(buf);
+            }
+        }
+    }
+
+    /// Sets how many BIO buffers [`recycle`](Self::recycle) keeps (two per
+    /// connection); 0 turns the pool off and frees what it held.
+    pub fn set_buffer_pool(&mut self, buffers: usize) {
+        self.pool_max = buffers;
+        self.pool.truncate(buffers);
+        self.pool.shrink_to_fit();
+    }
+
+    /// BIO buffers in the pool now.
+    pub fn pooled_buffers(&self) -> usize {
+        self.pool.len()
+    }
+
+    /// BIO buffers taken from the pool by new connections so far.
+    pub fn buffers_reused(&self) -> u64 {
+        self.buffers_reused
+    }
+
+    /// A BIO for a new connection, on pooled memory if there is some.
+    fn bio(&mut self, limit: usize) -> VecBio {
+        let limit = limit.max(1);
+        match self.pool.pop() {
+            Some(buf) => {
+                self.buffers_reused += 1;
+                VecBio::with_buffer(buf, limit)
+            }
+            None => VecBio::with_limit(limit),
+        }
     }
 
     /// Ends every connection whose handshake deadline is at or before

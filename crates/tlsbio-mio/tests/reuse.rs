@@ -1,8 +1,12 @@
 //! A server connection's BIO memory, given back with `into_parts` and
 //! reused for the next connection: both connections work, and the second
-//! allocates no BIO memory of its own.
+//! allocates no BIO memory of its own. `Server::recycle` does the same
+//! for every connection a server ends.
 
 mod support;
+
+use support::{blocking_client, EchoServer, Observed};
+use tlsbio_mio::Limits;
 
 use std::io::{Read, Write};
 use std::net::TcpListener as StdListener;
@@ -112,4 +116,71 @@ fn a_second_connection_runs_on_the_first_ones_buffers() {
         capacities
     );
     clients.join().unwrap();
+}
+
+/// A finished ping over a fresh connection, closed with close_notify both
+/// ways: when it returns, the server has ended the connection (and the
+/// test server has recycled it).
+fn ping(server: &EchoServer) {
+    let mut tls = blocking_client(server.addr);
+    tls.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    tls.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+    tls.shutdown_and_wait().unwrap();
+}
+
+/// Waits (bounded) until the server has seen `n` connections end.
+fn finish_after(server: EchoServer, n: usize) -> Observed {
+    let start = Instant::now();
+    while server.observed.lock().unwrap().ends.len() < n {
+        assert!(start.elapsed() < Duration::from_secs(20), "no end seen");
+        thread::sleep(Duration::from_millis(10));
+    }
+    server.finish()
+}
+
+#[test]
+fn a_server_starts_each_next_connection_on_recycled_buffers() {
+    let server = EchoServer::start(support::configs().1, Limits::default());
+    for _ in 0..3 {
+        ping(&server);
+    }
+    let seen = finish_after(server, 3);
+    assert_eq!(seen.graceful, 3);
+    // The first connection allocated its two buffers; the second and
+    // third started on the one before's.
+    assert_eq!(seen.buffers_reused, 4);
+    assert_eq!(seen.pooled_buffers, 2);
+}
+
+#[test]
+fn a_pool_of_zero_keeps_nothing() {
+    let server = EchoServer::start_with(support::configs().1, Limits::default(), |s| {
+        s.set_buffer_pool(0)
+    });
+    for _ in 0..2 {
+        ping(&server);
+    }
+    let seen = finish_after(server, 2);
+    assert_eq!((seen.buffers_reused, seen.pooled_buffers), (0, 0));
+}
+
+#[test]
+fn buffers_a_quiet_connection_gave_back_are_not_pooled() {
+    // Quiet for 50 ms: buffers given back; for 400 ms: ended.
+    let limits = Limits::default()
+        .release_memory_after(Some(Duration::from_millis(50)))
+        .idle_timeout(Some(Duration::from_millis(400)));
+    let server = EchoServer::start(support::configs().1, limits);
+    let tls = blocking_client(server.addr);
+    let start = Instant::now();
+    while server.observed.lock().unwrap().expired < 1 {
+        assert!(start.elapsed() < Duration::from_secs(20), "never expired");
+        thread::sleep(Duration::from_millis(10));
+    }
+    drop(tls);
+    let seen = server.finish();
+    assert_eq!(seen.expired, 1);
+    assert_eq!(seen.pooled_buffers, 0);
 }

@@ -17,7 +17,9 @@ pub(crate) enum Outcome {
     /// A connection moved on and stays open.
     Open(Token),
     /// A connection ended and was removed: how the echo ended (`Ok` after
-    /// the peer's close_notify was answered).
+    /// the peer's close_notify was answered). Hand it back with
+    /// `Server::recycle` for the next connection to start on its buffers,
+    /// or drop it.
     Ended(Box<Connection>, io::Result<()>),
     /// An event for a token that is gone.
     Stale,

@@ -45,6 +45,11 @@ pub struct Observed {
     pub handshakes: usize,
     /// How each connection that ended by itself ended.
     pub ends: Vec<Option<Closed>>,
+    /// BIO buffers new connections took from the server's pool (every
+    /// connection that ends is recycled), and what the pool held at the
+    /// end.
+    pub buffers_reused: u64,
+    pub pooled_buffers: usize,
 }
 
 /// A running echo server; stops when dropped.
@@ -57,8 +62,17 @@ pub struct EchoServer {
 
 impl EchoServer {
     pub fn start(config: ServerContext, limits: Limits) -> Self {
+        Self::start_with(config, limits, |_| {})
+    }
+
+    /// [`start`](Self::start), with `set_up` called on the server first.
+    pub fn start_with(
+        config: ServerContext,
+        limits: Limits,
+        set_up: impl FnOnce(&mut echo::EchoServer),
+    ) -> Self {
         let poll = Poll::new().unwrap();
-        let server = Server::bind(
+        let mut server = Server::bind(
             "127.0.0.1:0".parse().unwrap(),
             config,
             limits,
@@ -66,6 +80,7 @@ impl EchoServer {
             Token(0),
         )
         .unwrap();
+        set_up(&mut server);
         let addr = server.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let observed = Arc::new(Mutex::new(Observed::default()));
@@ -142,19 +157,24 @@ fn serve(
                         Some(Closed::Failed(_) | Closed::Proxy(_)) => seen.failed += 1,
                         Some(Closed::Abortive(_)) => seen.abortive += 1,
                     }
+                    server.recycle(*conn);
                 }
                 echo::Outcome::Accepted | echo::Outcome::Stale => {}
             }
         }
         let now = Instant::now();
         echo::retry_accept(&mut server, poll.registry(), now)?;
-        for _ in server.expire(poll.registry(), now) {
+        for ended in server.expire(poll.registry(), now) {
             observed
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .expired += 1;
+            server.recycle(ended.connection);
         }
     }
+    let mut seen = observed.lock().unwrap_or_else(PoisonError::into_inner);
+    seen.buffers_reused = server.buffers_reused();
+    seen.pooled_buffers = server.pooled_buffers();
     Ok(())
 }
 

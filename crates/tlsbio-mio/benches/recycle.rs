@@ -1,0 +1,126 @@
+//! What `Server::recycle` saves: N connections one after another to a
+//! tlsbio-mio echo server on 127.0.0.1 (handshake, 4 KiB echoed, close_notify
+//! both ways), with the server's buffer pool off (`set_buffer_pool(0)`)
+//! and on (the default 32 buffers), counting the process's allocations
+//! and bytes allocated with a counting allocator. The client runs in the
+//! same process and does the same work in both runs, so the difference
+//! between the rows is the server's.
+//!
+//! ```text
+//! cargo bench -p tlsbio-mio --bench recycle                # 500 connections each
+//! cargo bench -p tlsbio-mio --bench recycle -- --quick     # 100
+//! ```
+
+#[path = "../examples/common/echo.rs"]
+mod echo;
+
+use std::alloc::System;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use tlsbio::{ClientContext, ServerContext};
+use tlsbio_memory::deterministic::DeterministicPki;
+use tlsbio_mio::{Limits, Server};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const LISTENER: Token = Token(0);
+const ECHOED: usize = 4096;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let n = if quick { 100 } else { 500 };
+    let pki = DeterministicPki::new(1, &["localhost"]);
+    let client = ClientContext::new(Arc::new(pki.stock_client_config())).expect("client config");
+    let server = ServerContext::new(Arc::new(pki.stock_server_config())).expect("server config");
+    println!("| server's buffer pool | connections | allocations / connection | KiB allocated / connection | BIO buffers reused |");
+    println!("|---|---:|---:|---:|---:|");
+    for pool in [0, 32] {
+        match measure(&client, &server, pool, n) {
+            Ok((allocations, bytes, reused)) => println!(
+                "| {pool} | {n} | {:.1} | {:.1} | {reused} |",
+                allocations as f64 / n as f64,
+                bytes as f64 / 1024.0 / n as f64
+            ),
+            Err(e) => println!("| {pool} | {n} | failed: {e} | | |"),
+        }
+    }
+}
+
+/// Serves `n` sequential connections; returns (allocations, bytes
+/// allocated, buffers reused) for the whole run, client included.
+fn measure(
+    client: &ClientContext,
+    context: &ServerContext,
+    pool: usize,
+    n: usize,
+) -> io::Result<(usize, usize, u64)> {
+    let mut poll = Poll::new()?;
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut server: echo::EchoServer = Server::bind(
+        loopback,
+        context.clone(),
+        Limits::default(),
+        poll.registry(),
+        LISTENER,
+    )?;
+    server.set_buffer_pool(pool);
+    let addr = server.local_addr()?;
+    let mut events = Events::with_capacity(64);
+    let mut buf = vec![0u8; 16 * 1024];
+    let region = Region::new(GLOBAL);
+    let clients = {
+        let client = client.clone();
+        thread::spawn(move || run_clients(&client, addr, n))
+    };
+    let (mut ended, deadline) = (0, Instant::now() + Duration::from_secs(120));
+    while ended < n {
+        if Instant::now() > deadline {
+            return Err(io::Error::other(format!("{ended} of {n} ended in 120 s")));
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+        for event in &events {
+            if let echo::Outcome::Ended(conn, _) =
+                echo::on_event(&mut server, poll.registry(), event, &mut buf)?
+            {
+                ended += 1;
+                server.recycle(*conn);
+            }
+        }
+    }
+    clients
+        .join()
+        .map_err(|_| io::Error::other("a client panicked"))??;
+    let change = region.change();
+    Ok((
+        change.allocations + change.reallocations,
+        change.bytes_allocated + change.bytes_reallocated.max(0) as usize,
+        server.buffers_reused(),
+    ))
+}
+
+/// One connection after another: handshake, `ECHOED` bytes there and
+/// back, close_notify both ways.
+fn run_clients(client: &ClientContext, addr: SocketAddr, n: usize) -> io::Result<()> {
+    let data = vec![7u8; ECHOED];
+    let mut echo = vec![0u8; ECHOED];
+    for _ in 0..n {
+        let tcp = std::net::TcpStream::connect(addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut tls =
+            tlsbio_blocking::Stream::connect(client, "localhost", tcp).map_err(io::Error::other)?;
+        tls.write_all(&data)?;
+        tls.read_exact(&mut echo)?;
+        if echo != data {
+            return Err(io::Error::other("the echo differs"));
+        }
+        tls.shutdown_and_wait()?;
+    }
+    Ok(())
+}
