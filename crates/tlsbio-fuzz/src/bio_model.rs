@@ -47,14 +47,22 @@ enum Op {
 /// which must never drop a pending byte); an in-place write succeeds
 /// exactly when `min` fits in the room left, and so does a write into a
 /// lent `Vec` on the BIOs that lend one (`VecBio`, `BytesBio`, a `Shared`
-/// `VecBio`); the others refuse it.
+/// `VecBio`); the others refuse it. A `VecBio` made with `with_buffer`
+/// on another's memory must behave exactly as a fresh one: on the
+/// buffer of a `VecBio` that ran the same operations (`into_vec`), and on
+/// a buffer larger than the limit and full of other bytes, none of which
+/// may ever be read.
 pub fn bio_model(data: &[u8]) {
     let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
         return;
     };
     let cap = usize::from(input.capacity % 4096) + 1;
     let ops = &input.ops[..input.ops.len().min(MAX_OPS)];
-    check("VecBio", VecBio::with_limit(cap), cap, ops, true);
+    let used = check("VecBio", VecBio::with_limit(cap), cap, ops, true);
+    let reused = VecBio::with_buffer(used.into_vec(), cap);
+    check("VecBio (reused memory)", reused, cap, ops, true);
+    let junk = VecBio::with_buffer(vec![0xa5; cap + 4096], cap);
+    check("VecBio (larger junk buffer)", junk, cap, ops, true);
     check("RingBio", RingBio::with_capacity(cap), cap, ops, false);
     check("BytesBio", BytesBio::with_limit(cap), cap, ops, true);
     check(
@@ -195,7 +203,8 @@ impl Bio for MutPaths {
     }
 }
 
-fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op], lends: bool) {
+/// Runs `ops` on `bio` against the model; returns the BIO.
+fn check<B: Bio>(name: &str, mut bio: B, cap: usize, ops: &[Op], lends: bool) -> B {
     let mut model: VecDeque<u8> = VecDeque::new();
     let mut shut = false;
     for (i, op) in ops.iter().enumerate() {
@@ -294,4 +303,5 @@ fn check(name: &str, mut bio: impl Bio, cap: usize, ops: &[Op], lends: bool) {
         );
         assert_eq!(bio.is_shutdown_wr(), shut, "{name} op {i}: is_shutdown_wr");
     }
+    bio
 }
