@@ -474,6 +474,8 @@ impl<R: Bio, W: Bio> Connection<R, W> {
     /// ([`Engine::into_bios`], then `VecBio::into_vec`) go back to its pool
     /// and the next connection is made from them with [`Connection::new`].
     /// Deregister the socket first if it was registered.
+    /// [`Server::recycle`](crate::Server::recycle) does this for a
+    /// [`Server`](crate::Server)'s connections.
     ///
     /// ```no_run
     /// # use tlsbio_mio::{tlsbio::{bio::VecBio, Engine, ServerContext}, Connection};
