@@ -250,8 +250,10 @@ impl<T> Server<T> {
     /// already given back (a quiet connection's, see
     /// [`Limits::release_memory_after`]) and none larger than this
     /// server's [`Capacities`](crate::Capacities), so it holds at most that
-    /// many buffers of at most that size. Buffers hold ciphertext only,
-    /// and a new connection never reads what an old one left in them.
+    /// many buffers of at most that size; a new connection's BIO takes the
+    /// largest pooled buffer within its own capacity, so no connection
+    /// holds more than its capacities. Buffers hold ciphertext only, and a
+    /// new connection never reads what an old one left in them.
     ///
     /// ```no_run
     /// # fn demo(server: &mut tlsbio_mio::Server, registry: &mio::Registry, token: mio::Token) {
@@ -297,13 +299,20 @@ impl<T> Server<T> {
         self.buffers_reused
     }
 
-    /// A BIO for a new connection, on pooled memory if there is some.
+    /// A BIO for a new connection, on the largest pooled buffer no larger
+    /// than `limit`, if there is one: a connection never holds more than
+    /// its capacities, whichever side a buffer came from, and with unequal
+    /// capacities each side gets the buffer that suits it.
     fn bio(&mut self, limit: usize) -> VecBio {
         let limit = limit.max(1);
-        match self.pool.pop() {
-            Some(buf) => {
+        let fit = (self.pool.iter().enumerate())
+            .filter(|(_, buf)| buf.capacity() <= limit)
+            .max_by_key(|(_, buf)| buf.capacity())
+            .map(|(i, _)| i);
+        match fit {
+            Some(i) => {
                 self.buffers_reused += 1;
-                VecBio::with_buffer(buf, limit)
+                VecBio::with_buffer(self.pool.swap_remove(i), limit)
             }
             None => VecBio::with_limit(limit),
         }

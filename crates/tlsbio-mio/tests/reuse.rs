@@ -6,7 +6,7 @@
 mod support;
 
 use support::{blocking_client, EchoServer, Observed};
-use tlsbio_mio::Limits;
+use tlsbio_mio::{Capacities, Limits};
 
 use std::io::{Read, Write};
 use std::net::TcpListener as StdListener;
@@ -155,6 +155,35 @@ fn a_server_starts_each_next_connection_on_recycled_buffers() {
     // third started on the one before's.
     assert_eq!(seen.buffers_reused, 4);
     assert_eq!(seen.pooled_buffers, 2);
+}
+
+#[test]
+fn with_unequal_capacities_each_side_gets_a_buffer_within_its_own() {
+    let capacities = Capacities {
+        read: 64 * 1024,
+        write: 4096,
+    };
+    let limits = (Limits::default().release_memory_after(None)).capacities(capacities);
+    let server = EchoServer::start(support::configs().1, limits);
+    // The first connection's read buffer grows past the write capacity.
+    let data = vec![0x5a; 20 * 1024];
+    let mut tls = blocking_client(server.addr);
+    tls.write_all(&data).unwrap();
+    let mut echo = vec![0; data.len()];
+    tls.read_exact(&mut echo).unwrap();
+    assert_eq!(echo, data);
+    tls.shutdown_and_wait().unwrap();
+    ping(&server);
+    let seen = finish_after(server, 2);
+    // Both of the second connection's BIOs came from the pool, the large
+    // buffer not as the write BIO.
+    assert_eq!(seen.buffers_reused, 2);
+    assert!(
+        seen.max_wbio_allocated <= capacities.write,
+        "a write BIO held {} bytes of memory, over its {} capacity",
+        seen.max_wbio_allocated,
+        capacities.write
+    );
 }
 
 #[test]

@@ -50,6 +50,8 @@ pub struct Observed {
     /// end.
     pub buffers_reused: u64,
     pub pooled_buffers: usize,
+    /// The most memory any connection's write BIO had allocated.
+    pub max_wbio_allocated: usize,
 }
 
 /// A running echo server; stops when dropped.
@@ -139,6 +141,8 @@ fn serve(
                     let (conn, unsent) = server.entry_mut(token).expect("open");
                     let held = conn.buffered() + unsent.len();
                     seen.max_held = seen.max_held.max(held);
+                    let wbio = conn.engine().wbio().allocated();
+                    seen.max_wbio_allocated = seen.max_wbio_allocated.max(wbio);
                     if !conn.is_handshaking() && handshaken.insert(token) {
                         seen.handshakes += 1;
                     }
