@@ -5,23 +5,10 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 use tlsbio_mio::{AbortReason, Closed, Limits};
-
-/// Waits (bounded) until the server has seen `n` connections end.
-fn ends_after(server: EchoServer, n: usize) -> Vec<Option<Closed>> {
-    let start = Instant::now();
-    while server.observed.lock().unwrap().ends.len() < n {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the server never saw the end"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-    server.finish().ends
-}
 
 fn connect(server: &EchoServer) -> tlsbio_blocking::Stream<TcpStream> {
     blocking_client(server.addr)
@@ -36,7 +23,7 @@ fn close_notify_both_ways_is_graceful() {
     tls.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping");
     tls.shutdown_and_wait().unwrap();
-    assert_eq!(ends_after(server, 1), [Some(Closed::Graceful)]);
+    assert_eq!(server.finish_after(1).ends, [Some(Closed::Graceful)]);
 }
 
 #[test]
@@ -48,7 +35,7 @@ fn a_stream_cut_without_close_notify_is_truncation() {
     tls.read_exact(&mut buf).unwrap();
     tls.get_ref().shutdown(Shutdown::Both).unwrap();
     assert_eq!(
-        ends_after(server, 1),
+        server.finish_after(1).ends,
         [Some(Closed::Abortive(AbortReason::Truncated))]
     );
 }
@@ -62,7 +49,7 @@ fn a_reset_is_a_socket_abort() {
     tls.write_all(&vec![1u8; 512 * 1024]).unwrap();
     thread::sleep(Duration::from_millis(100));
     drop(tls);
-    let ends = ends_after(server, 1);
+    let ends = server.finish_after(1).ends;
     assert!(
         matches!(ends[..], [Some(Closed::Abortive(AbortReason::Socket(_)))]),
         "{ends:?}"

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{blocking_client, EchoServer, Observed};
+use support::{blocking_client, EchoServer};
 use tlsbio_mio::{Capacities, Limits};
 
 use std::io::{Read, Write};
@@ -130,16 +130,6 @@ fn ping(server: &EchoServer) {
     tls.shutdown_and_wait().unwrap();
 }
 
-/// Waits (bounded) until the server has seen `n` connections end.
-fn finish_after(server: EchoServer, n: usize) -> Observed {
-    let start = Instant::now();
-    while server.observed.lock().unwrap().ends.len() < n {
-        assert!(start.elapsed() < Duration::from_secs(20), "no end seen");
-        thread::sleep(Duration::from_millis(10));
-    }
-    server.finish()
-}
-
 #[test]
 fn a_server_starts_each_next_connection_on_recycled_buffers() {
     // No release on a quiet timer: a stalled test machine must not empty
@@ -149,7 +139,7 @@ fn a_server_starts_each_next_connection_on_recycled_buffers() {
     for _ in 0..3 {
         ping(&server);
     }
-    let seen = finish_after(server, 3);
+    let seen = server.finish_after(3);
     assert_eq!(seen.graceful, 3);
     // The first connection allocated its two buffers; the second and
     // third started on the one before's.
@@ -174,7 +164,7 @@ fn with_unequal_capacities_each_side_gets_a_buffer_within_its_own() {
     assert_eq!(echo, data);
     tls.shutdown_and_wait().unwrap();
     ping(&server);
-    let seen = finish_after(server, 2);
+    let seen = server.finish_after(2);
     // Both of the second connection's BIOs came from the pool, the large
     // buffer not as the write BIO.
     assert_eq!(seen.buffers_reused, 2);
@@ -194,7 +184,7 @@ fn a_pool_of_zero_keeps_nothing() {
     for _ in 0..2 {
         ping(&server);
     }
-    let seen = finish_after(server, 2);
+    let seen = server.finish_after(2);
     assert_eq!((seen.buffers_reused, seen.pooled_buffers), (0, 0));
 }
 

@@ -98,6 +98,20 @@ impl EchoServer {
         }
     }
 
+    /// Waits (bounded, 20 s) until the server has seen `n` connections
+    /// end, then [`finish`](Self::finish)es.
+    pub fn finish_after(self, n: usize) -> Observed {
+        let start = Instant::now();
+        while self.observed.lock().unwrap().ends.len() < n {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the server never saw {n} connection(s) end"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.finish()
+    }
+
     /// Stops the loop and returns what it saw.
     pub fn finish(mut self) -> Observed {
         self.stop.store(true, Ordering::SeqCst);
