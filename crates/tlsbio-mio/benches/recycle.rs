@@ -11,11 +11,11 @@
 //! cargo bench -p tlsbio-mio --bench recycle -- --quick     # 100
 //! ```
 
-#[path = "../examples/common/echo.rs"]
-mod echo;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::alloc::System;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread;
@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use support::echo;
 use tlsbio::{ClientContext, ServerContext};
 use tlsbio_memory::deterministic::DeterministicPki;
 use tlsbio_mio::{Limits, Server};
@@ -77,7 +78,7 @@ fn measure(
     let region = Region::new(GLOBAL);
     let clients = {
         let client = client.clone();
-        thread::spawn(move || run_clients(&client, addr, n))
+        thread::spawn(move || support::echo_one_after_another(&client, addr, n, ECHOED))
     };
     let (mut ended, deadline) = (0, Instant::now() + Duration::from_secs(120));
     while ended < n {
@@ -103,24 +104,4 @@ fn measure(
         change.bytes_allocated + change.bytes_reallocated.max(0) as usize,
         server.buffers_reused(),
     ))
-}
-
-/// One connection after another: handshake, `ECHOED` bytes there and
-/// back, close_notify both ways.
-fn run_clients(client: &ClientContext, addr: SocketAddr, n: usize) -> io::Result<()> {
-    let data = vec![7u8; ECHOED];
-    let mut echo = vec![0u8; ECHOED];
-    for _ in 0..n {
-        let tcp = std::net::TcpStream::connect(addr)?;
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let mut tls =
-            tlsbio_blocking::Stream::connect(client, "localhost", tcp).map_err(io::Error::other)?;
-        tls.write_all(&data)?;
-        tls.read_exact(&mut echo)?;
-        if echo != data {
-            return Err(io::Error::other("the echo differs"));
-        }
-        tls.shutdown_and_wait()?;
-    }
-    Ok(())
 }

@@ -128,7 +128,12 @@ pub fn live_allocations() -> usize {
 
 /// One BIO's memory: a boxed slice turned into a raw pointer so that
 /// leases can point into it while the BIO makes slices of other parts.
-struct Storage {
+///
+/// Zeroed when allocated and only ever written with initialised bytes
+/// since (by Rust through `slice_mut`, by the kernel through leases), so
+/// every byte of it is initialised for as long as it lives, including
+/// when a [`BufferPool`] hands it to a new BIO.
+pub(crate) struct Storage {
     ptr: NonNull<u8>,
     len: usize,
 }
@@ -267,8 +272,8 @@ impl UringBio {
         // inside the allocation.
         let start = unsafe { storage.ptr.as_ptr().add(from) };
         // The range is inside the allocation, which `self.storage` keeps
-        // alive for the borrow of `self`, and initialised (zeroed at
-        // allocation); no loan covers it (the callers' rule, checked above
+        // alive for the borrow of `self`, and initialised (see `Storage`);
+        // no loan covers it (the callers' rule, checked above
         // in debug builds), so the kernel neither reads nor writes it now.
         // SAFETY: all of the above, and `&mut self` makes this the only
         // Rust reference to the range.
@@ -385,6 +390,101 @@ impl Bio for UringBio {
 
     fn stats(&self) -> BioStats {
         self.stats
+    }
+}
+
+impl UringBio {
+    /// An empty BIO on `storage`, memory of `capacity` bytes that no
+    /// lease names (a [`BufferPool`] checks that before it calls this).
+    fn on_storage(capacity: usize, storage: Rc<Storage>) -> Self {
+        debug_assert_eq!(storage.len, capacity);
+        Self {
+            storage: Some(storage),
+            ..Self::with_capacity(capacity)
+        }
+    }
+
+    /// The BIO's memory, if it has any, for a [`BufferPool`]. A lease still
+    /// out keeps its own reference to it.
+    fn into_storage(self) -> Option<Rc<Storage>> {
+        self.storage
+    }
+}
+
+/// Memory of retired connections' BIOs, for new connections to start on:
+/// no allocation, and no zeroing of a whole capacity, per connection.
+///
+/// A buffer is handed out again only once nothing else refers to it
+/// (`Rc::get_mut` succeeds): every operation that named it has completed
+/// and dropped its lease, so the kernel is done with it. One still lent to
+/// an operation in flight (a retired connection's cancelled receive) waits
+/// in the pool until that completion arrives. At most `max` buffers are
+/// kept; each is one BIO's whole capacity.
+#[derive(Debug)]
+pub(crate) struct BufferPool {
+    buffers: Vec<Rc<Storage>>,
+    max: usize,
+    reused: u64,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").field("len", &self.len).finish()
+    }
+}
+
+impl BufferPool {
+    /// A pool that keeps at most `max` buffers.
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            buffers: Vec::new(),
+            max,
+            reused: 0,
+        }
+    }
+
+    /// Keeps at most `max` buffers from now on; 0 turns the pool off.
+    pub(crate) fn set_max(&mut self, max: usize) {
+        self.max = max;
+        self.buffers.truncate(max);
+        self.buffers.shrink_to_fit();
+    }
+
+    /// A BIO of `capacity` bytes, on a pooled buffer of that size that no
+    /// lease names if there is one; otherwise a new BIO, which allocates on
+    /// first use.
+    pub(crate) fn bio(&mut self, capacity: usize) -> UringBio {
+        let capacity = capacity.max(1);
+        let free = self
+            .buffers
+            .iter_mut()
+            .position(|s| s.len == capacity && Rc::get_mut(s).is_some());
+        match free {
+            Some(i) => {
+                self.reused += 1;
+                UringBio::on_storage(capacity, self.buffers.swap_remove(i))
+            }
+            None => UringBio::with_capacity(capacity),
+        }
+    }
+
+    /// Keeps `bio`'s memory, if it has any and the pool has room.
+    pub(crate) fn put(&mut self, bio: UringBio) {
+        if let Some(storage) = bio.into_storage() {
+            if self.buffers.len() < self.max {
+                self.buffers.push(storage);
+            }
+        }
+    }
+
+    /// Buffers in the pool, lent ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// Buffers handed to new BIOs so far.
+    pub(crate) fn reused(&self) -> u64 {
+        self.reused
     }
 }
 
@@ -604,5 +704,64 @@ mod tests {
         bio.shutdown_wr();
         assert!(bio.lend_free(4).is_none());
         assert!(bio.lend_pending(4).is_none(), "nothing pending");
+    }
+
+    #[test]
+    fn a_pooled_buffer_is_handed_out_only_after_its_lease_is_dropped() {
+        let before = live_allocations();
+        let mut pool = BufferPool::new(4);
+        let mut bio = pool.bio(64);
+        assert_eq!(bio.write(b"abc"), 3);
+        // A receive in flight when the connection retires.
+        let lease = bio.lend_free(16).unwrap();
+        pool.put(bio);
+        assert_eq!(pool.len(), 1);
+        let other = pool.bio(64);
+        assert_eq!(other.allocated(), 0, "a lent buffer is not handed out");
+        assert_eq!(pool.reused(), 0);
+        // Its completion arrives: the kernel is done with the memory.
+        kernel_fill(&lease, b"late");
+        drop(lease);
+        let mut reused = pool.bio(64);
+        assert_eq!(pool.reused(), 1);
+        assert_eq!(pool.len(), 0);
+        assert_eq!(reused.allocated(), 64, "it starts on the pooled buffer");
+        assert_eq!(live_allocations(), before + 1, "and allocates nothing");
+        // None of the old bytes show; the BIO is empty and works.
+        assert_eq!(reused.pending(), 0);
+        assert_eq!(reused.read(&mut [0u8; 8]), 0);
+        assert_eq!(reused.write(b"xy"), 2);
+        let mut out = [0u8; 8];
+        assert_eq!(reused.read(&mut out), 2);
+        assert_eq!(&out[..2], b"xy");
+        drop((reused, other, pool));
+        assert_eq!(live_allocations(), before);
+    }
+
+    #[test]
+    fn the_pool_keeps_only_memory_it_can_hand_out() {
+        let mut off = BufferPool::new(0);
+        let mut bio = off.bio(64);
+        bio.write(b"a");
+        off.put(bio);
+        assert_eq!(off.len(), 0, "a pool of 0 keeps nothing");
+
+        let mut pool = BufferPool::new(1);
+        pool.put(UringBio::with_capacity(64));
+        assert_eq!(pool.len(), 0, "a BIO that never allocated gives nothing");
+        let (mut a, mut b) = (pool.bio(64), pool.bio(64));
+        a.write(b"a");
+        b.write(b"b");
+        pool.put(a);
+        pool.put(b);
+        assert_eq!(pool.len(), 1, "at most max buffers");
+        assert_eq!(
+            pool.bio(32).allocated(),
+            0,
+            "only a buffer of the capacity asked for"
+        );
+        pool.set_max(0);
+        assert_eq!(pool.len(), 0);
+        assert_eq!(pool.reused(), 0);
     }
 }

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use tlsbio::bio::Bio;
 use tlsbio::{Engine, Error, ServerContext, Shutdown, Want};
-use tlsbio_serve::Capacities;
 
 use crate::bio::{Lease, LendBio, UringBio};
 
@@ -73,13 +72,14 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A server connection on `socket`, with its two BIOs (new, or on a
+    /// retired connection's memory).
     pub(crate) fn server(
         context: &ServerContext,
         socket: TcpStream,
-        capacities: Capacities,
+        rbio: UringBio,
+        wbio: UringBio,
     ) -> Self {
-        let rbio = UringBio::with_capacity(capacities.read);
-        let wbio = UringBio::with_capacity(capacities.write);
         Self {
             engine: Engine::server(context, rbio, wbio),
             socket: Rc::new(socket),
@@ -309,6 +309,12 @@ impl Connection {
 
     pub(crate) fn release_memory(&mut self) {
         self.engine.release_memory();
+    }
+
+    /// The two BIOs, for the server's pool; the socket closes once the
+    /// operations still in flight on it have completed.
+    pub(crate) fn into_bios(self) -> (UringBio, UringBio) {
+        self.engine.into_bios()
     }
 
     fn closed_by_socket(&self) -> bool {

@@ -12,7 +12,7 @@ use slab::Slab;
 use tlsbio::ServerContext;
 use tlsbio_serve::{Deadlines, Expiry, Limits, Quiet, QuietCheck, Timer};
 
-use crate::bio::Lease;
+use crate::bio::{BufferPool, Lease};
 use crate::connection::Connection;
 
 /// How long accepting waits after the process ran out of file descriptors
@@ -34,6 +34,10 @@ const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 /// How long [`Drop`] waits for in-flight operations to finish after
 /// cancelling them; what is still in flight then is leaked, not freed.
 const DROP_DRAIN: Duration = Duration::from_secs(2);
+
+/// BIO buffers kept for new connections unless
+/// [`Server::set_buffer_pool`] says otherwise: two per connection.
+const DEFAULT_POOL: usize = 32;
 
 /// A connection [`Server::expire`] ended, with its application state.
 #[derive(Debug)]
@@ -76,6 +80,12 @@ pub struct ServerStats {
     pub orphaned: usize,
     /// Completions handled.
     pub completions: u64,
+    /// BIO buffers of retired connections that new connections started
+    /// on ([`Server::set_buffer_pool`]).
+    pub buffers_reused: u64,
+    /// BIO buffers in the pool now, including ones still lent to a retired
+    /// connection's operation in flight.
+    pub pooled_buffers: usize,
 }
 
 #[derive(Debug)]
@@ -181,6 +191,8 @@ pub struct Server<T = ()> {
     stats: ServerStats,
     /// Completions being handled (kept to reuse its allocation).
     completions: Vec<(u64, i32, u32)>,
+    /// Retired connections' BIO memory, for new connections.
+    pool: BufferPool,
 }
 
 impl<T> std::fmt::Debug for Server<T> {
@@ -292,6 +304,7 @@ impl<T> Server<T> {
             accept_stopped: false,
             stats: ServerStats::default(),
             completions: Vec::new(),
+            pool: BufferPool::new(DEFAULT_POOL),
         })
     }
 
@@ -299,6 +312,23 @@ impl<T> Server<T> {
     /// send its close_notify before it is dropped anyway (default 1 s).
     pub fn set_linger(&mut self, linger: Duration) {
         self.linger = linger;
+    }
+
+    /// Sets how many BIO buffers of retired connections the server keeps
+    /// for new ones (default 32, two per connection); 0 turns the pool off
+    /// and frees what it held.
+    ///
+    /// A connection's two BIOs each allocate their whole capacity
+    /// ([`Limits::capacities`](crate::Limits)) and zero it when they are
+    /// first used. When the server retires a connection (closed, expired,
+    /// aborted) it keeps that memory, and the connections it accepts next
+    /// start on it: no allocation and no zeroing. A buffer still lent to an
+    /// operation in flight (a cancelled receive) is handed out only after
+    /// that operation's completion. Buffers already given back by a quiet
+    /// connection ([`Limits::release_memory_after`](crate::Limits)) are not
+    /// kept. The pool holds at most this many buffers, each one capacity.
+    pub fn set_buffer_pool(&mut self, buffers: usize) {
+        self.pool.set_max(buffers);
     }
 
     /// The listener's address (the port, when bound to port 0).
@@ -498,6 +528,8 @@ impl<T> Server<T> {
     pub fn stats(&self) -> ServerStats {
         ServerStats {
             in_flight: self.ops.len(),
+            buffers_reused: self.pool.reused(),
+            pooled_buffers: self.pool.len(),
             orphaned: self
                 .ops
                 .iter()
@@ -698,7 +730,12 @@ impl<T> Server<T> {
         if socket.set_nodelay(true).is_err() {
             return; // already dead
         }
-        let conn = Connection::server(&self.context, socket, self.limits.capacities);
+        let capacities = self.limits.capacities;
+        let (rbio, wbio) = (
+            self.pool.bio(capacities.read),
+            self.pool.bio(capacities.write),
+        );
+        let conn = Connection::server(&self.context, socket, rbio, wbio);
         self.insert(conn, now);
     }
 
@@ -818,7 +855,7 @@ impl<T> Server<T> {
     /// Takes `id` out of the table: its operations in flight are cancelled
     /// (the cancellations go out with the next submission); each keeps its
     /// memory (the lease) and the socket (its `Rc`) until it completes, and
-    /// the socket closes after the last.
+    /// the socket closes after the last. Its BIOs' memory goes to the pool.
     fn retire(&mut self, id: ConnId) -> Option<T> {
         let entry = self.entries.get(id.index)?;
         if entry.generation != id.generation {
@@ -832,7 +869,9 @@ impl<T> Server<T> {
             }
             self.cancel(user_data);
         }
-        drop(entry.conn);
+        let (rbio, wbio) = entry.conn.into_bios();
+        self.pool.put(rbio);
+        self.pool.put(wbio);
         entry.state
     }
 

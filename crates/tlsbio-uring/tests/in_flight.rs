@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::echo::{self, EchoServer};
+use support::echo::EchoServer;
 use support::*;
 use tlsbio::bio::Bio;
 use tlsbio_uring::{live_allocations, Capacities, Limits, Server};
@@ -66,26 +66,6 @@ fn start_clients(
             })
         })
         .collect()
-}
-
-/// Turns the server (echoing) until `done` says so, or 30 s pass.
-fn turn_until(server: &mut EchoServer, mut done: impl FnMut(&EchoServer) -> bool) -> bool {
-    let (mut ready, mut buf) = (Vec::new(), vec![0u8; 16 * 1024]);
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if done(server) {
-            return true;
-        }
-        let now = Instant::now();
-        server.expire(now);
-        server
-            .turn(now, Some(Duration::from_millis(10)), &mut ready)
-            .unwrap();
-        for &id in &ready {
-            echo::on_ready(server, id, &mut buf, Instant::now());
-        }
-    }
-    false
 }
 
 fn canaries() -> Vec<Vec<u8>> {
@@ -161,16 +141,24 @@ fn leaving_with_operations_in_flight_keeps_the_buffers_until_the_kernel_lets_go(
     // The peers kept sending into what were receive buffers.
     turn_until(&mut server, false_after(Duration::from_millis(200)));
     assert!(intact(&canaries), "the kernel wrote into freed memory");
-    assert_eq!(
-        live_allocations(),
-        baseline,
-        "every buffer freed once the kernel let go"
-    );
+    // The server keeps some for its next connections (`set_buffer_pool`);
+    // every other buffer was freed once the kernel let go.
     let after = server.stats();
+    assert!(
+        after.pooled_buffers > 0 && after.pooled_buffers <= 32,
+        "{after:?}"
+    );
+    assert_eq!(live_allocations(), baseline + after.pooled_buffers);
     assert!(after.cancelled >= held as u64, "{before:?} -> {after:?}");
     eprintln!(
         "in flight {} (held for the kernel {held}); {after:?}",
         before.in_flight
+    );
+    drop(server);
+    assert_eq!(
+        live_allocations(),
+        baseline,
+        "the pool goes with the server"
     );
 }
 

@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 #[path = "../../examples/common/echo.rs"]
-mod echo;
+pub mod echo;
 
 use std::collections::HashSet;
 use std::io;
@@ -410,4 +410,31 @@ pub fn slowloris(addr: SocketAddr) -> thread::JoinHandle<bool> {
         }
         false
     })
+}
+
+/// `n` connections to `addr`, one after another: handshake, `echoed`
+/// bytes there and back (checked), close_notify both ways. For the
+/// benchmarks of a server's per-connection cost.
+pub fn echo_one_after_another(
+    client: &ClientContext,
+    addr: SocketAddr,
+    n: usize,
+    echoed: usize,
+) -> io::Result<()> {
+    use std::io::{Read, Write};
+    let data = vec![7u8; echoed];
+    let mut echo = vec![0u8; echoed];
+    for _ in 0..n {
+        let tcp = std::net::TcpStream::connect(addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut tls =
+            tlsbio_blocking::Stream::connect(client, "localhost", tcp).map_err(io::Error::other)?;
+        tls.write_all(&data)?;
+        tls.read_exact(&mut echo)?;
+        if echo != data {
+            return Err(io::Error::other("the echo differs"));
+        }
+        tls.shutdown_and_wait()?;
+    }
+    Ok(())
 }

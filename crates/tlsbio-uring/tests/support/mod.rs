@@ -153,3 +153,26 @@ fn serve(
     }
     Ok(())
 }
+
+/// Turns the server (echoing) until `done` says so, or 30 s pass.
+pub fn turn_until(
+    server: &mut echo::EchoServer,
+    mut done: impl FnMut(&echo::EchoServer) -> bool,
+) -> bool {
+    let (mut ready, mut buf) = (Vec::new(), vec![0u8; 16 * 1024]);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if done(server) {
+            return true;
+        }
+        let now = Instant::now();
+        server.expire(now);
+        server
+            .turn(now, Some(Duration::from_millis(10)), &mut ready)
+            .unwrap();
+        for &id in &ready {
+            echo::on_ready(server, id, &mut buf, Instant::now());
+        }
+    }
+    false
+}
