@@ -115,6 +115,11 @@ pub unsafe trait LendBio: Bio {
     fn is_lent(&self) -> bool;
 }
 
+/// A BIO's first allocation unless its first write needs more: a
+/// ClientHello, or a server's first flight with a short chain. It doubles
+/// from there as more is needed, up to the capacity.
+const FIRST_ALLOCATION: usize = 4096;
+
 thread_local! {
     static LIVE_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
@@ -159,15 +164,23 @@ impl Drop for Storage {
     }
 }
 
-/// A fixed-capacity BIO whose memory the kernel can own while an operation
-/// is in flight ([`LendBio`]).
+/// A bounded BIO whose memory the kernel can own while an operation is in
+/// flight ([`LendBio`]).
 ///
-/// Its bytes live in one allocation of `capacity` bytes, made on first use
-/// and given back by [`Bio::release_memory`] when the BIO is empty and
-/// nothing is lent (so an idle connection holds no buffer). Pending bytes
-/// are `[start, end)`; consumed bytes at the front are reclaimed by moving
-/// the live bytes back, only when nothing is lent (counted in
+/// Its bytes live in one allocation, made on first use (4 KiB, or what the
+/// first write needs) and doubled as more is needed, never beyond the
+/// capacity; [`Bio::release_memory`] gives it back when the BIO is empty
+/// and nothing is lent (so an idle connection holds no buffer). Pending
+/// bytes are `[start, end)`; consumed bytes at the front are reclaimed by
+/// moving the live bytes back, only when nothing is lent (counted in
 /// [`BioStats::bytes_moved`]).
+///
+/// Growing makes a new allocation and copies the pending bytes into it
+/// (counted in `bytes_moved` too). It never happens while a free-region
+/// loan is out: the kernel is writing into the old allocation. While a
+/// pending-region loan is out it may: the kernel goes on sending from the
+/// old allocation, which its lease keeps alive, and the bytes there are
+/// the same bytes.
 ///
 /// ```
 /// use tlsbio::bio::Bio;
@@ -190,6 +203,9 @@ pub struct UringBio {
     free_lent: Option<usize>,
     /// Length of the pending-region loan at `start`, if one is out.
     pending_lent: Option<usize>,
+    /// The last receive filled all the room it was lent: the peer sends
+    /// faster than that, so the next loan comes after doubling.
+    filled: bool,
     eof: bool,
     stats: BioStats,
 }
@@ -210,7 +226,8 @@ impl std::fmt::Debug for UringBio {
 
 impl UringBio {
     /// An empty BIO that holds at most `capacity` bytes (at least 1). No
-    /// memory is allocated until bytes arrive.
+    /// memory is allocated until bytes arrive, and then only as much as
+    /// they need, doubling.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             storage: None,
@@ -219,6 +236,7 @@ impl UringBio {
             end: 0,
             free_lent: None,
             pending_lent: None,
+            filled: false,
             eof: false,
             stats: BioStats::default(),
         }
@@ -229,13 +247,14 @@ impl UringBio {
         self.capacity
     }
 
-    /// Contiguous free room after the pending bytes, without compacting:
-    /// what [`LendBio::lend_free`] could lend without moving a byte.
+    /// Contiguous free room after the pending bytes in the current
+    /// allocation, without compacting or growing: what
+    /// [`LendBio::lend_free`] could lend without moving a byte.
     pub fn tail_room(&self) -> usize {
         if self.start == self.end && !self.is_lent() {
-            self.capacity
+            self.allocated().max(FIRST_ALLOCATION.min(self.capacity))
         } else {
-            self.capacity - self.end
+            self.allocated() - self.end
         }
     }
 
@@ -246,15 +265,57 @@ impl UringBio {
         self.compact();
     }
 
-    /// Bytes currently allocated: the capacity, or 0 after
-    /// [`Bio::release_memory`].
+    /// Bytes currently allocated: at most the capacity, 0 before the first
+    /// use and after [`Bio::release_memory`].
     pub fn allocated(&self) -> usize {
         self.storage.as_ref().map_or(0, |s| s.len)
     }
 
     fn storage(&mut self) -> &Rc<Storage> {
-        let capacity = self.capacity;
-        self.storage.get_or_insert_with(|| Storage::new(capacity))
+        if self.storage.is_none() {
+            self.grow_to(1);
+        }
+        self.storage
+            .get_or_insert_with(|| unreachable!("grow_to allocates"))
+    }
+
+    /// Moves the pending bytes to the front of a new allocation of at least
+    /// `len` bytes (doubling from the current size, or from 4 KiB, at most
+    /// the capacity; the same size when that is already enough, for a
+    /// pending-region loan that keeps the bytes from being compacted).
+    /// Never while a free-region loan is out (the kernel writes into the
+    /// old allocation). While a pending-region loan is out the kernel keeps
+    /// sending from the old allocation, which its lease keeps alive, and
+    /// the loan now stands for the same bytes at the front of the new one.
+    fn grow_to(&mut self, len: usize) {
+        let len = len.min(self.capacity);
+        let old = self.allocated();
+        if self.free_lent.is_some() {
+            return;
+        }
+        let mut new_len = old.max(FIRST_ALLOCATION).min(self.capacity);
+        while new_len < len {
+            new_len = (new_len * 2).min(self.capacity);
+        }
+        let new = Storage::new(new_len);
+        let (start, end) = (self.start, self.end);
+        if start < end {
+            let old = self.storage.as_ref().expect("pending bytes are stored");
+            // SAFETY: `start < end <= old.len`: inside the old allocation.
+            let src = unsafe { old.ptr.as_ptr().add(start) };
+            // The old range is initialised (see `Storage`) and only read
+            // here: no free-region loan is out (checked above), and a
+            // pending-region loan lets the kernel read it too, never write.
+            // The new allocation is this function's alone (no lease names
+            // it yet) and at least `end - start` bytes long.
+            // SAFETY: both ranges are valid for `end - start` bytes and
+            // belong to different allocations, so they do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(src, new.ptr.as_ptr(), end - start) };
+            self.stats.bytes_moved += (end - start) as u64;
+        }
+        self.storage = Some(new);
+        self.start = 0;
+        self.end = end - start;
     }
 
     /// `[from, to)` of the storage as a mutable slice.
@@ -263,12 +324,14 @@ impl UringBio {
     /// builds), and the slice lives no longer than the `&mut self` borrow.
     fn slice_mut(&mut self, from: usize, to: usize) -> &mut [u8] {
         debug_assert!(from <= to && to <= self.capacity);
+        debug_assert!(to <= self.allocated() || from == to);
         debug_assert!(!self.overlaps_loan(from, to), "slice over lent memory");
         if from == to {
             return &mut [];
         }
         let storage = self.storage();
-        // SAFETY: `from < to <= capacity == storage.len`: the offset stays
+        // SAFETY: `from < to <= storage.len` (callers slice inside the
+        // allocation, checked above in debug builds): the offset stays
         // inside the allocation.
         let start = unsafe { storage.ptr.as_ptr().add(from) };
         // The range is inside the allocation, which `self.storage` keeps
@@ -304,8 +367,9 @@ impl UringBio {
 
     fn lease(&mut self, at: usize, len: usize) -> Lease {
         let storage = self.storage().clone();
-        // SAFETY: `at + len <= capacity`: both callers lend inside
-        // `[0, capacity)`, so the pointer stays inside the allocation.
+        debug_assert!(at + len <= storage.len);
+        // SAFETY: `at + len <= storage.len`: both callers lend inside the
+        // allocation, so the pointer stays inside it.
         let ptr = unsafe { storage.ptr.add(at) };
         // SAFETY: the range is inside `storage`'s allocation, which never
         // moves and is freed only when the last `Rc` (this lease's among
@@ -323,9 +387,11 @@ impl Bio for UringBio {
     /// counts: the kernel is the writer then. While a pending-region loan
     /// is out, only the tail can take bytes (nothing may move).
     fn write_guarantee(&self) -> usize {
-        if self.pending_lent.is_some() {
+        if self.pending_lent.is_some() && self.allocated() == self.capacity {
             self.capacity - self.end
         } else {
+            // Compacting, or growing (which copies the pending bytes to the
+            // front of the new allocation), frees all of it.
             self.capacity - self.pending()
         }
     }
@@ -359,10 +425,14 @@ impl Bio for UringBio {
         if self.free_lent.is_some() || min > self.write_guarantee() {
             return None;
         }
-        if self.capacity - self.end < min.max(1) {
+        let want = min.max(1);
+        if self.allocated() - self.end < want {
             self.compact();
+            if self.allocated() - self.end < want {
+                self.grow_to(self.pending() + want);
+            }
         }
-        let (from, to) = (self.end, self.capacity);
+        let (from, to) = (self.end, self.allocated());
         let region = self.slice_mut(from, to);
         let len = region.len();
         let (n, out) = f(region);
@@ -383,6 +453,7 @@ impl Bio for UringBio {
     fn release_memory(&mut self) {
         if self.start == self.end && !self.is_lent() {
             self.storage = None;
+            self.filled = false;
             self.start = 0;
             self.end = 0;
         }
@@ -394,10 +465,11 @@ impl Bio for UringBio {
 }
 
 impl UringBio {
-    /// An empty BIO on `storage`, memory of `capacity` bytes that no
-    /// lease names (a [`BufferPool`] checks that before it calls this).
+    /// An empty BIO of `capacity` bytes on `storage`, memory of at most
+    /// that many bytes that no lease names (a [`BufferPool`] checks both
+    /// before it calls this).
     fn on_storage(capacity: usize, storage: Rc<Storage>) -> Self {
-        debug_assert_eq!(storage.len, capacity);
+        debug_assert!(storage.len <= capacity);
         Self {
             storage: Some(storage),
             ..Self::with_capacity(capacity)
@@ -419,7 +491,7 @@ impl UringBio {
 /// and dropped its lease, so the kernel is done with it. One still lent to
 /// an operation in flight (a retired connection's cancelled receive) waits
 /// in the pool until that completion arrives. At most `max` buffers are
-/// kept; each is one BIO's whole capacity.
+/// kept, each no larger than the capacity of the BIO it came from.
 #[derive(Debug)]
 pub(crate) struct BufferPool {
     buffers: Vec<Rc<Storage>>,
@@ -450,15 +522,16 @@ impl BufferPool {
         self.buffers.shrink_to_fit();
     }
 
-    /// A BIO of `capacity` bytes, on a pooled buffer of that size that no
-    /// lease names if there is one; otherwise a new BIO, which allocates on
-    /// first use.
+    /// A BIO of `capacity` bytes, on the largest pooled buffer no larger
+    /// than that which no lease names, if there is one; otherwise a new
+    /// BIO, which allocates on first use.
     pub(crate) fn bio(&mut self, capacity: usize) -> UringBio {
         let capacity = capacity.max(1);
-        let free = self
-            .buffers
-            .iter_mut()
-            .position(|s| s.len == capacity && Rc::get_mut(s).is_some());
+        let free = (self.buffers.iter_mut().enumerate())
+            .filter(|(_, s)| s.len <= capacity)
+            .filter_map(|(i, s)| Some((i, Rc::get_mut(s)?.len)))
+            .max_by_key(|&(_, len)| len)
+            .map(|(i, _)| i);
         match free {
             Some(i) => {
                 self.reused += 1;
@@ -510,10 +583,17 @@ unsafe impl LendBio for UringBio {
         if self.pending() == 0 && self.pending_lent.is_none() {
             self.start = 0;
             self.end = 0;
-        } else if self.end == self.capacity {
+        }
+        let allocated = self.allocated();
+        let short = self.filled || self.pending() > allocated / 2;
+        if allocated == 0 || (short && allocated < self.capacity) {
+            // Doubled when the last receive found more than it had room
+            // for, and so that at least half of it stays for the kernel.
+            self.grow_to((allocated * 2).max(1));
+        } else if self.end == allocated {
             self.compact();
         }
-        let len = (self.capacity - self.end).min(max);
+        let len = (self.allocated() - self.end).min(max);
         if len == 0 {
             return None;
         }
@@ -525,6 +605,7 @@ unsafe impl LendBio for UringBio {
         let Some(len) = self.free_lent.take() else {
             return;
         };
+        self.filled = n >= len;
         self.end += n.min(len);
         self.stats.high_water = self.stats.high_water.max(self.pending());
     }
@@ -758,10 +839,208 @@ mod tests {
         assert_eq!(
             pool.bio(32).allocated(),
             0,
-            "only a buffer of the capacity asked for"
+            "no buffer larger than the capacity asked for"
         );
         pool.set_max(0);
         assert_eq!(pool.len(), 0);
         assert_eq!(pool.reused(), 0);
+    }
+
+    #[test]
+    fn it_allocates_what_it_needs_doubling_up_to_its_capacity() {
+        let mut bio = UringBio::with_capacity(40_000);
+        assert_eq!(bio.allocated(), 0);
+        assert_eq!(bio.write(&[1; 100]), 100);
+        assert_eq!(bio.allocated(), FIRST_ALLOCATION);
+        // A write that needs more: doubled until it fits, bytes kept.
+        assert_eq!(bio.write(&[2; 9_000]), 9_000);
+        assert_eq!(bio.allocated(), 16_384);
+        assert_eq!(
+            bio.stats().bytes_moved,
+            100,
+            "the pending bytes, copied once"
+        );
+        assert_eq!(bio.write(&[3; 40_000]), 40_000 - 9_100);
+        assert_eq!(bio.allocated(), 40_000, "never beyond the capacity");
+        assert_eq!(bio.write_guarantee(), 0);
+        let mut all = vec![0u8; 40_000];
+        assert_eq!(bio.read(&mut all), 40_000);
+        assert!(all[..100].iter().all(|&b| b == 1));
+        assert!(all[100..9_100].iter().all(|&b| b == 2));
+        assert!(all[9_100..].iter().all(|&b| b == 3));
+        // A large first write allocates what it needs at once.
+        let mut big = UringBio::with_capacity(40_000);
+        assert_eq!(big.write(&[0; 20_000]), 20_000);
+        assert_eq!(big.allocated(), 32_768);
+        assert_eq!(big.stats().bytes_moved, 0);
+    }
+
+    #[test]
+    fn a_receive_loan_grows_only_between_completions() {
+        let before = live_allocations();
+        let mut bio = UringBio::with_capacity(64 * 1024);
+        let lease = bio.lend_free(usize::MAX).unwrap();
+        assert_eq!(
+            lease.len(),
+            FIRST_ALLOCATION,
+            "the first receive gets 4 KiB"
+        );
+        // While the kernel may write, nothing moves: no write, no growth.
+        assert_eq!(bio.write(b"x"), 0);
+        assert_eq!(bio.allocated(), FIRST_ALLOCATION);
+        kernel_fill(&lease, &[7; FIRST_ALLOCATION]);
+        bio.return_free(FIRST_ALLOCATION);
+        drop(lease);
+        // It filled the allocation: the next loan comes after doubling.
+        let lease = bio.lend_free(usize::MAX).unwrap();
+        assert_eq!(bio.allocated(), 2 * FIRST_ALLOCATION);
+        assert_eq!(lease.len(), FIRST_ALLOCATION);
+        assert_eq!(
+            live_allocations(),
+            before + 1,
+            "the old allocation is freed"
+        );
+        kernel_fill(&lease, &[8; 10]);
+        bio.return_free(10);
+        drop(lease);
+        let mut all = vec![0u8; 2 * FIRST_ALLOCATION];
+        assert_eq!(bio.read(&mut all), FIRST_ALLOCATION + 10);
+        assert!(all[..FIRST_ALLOCATION].iter().all(|&b| b == 7));
+        assert!(all[FIRST_ALLOCATION..FIRST_ALLOCATION + 10]
+            .iter()
+            .all(|&b| b == 8));
+    }
+
+    #[test]
+    fn growing_under_a_send_loan_leaves_the_kernel_its_bytes() {
+        let before = live_allocations();
+        let mut bio = UringBio::with_capacity(64 * 1024);
+        assert_eq!(bio.write(&[1; 3_000]), 3_000);
+        let lease = bio.lend_pending(usize::MAX).unwrap();
+        assert_eq!(lease.len(), 3_000);
+        // More than the first allocation holds, while the kernel sends
+        // from it: a new allocation, the old one kept for the kernel.
+        assert_eq!(bio.write_guarantee(), 64 * 1024 - 3_000);
+        assert_eq!(bio.write(&[2; 6_000]), 6_000);
+        assert_eq!(bio.allocated(), 16_384);
+        assert_eq!(live_allocations(), before + 2);
+        assert_eq!(kernel_take(&lease, 3_000), vec![1; 3_000]);
+        bio.return_pending(3_000);
+        drop(lease);
+        assert_eq!(live_allocations(), before + 1);
+        let mut all = vec![0u8; 8_000];
+        assert_eq!(bio.read(&mut all), 6_000);
+        assert!(all[..6_000].iter().all(|&b| b == 2));
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Write(usize),
+        Read(usize),
+        LendFree(usize),
+        ReturnFree(usize),
+        LendPending(usize),
+        ReturnPending(usize),
+        Release,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let len = || prop_oneof![0..64usize, 0..5_000usize, 0..40_000usize];
+        prop_oneof![
+            len().prop_map(Op::Write),
+            len().prop_map(Op::Read),
+            len().prop_map(|n| Op::LendFree(n.max(1))),
+            len().prop_map(Op::ReturnFree),
+            len().prop_map(|n| Op::LendPending(n.max(1))),
+            len().prop_map(Op::ReturnPending),
+            Just(Op::Release),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any interleaving of writes, reads, both loans (the kernel's side
+        /// played by the test) and releases keeps the bytes a queue would
+        /// hold, in order; a write the guarantee covers is taken whole; the
+        /// allocation stays within the capacity; a send loan's memory holds
+        /// the bytes it was lent for until it is returned, growth or not;
+        /// and nothing is left allocated at the end.
+        #[test]
+        fn it_behaves_as_a_queue_whatever_the_loans(
+            capacity in proptest::prop_oneof![1..200usize, 4_000..9_000usize, 60_000..70_000usize],
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let before = live_allocations();
+            let mut bio = UringBio::with_capacity(capacity);
+            let mut model = std::collections::VecDeque::<u8>::new();
+            let mut next = 0u8;
+            let mut pattern = |n: usize| -> Vec<u8> {
+                (0..n).map(|_| { next = next.wrapping_add(1); next }).collect()
+            };
+            let mut free: Option<Lease> = None;
+            let mut sending: Option<(Lease, Vec<u8>)> = None;
+            for op in ops {
+                match op {
+                    Op::Write(n) => {
+                        let guarantee = bio.write_guarantee();
+                        let data = pattern(n);
+                        let took = bio.write(&data);
+                        let expected = if free.is_some() { 0 } else { n.min(guarantee) };
+                        proptest::prop_assert_eq!(took, expected);
+                        model.extend(&data[..took]);
+                    }
+                    Op::Read(n) => {
+                        let mut buf = vec![0u8; n];
+                        let got = bio.read(&mut buf);
+                        if sending.is_some() {
+                            proptest::prop_assert_eq!(got, 0);
+                        } else {
+                            let expected: Vec<u8> = model.drain(..n.min(model.len())).collect();
+                            proptest::prop_assert_eq!(&buf[..got], &expected[..]);
+                        }
+                    }
+                    Op::LendFree(max) => {
+                        if free.is_none() {
+                            free = bio.lend_free(max);
+                            if let Some(lease) = &free {
+                                proptest::prop_assert!(lease.len() <= max);
+                                proptest::prop_assert!(model.len() + lease.len() <= capacity);
+                            }
+                        }
+                    }
+                    Op::ReturnFree(n) => {
+                        if let Some(lease) = free.take() {
+                            let data = pattern(n.min(lease.len()));
+                            let n = kernel_fill(&lease, &data);
+                            bio.return_free(n);
+                            model.extend(&data[..n]);
+                        }
+                    }
+                    Op::LendPending(max) => {
+                        if sending.is_none() {
+                            if let Some(lease) = bio.lend_pending(max) {
+                                let front: Vec<u8> = model.iter().take(lease.len()).copied().collect();
+                                proptest::prop_assert_eq!(kernel_take(&lease, lease.len()), front.clone());
+                                sending = Some((lease, front));
+                            }
+                        }
+                    }
+                    Op::ReturnPending(n) => {
+                        if let Some((lease, lent)) = sending.take() {
+                            // The kernel still finds the bytes it was lent.
+                            proptest::prop_assert_eq!(kernel_take(&lease, lease.len()), lent);
+                            let n = n.min(lease.len());
+                            bio.return_pending(n);
+                            model.drain(..n);
+                        }
+                    }
+                    Op::Release => bio.release_memory(),
+                }
+                proptest::prop_assert_eq!(bio.pending(), model.len());
+                proptest::prop_assert!(bio.allocated() <= capacity);
+            }
+            drop((free, sending, bio));
+            proptest::prop_assert_eq!(live_allocations(), before);
+        }
     }
 }

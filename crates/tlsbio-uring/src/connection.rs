@@ -229,7 +229,7 @@ impl Connection {
         // read, wait for it to read instead (it is behind anyway): then
         // only a partial record moves, if anything.
         let rbio = self.engine.rbio();
-        if rbio.tail_room() < RECV_CHUNK.min(rbio.capacity() / 2).max(1) {
+        if rbio.tail_room() < RECV_CHUNK.min(rbio.allocated() / 2).max(1) {
             if self.engine.has_unprocessed_input() {
                 return None;
             }

@@ -3,7 +3,7 @@
 //!
 //! - [`LendBio`]: what a BIO must promise to lend its memory to the kernel
 //!   (an `unsafe` trait, like `bytes::BufMut`), and [`UringBio`], the
-//!   fixed-capacity BIO that keeps those promises.
+//!   bounded BIO that keeps those promises, allocating as it fills.
 //! - [`Server`]: a listener with a multishot accept, its connection table
 //!   with each connection's application state, per-connection handshake
 //!   and idle deadlines (you pass `Instant`s in), connection limits, and
@@ -37,9 +37,11 @@
 //!    the memory outlives the BIO, the engine and the connection if they
 //!    are dropped first.
 //! 2. [`LendBio`]'s rules, which [`UringBio`] keeps: while its region is
-//!    lent, the BIO makes no slice over it, moves no bytes into or out of
-//!    it, and does not reallocate (its storage is replaced only when
-//!    nothing is lent).
+//!    lent, the BIO makes no slice over it and moves no bytes into it. It
+//!    never replaces its storage while free room is lent (the kernel
+//!    writes there). While pending bytes are lent it may grow into a new
+//!    allocation, copying them: the kernel goes on reading the old one,
+//!    which the lease keeps alive and nothing writes.
 //! 3. Cancellation and drop: a connection that leaves (closed, expired,
 //!    aborted) with operations in flight has them cancelled, and their
 //!    leases are dropped only when their (cancelled or completed)

@@ -191,8 +191,10 @@ pub struct Server<T = ()> {
     stats: ServerStats,
     /// Completions being handled (kept to reuse its allocation).
     completions: Vec<(u64, i32, u32)>,
-    /// Retired connections' BIO memory, for new connections.
-    pool: BufferPool,
+    /// Retired connections' read and write BIO memory, for new
+    /// connections' read and write BIOs (kept apart: the two grow to
+    /// different sizes).
+    pools: [BufferPool; 2],
 }
 
 impl<T> std::fmt::Debug for Server<T> {
@@ -304,7 +306,10 @@ impl<T> Server<T> {
             accept_stopped: false,
             stats: ServerStats::default(),
             completions: Vec::new(),
-            pool: BufferPool::new(DEFAULT_POOL),
+            pools: [
+                BufferPool::new(DEFAULT_POOL - DEFAULT_POOL / 2),
+                BufferPool::new(DEFAULT_POOL / 2),
+            ],
         })
     }
 
@@ -318,17 +323,21 @@ impl<T> Server<T> {
     /// for new ones (default 32, two per connection); 0 turns the pool off
     /// and frees what it held.
     ///
-    /// A connection's two BIOs each allocate their whole capacity
-    /// ([`Limits::capacities`](crate::Limits)) and zero it when they are
-    /// first used. When the server retires a connection (closed, expired,
-    /// aborted) it keeps that memory, and the connections it accepts next
-    /// start on it: no allocation and no zeroing. A buffer still lent to an
-    /// operation in flight (a cancelled receive) is handed out only after
-    /// that operation's completion. Buffers already given back by a quiet
-    /// connection ([`Limits::release_memory_after`](crate::Limits)) are not
-    /// kept. The pool holds at most this many buffers, each one capacity.
+    /// A connection's two BIOs allocate (zeroed) as they fill, doubling up
+    /// to their capacities ([`Limits::capacities`](crate::Limits)). When
+    /// the server retires a connection (closed, expired, aborted) it keeps
+    /// that memory, read and write BIOs apart, and the connections it
+    /// accepts next start on it, each BIO on the largest pooled buffer
+    /// within its capacity: no allocation and no zeroing. A buffer still
+    /// lent to an operation in flight (a cancelled receive) is handed out
+    /// only after that operation's completion. Buffers already given back
+    /// by a quiet connection ([`Limits::release_memory_after`](crate::Limits))
+    /// are not kept. The pool holds at most this many buffers, none larger
+    /// than a capacity.
     pub fn set_buffer_pool(&mut self, buffers: usize) {
-        self.pool.set_max(buffers);
+        let [read, write] = &mut self.pools;
+        read.set_max(buffers - buffers / 2);
+        write.set_max(buffers / 2);
     }
 
     /// The listener's address (the port, when bound to port 0).
@@ -528,8 +537,8 @@ impl<T> Server<T> {
     pub fn stats(&self) -> ServerStats {
         ServerStats {
             in_flight: self.ops.len(),
-            buffers_reused: self.pool.reused(),
-            pooled_buffers: self.pool.len(),
+            buffers_reused: self.pools.iter().map(BufferPool::reused).sum(),
+            pooled_buffers: self.pools.iter().map(BufferPool::len).sum(),
             orphaned: self
                 .ops
                 .iter()
@@ -732,8 +741,8 @@ impl<T> Server<T> {
         }
         let capacities = self.limits.capacities;
         let (rbio, wbio) = (
-            self.pool.bio(capacities.read),
-            self.pool.bio(capacities.write),
+            self.pools[0].bio(capacities.read),
+            self.pools[1].bio(capacities.write),
         );
         let conn = Connection::server(&self.context, socket, rbio, wbio);
         self.insert(conn, now);
@@ -870,8 +879,8 @@ impl<T> Server<T> {
             self.cancel(user_data);
         }
         let (rbio, wbio) = entry.conn.into_bios();
-        self.pool.put(rbio);
-        self.pool.put(wbio);
+        self.pools[0].put(rbio);
+        self.pools[1].put(wbio);
         entry.state
     }
 

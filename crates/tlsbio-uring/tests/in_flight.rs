@@ -69,8 +69,12 @@ fn start_clients(
 }
 
 fn canaries() -> Vec<Vec<u8>> {
-    // The sizes of the BIO allocations, so that freed ones would be reused.
-    (0..256).map(|_| vec![CANARY; 16 * 1024]).collect()
+    // The sizes of the BIO allocations (4 KiB, doubling up to the 16 KiB
+    // capacity), so that freed ones would be reused.
+    [4096, 8192, 16 * 1024]
+        .iter()
+        .flat_map(|&size| (0..128).map(move |_| vec![CANARY; size]))
+        .collect()
 }
 
 fn intact(canaries: &[Vec<u8>]) -> bool {
@@ -254,7 +258,11 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     assert_eq!(engine.input_staged, 0, "{engine:?}");
     assert_eq!(engine.output_staged, 0, "{engine:?}");
     assert_eq!(rbio.bytes_copied + wbio.bytes_copied, 0);
-    assert_eq!(wbio.bytes_moved, 0, "{wbio:?}");
+    // The write BIO never compacts; it moves bytes only when it grows (4
+    // KiB, doubling to its capacity), each time less than the allocation
+    // it leaves: less than the capacity in all.
+    let growth = Capacities::default().write as u64;
+    assert!(wbio.bytes_moved < growth, "{wbio:?}");
     // Compaction (a record's first bytes moved back to the front of the
     // read BIO when its tail runs short) is bounded by its rule, whatever
     // sizes the kernel's receives complete with: it runs only when no
@@ -264,11 +272,12 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     // within that bound depends on those sizes, that is on timing: 17% of
     // the bytes in on an idle machine, 27% beside two busy fuzzers. That
     // share is a measurement (docs/uring.md), not an assertion; asserting
-    // it (`< 25%`) made this test fail on a loaded machine.
+    // it (`< 25%`) made this test fail on a loaded machine. Growing moves
+    // less than the capacity on top, as for the write BIO.
     let record = (16 * 1024 + 2048 + 5) as u64;
     let between = Capacities::default().read as u64 - 2 * record;
     assert!(
-        rbio.bytes_moved <= (conn.bytes_in / between + 1) * record,
+        rbio.bytes_moved <= (conn.bytes_in / between + 1) * record + growth,
         "{rbio:?}, {} bytes in",
         conn.bytes_in
     );
