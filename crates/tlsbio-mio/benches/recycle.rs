@@ -17,7 +17,6 @@ mod support;
 use std::alloc::System;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,6 @@ use mio::{Events, Poll, Token};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use support::echo;
 use tlsbio::{ClientContext, ServerContext};
-use tlsbio_memory::deterministic::DeterministicPki;
 use tlsbio_mio::{Limits, Server};
 
 #[global_allocator]
@@ -35,33 +33,17 @@ const LISTENER: Token = Token(0);
 const ECHOED: usize = 4096;
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let n = if quick { 100 } else { 500 };
-    let pki = DeterministicPki::new(1, &["localhost"]);
-    let client = ClientContext::new(Arc::new(pki.stock_client_config())).expect("client config");
-    let server = ServerContext::new(Arc::new(pki.stock_server_config())).expect("server config");
-    println!("| server's buffer pool | connections | allocations / connection | KiB allocated / connection | BIO buffers reused |");
-    println!("|---|---:|---:|---:|---:|");
-    for pool in [0, 32] {
-        match measure(&client, &server, pool, n) {
-            Ok((allocations, bytes, reused)) => println!(
-                "| {pool} | {n} | {:.1} | {:.1} | {reused} |",
-                allocations as f64 / n as f64,
-                bytes as f64 / 1024.0 / n as f64
-            ),
-            Err(e) => println!("| {pool} | {n} | failed: {e} | | |"),
-        }
-    }
+    support::print_recycle_table(measure);
 }
 
 /// Serves `n` sequential connections; returns (allocations, bytes
-/// allocated, buffers reused) for the whole run, client included.
+/// allocated) for the whole run, client included, and the buffers reused.
 fn measure(
     client: &ClientContext,
     context: &ServerContext,
     pool: usize,
     n: usize,
-) -> io::Result<(usize, usize, u64)> {
+) -> io::Result<((usize, usize), u64)> {
     let mut poll = Poll::new()?;
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut server: echo::EchoServer = Server::bind(
@@ -98,10 +80,5 @@ fn measure(
     clients
         .join()
         .map_err(|_| io::Error::other("a client panicked"))??;
-    let change = region.change();
-    Ok((
-        change.allocations + change.reallocations,
-        change.bytes_allocated + change.bytes_reallocated.max(0) as usize,
-        server.buffers_reused(),
-    ))
+    Ok((support::counted(region.change()), server.buffers_reused()))
 }

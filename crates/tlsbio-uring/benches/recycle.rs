@@ -35,31 +35,17 @@ fn main() {
         println!("skipped: {e}");
         return;
     }
-    let quick = std::env::args().any(|a| a == "--quick");
-    let n = if quick { 100 } else { 500 };
-    let (client, server) = mio_clients::configs();
-    println!("| server's buffer pool | connections | allocations / connection | KiB allocated / connection | BIO buffers reused |");
-    println!("|---|---:|---:|---:|---:|");
-    for pool in [0, 32] {
-        match measure(&client, &server, pool, n) {
-            Ok((allocations, bytes, reused)) => println!(
-                "| {pool} | {n} | {:.1} | {:.1} | {reused} |",
-                allocations as f64 / n as f64,
-                bytes as f64 / 1024.0 / n as f64
-            ),
-            Err(e) => println!("| {pool} | {n} | failed: {e} | | |"),
-        }
-    }
+    mio_clients::print_recycle_table(measure);
 }
 
 /// Serves `n` sequential connections; returns (allocations, bytes
-/// allocated, buffers reused) for the whole run, client included.
+/// allocated) for the whole run, client included, and the buffers reused.
 fn measure(
     client: &ClientContext,
     context: &ServerContext,
     pool: usize,
     n: usize,
-) -> io::Result<(usize, usize, u64)> {
+) -> io::Result<((usize, usize), u64)> {
     let mut server: echo::EchoServer = Server::bind(
         "127.0.0.1:0".parse().expect("an address"),
         context.clone(),
@@ -91,10 +77,8 @@ fn measure(
     clients
         .join()
         .map_err(|_| io::Error::other("a client panicked"))??;
-    let change = region.change();
     Ok((
-        change.allocations + change.reallocations,
-        change.bytes_allocated + change.bytes_reallocated.max(0) as usize,
+        mio_clients::counted(region.change()),
         server.stats().buffers_reused,
     ))
 }

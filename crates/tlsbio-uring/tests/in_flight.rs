@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use support::echo::EchoServer;
 use support::*;
 use tlsbio::bio::Bio;
-use tlsbio_uring::{live_allocations, Capacities, Limits, Server};
+use tlsbio_uring::{live_allocations, Capacities, Limits};
 
 const CANARY: u8 = 0x5a;
 
@@ -93,12 +93,7 @@ fn leaving_with_operations_in_flight_keeps_the_buffers_until_the_kernel_lets_go(
         read: 16 * 1024,
         write: 16 * 1024,
     };
-    let mut server: EchoServer = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        configs().1,
-        Limits::default().capacities(small),
-    )
-    .unwrap();
+    let mut server = bind_echo(Limits::default().capacities(small));
     let stop = Arc::new(AtomicBool::new(false));
     let clients = start_clients(server.local_addr().unwrap(), IDLE, FLOODS, &stop);
 
@@ -178,12 +173,7 @@ fn dropping_the_server_with_operations_in_flight_waits_for_them() {
         return;
     }
     let baseline = live_allocations();
-    let mut server: EchoServer = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        configs().1,
-        Limits::default(),
-    )
-    .unwrap();
+    let mut server = bind_echo(Limits::default());
     let stop = Arc::new(AtomicBool::new(false));
     let clients = start_clients(server.local_addr().unwrap(), 8, 8, &stop);
     assert!(turn_until(&mut server, |s| s.len() == 16 && s.stats().in_flight > 16));
@@ -204,12 +194,7 @@ fn the_kernel_fills_and_drains_the_bios_with_no_copy_in_between() {
     if !uring_available() {
         return;
     }
-    let mut server: EchoServer = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        configs().1,
-        Limits::default(),
-    )
-    .unwrap();
+    let mut server = bind_echo(Limits::default());
     let addr = server.local_addr().unwrap();
     const LEN: usize = 4 << 20;
     let client = thread::spawn(move || {
@@ -292,12 +277,7 @@ fn shutting_down_closes_every_connection_and_accepts_no_more() {
     if !uring_available() {
         return;
     }
-    let mut server: EchoServer = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        configs().1,
-        Limits::default(),
-    )
-    .unwrap();
+    let mut server = bind_echo(Limits::default());
     let addr = server.local_addr().unwrap();
     let clients: Vec<_> = (0..4)
         .map(|_| {

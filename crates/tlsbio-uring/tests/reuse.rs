@@ -10,9 +10,8 @@ mod support;
 use std::io::{Read, Write};
 use std::thread;
 
-use support::echo::EchoServer;
 use support::*;
-use tlsbio_uring::{live_allocations, Limits, Server, ServerStats};
+use tlsbio_uring::{live_allocations, Limits, ServerStats};
 
 /// Serves `n` connections strictly one after another (each echoes a few
 /// bytes and closes with close_notify both ways), letting every operation
@@ -20,12 +19,7 @@ use tlsbio_uring::{live_allocations, Limits, Server, ServerStats};
 /// and how many buffers are alive beyond `baseline` while it still exists.
 fn one_after_another(pool: Option<usize>, n: usize) -> (ServerStats, usize) {
     let baseline = live_allocations();
-    let mut server: EchoServer = Server::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        configs().1,
-        Limits::default(),
-    )
-    .unwrap();
+    let mut server = bind_echo(Limits::default());
     if let Some(pool) = pool {
         server.set_buffer_pool(pool);
     }

@@ -438,3 +438,36 @@ pub fn echo_one_after_another(
     }
     Ok(())
 }
+
+/// The table both recycle benchmarks print (`--quick`: 100 connections,
+/// otherwise 500): `measure(client, server, pool, n)` serves `n`
+/// connections one after another with a buffer pool of `pool` and returns
+/// what [`counted`] says of the run and the buffers reused.
+pub fn print_recycle_table(
+    measure: impl Fn(&ClientContext, &ServerContext, usize, usize) -> io::Result<((usize, usize), u64)>,
+) {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let n = if quick { 100 } else { 500 };
+    let (client, server) = configs();
+    println!("| server's buffer pool | connections | allocations / connection | KiB allocated / connection | BIO buffers reused |");
+    println!("|---|---:|---:|---:|---:|");
+    for pool in [0, 32] {
+        match measure(&client, &server, pool, n) {
+            Ok(((allocations, bytes), reused)) => println!(
+                "| {pool} | {n} | {:.1} | {:.1} | {reused} |",
+                allocations as f64 / n as f64,
+                bytes as f64 / 1024.0 / n as f64
+            ),
+            Err(e) => println!("| {pool} | {n} | failed: {e} | | |"),
+        }
+    }
+}
+
+/// Allocations (reallocations included) and bytes allocated (growth by
+/// reallocation included) in a counting allocator's change.
+pub fn counted(change: stats_alloc::Stats) -> (usize, usize) {
+    (
+        change.allocations + change.reallocations,
+        change.bytes_allocated + change.bytes_reallocated.max(0) as usize,
+    )
+}

@@ -176,3 +176,9 @@ pub fn turn_until(
     }
     false
 }
+
+/// An echo server on 127.0.0.1 (any port) with the test certificates,
+/// driven by the test's own thread ([`turn_until`]).
+pub fn bind_echo(limits: Limits) -> echo::EchoServer {
+    Server::bind("127.0.0.1:0".parse().unwrap(), configs().1, limits).unwrap()
+}
