@@ -242,7 +242,7 @@ impl UringBio {
         }
     }
 
-    /// The fixed capacity.
+    /// The most bytes it holds (and allocates).
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -484,7 +484,7 @@ impl UringBio {
 }
 
 /// Memory of retired connections' BIOs, for new connections to start on:
-/// no allocation, and no zeroing of a whole capacity, per connection.
+/// no allocation, and no zeroing, per connection.
 ///
 /// A buffer is handed out again only once nothing else refers to it
 /// (`Rc::get_mut` succeeds): every operation that named it has completed
