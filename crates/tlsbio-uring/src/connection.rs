@@ -30,6 +30,21 @@ pub enum Closed {
     Failed(Error),
 }
 
+/// A quiet connection's receive holds its read BIO's memory for as long
+/// as it is in flight. To give that memory back, the server cancels the
+/// receive and waits for readability with no buffer instead
+/// (`IORING_OP_POLL_ADD`), then receives again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rest {
+    /// Receiving as usual.
+    Awake,
+    /// The receive's cancellation is on its way.
+    Parking,
+    /// No buffer: a readability poll is due (`polling: false`) or in
+    /// flight.
+    Parked { polling: bool },
+}
+
 /// Counters for tests and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,6 +81,8 @@ pub struct Connection {
     /// Whether a receive (or a send) is in the ring now.
     pub(crate) receiving: bool,
     pub(crate) sending: bool,
+    /// Where the connection is in giving its read buffer back while quiet.
+    rest: Rest,
     closed: Option<Closed>,
     deadline: Option<Instant>,
     stats: ConnectionStats,
@@ -85,6 +102,7 @@ impl Connection {
             socket: Rc::new(socket),
             receiving: false,
             sending: false,
+            rest: Rest::Awake,
             closed: None,
             deadline: None,
             stats: ConnectionStats::default(),
@@ -221,6 +239,9 @@ impl Connection {
         if self.receiving || self.closed_by_socket() || self.engine.rbio().is_shutdown_wr() {
             return None;
         }
+        if self.rest != Rest::Awake {
+            return None;
+        }
         if matches!(self.closed, Some(Closed::Failed(_))) {
             return None;
         }
@@ -246,6 +267,16 @@ impl Connection {
     /// A receive completed with `result` (bytes, or a negated errno).
     pub(crate) fn received(&mut self, result: i32) {
         self.receiving = false;
+        if std::mem::replace(&mut self.rest, Rest::Awake) == Rest::Parking
+            && result == -libc::ECANCELED
+        {
+            // Cancelled to park: nothing arrived, and the read BIO, no
+            // longer lent, can give its memory back.
+            self.engine.rbio_mut().return_free(0);
+            self.engine.release_memory();
+            self.rest = Rest::Parked { polling: false };
+            return;
+        }
         match result {
             0 => {
                 self.engine.rbio_mut().return_free(0);
@@ -263,6 +294,44 @@ impl Connection {
             }
         }
         self.step();
+    }
+
+    /// Whether to cancel the receive in flight and park: the connection is
+    /// quiet, established and healthy, and its read BIO holds nothing the
+    /// application has yet to read. The caller cancels the receive;
+    /// [`received`](Self::received) sees the cancellation.
+    pub(crate) fn park(&mut self) -> bool {
+        let idle = self.receiving
+            && self.rest == Rest::Awake
+            && self.closed.is_none()
+            && !self.engine.is_handshaking()
+            && self.engine.rbio().pending() == 0;
+        if idle {
+            self.rest = Rest::Parking;
+        }
+        idle
+    }
+
+    /// Whether a readability poll should be submitted now (the connection
+    /// is parked and none is in flight).
+    pub(crate) fn next_poll(&mut self) -> bool {
+        if self.rest == (Rest::Parked { polling: false }) && self.closed.is_none() {
+            self.rest = Rest::Parked { polling: true };
+            return true;
+        }
+        false
+    }
+
+    /// The readability poll completed (readable, or failed: the receive
+    /// that follows finds out which).
+    pub(crate) fn polled(&mut self) {
+        self.rest = Rest::Awake;
+    }
+
+    /// Whether the connection is parked: its read BIO holds no memory
+    /// while it waits for the peer.
+    pub fn is_parked(&self) -> bool {
+        matches!(self.rest, Rest::Parked { .. })
     }
 
     /// A lease for the next send, if one should be in flight.

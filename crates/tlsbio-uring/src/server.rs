@@ -93,6 +93,8 @@ enum OpKind {
     Accept,
     Receive,
     Send,
+    /// A quiet connection's wait for readability, with no buffer.
+    Poll,
 }
 
 /// An operation in the ring. The lease is what keeps the memory the
@@ -249,6 +251,7 @@ fn new_ring(entries: u32) -> io::Result<IoUring> {
         ("RECV", opcode::Recv::CODE),
         ("SEND", opcode::Send::CODE),
         ("ASYNC_CANCEL", opcode::AsyncCancel::CODE),
+        ("POLL_ADD", opcode::PollAdd::CODE),
     ];
     for (name, code) in needed {
         if !probe.is_supported(code) {
@@ -696,6 +699,10 @@ impl<T> Server<T> {
                     entry.send_op = None;
                     entry.conn.sent(result);
                 }
+                OpKind::Poll => {
+                    entry.receive_op = None;
+                    entry.conn.polled();
+                }
                 OpKind::Accept => continue,
             }
             self.touch(id, true);
@@ -822,12 +829,22 @@ impl<T> Server<T> {
         let fd = types::Fd(socket.as_raw_fd());
         // A closing connection reads no more: the peer's close_notify (or
         // anything else) does not matter once ours is queued.
-        let receive = if entry.state.is_some() {
-            entry.conn.next_receive()
+        let (receive, poll) = if entry.state.is_some() {
+            (entry.conn.next_receive(), entry.conn.next_poll())
         } else {
-            None
+            (None, false)
         };
         let send = entry.conn.next_send();
+        if poll {
+            let user_data = self.new_op(OpKind::Poll, Some(id), None, Some(socket.clone()));
+            self.entries[id.index].receive_op = Some(user_data);
+            let mask = u32::try_from(libc::POLLIN).unwrap_or(1);
+            let sqe = opcode::PollAdd::new(fd, mask).build().user_data(user_data);
+            // A poll names no memory, only the descriptor, which the op
+            // keeps open (its `Rc`) until the completion.
+            // SAFETY: the descriptor outlives the operation.
+            unsafe { self.push(&sqe)? };
+        }
         if let Some(lease) = receive {
             let len = u32::try_from(lease.len()).unwrap_or(u32::MAX);
             let ptr = lease.as_ptr();
@@ -893,7 +910,16 @@ impl<T> Server<T> {
             // A closing connection is on its linger deadline instead.
             QuietCheck::Expired(reason) if entry.state.is_some() => return Some(reason),
             QuietCheck::Expired(_) | QuietCheck::Fine => {}
-            QuietCheck::Release => entry.conn.release_memory(),
+            QuietCheck::Release => {
+                entry.conn.release_memory();
+                // The receive in flight holds the read BIO's memory:
+                // cancel it, and wait for readability with no buffer.
+                if entry.conn.park() {
+                    if let Some(op) = entry.receive_op {
+                        self.cancel(op);
+                    }
+                }
+            }
         }
         self.timers.push(now + every, id, Timer::Quiet);
         None
