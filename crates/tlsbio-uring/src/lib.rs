@@ -48,6 +48,13 @@
 //!    completions arrive. Dropping the [`Server`] cancels everything and
 //!    waits, bounded, for the completions; whatever is still in flight
 //!    after that has its memory leaked, never freed.
+//! 4. Reuse: the server keeps retired connections' BIO memory for new
+//!    connections, and hands a piece of it to a new BIO only when nothing
+//!    else refers to it (`Rc::get_mut` succeeds), that is when no lease,
+//!    and so no operation in the ring, names it. A quiet connection that
+//!    gives its read buffer back first cancels the receive that names it
+//!    and waits for that completion; the readability poll it waits on
+//!    instead names no memory.
 //!
 //! Each operation also holds its socket (an `Rc`): a descriptor closes
 //! only after the last operation naming it completed, so a number reused
