@@ -273,10 +273,12 @@ impl UringBio {
 
     fn storage(&mut self) -> &Rc<Storage> {
         if self.storage.is_none() {
+            // Nothing is lent without storage, so this allocates.
             self.grow_to(1);
         }
         self.storage
-            .get_or_insert_with(|| unreachable!("grow_to allocates"))
+            .as_ref()
+            .expect("grow_to allocates when nothing is lent")
     }
 
     /// Moves the pending bytes to the front of a new allocation of at least
@@ -288,11 +290,11 @@ impl UringBio {
     /// sending from the old allocation, which its lease keeps alive, and
     /// the loan now stands for the same bytes at the front of the new one.
     fn grow_to(&mut self, len: usize) {
-        let len = len.min(self.capacity);
-        let old = self.allocated();
         if self.free_lent.is_some() {
             return;
         }
+        let len = len.min(self.capacity);
+        let old = self.allocated();
         let mut new_len = old.max(FIRST_ALLOCATION).min(self.capacity);
         while new_len < len {
             new_len = (new_len * 2).min(self.capacity);

@@ -193,10 +193,11 @@ pub struct Server<T = ()> {
     stats: ServerStats,
     /// Completions being handled (kept to reuse its allocation).
     completions: Vec<(u64, i32, u32)>,
-    /// Retired connections' read and write BIO memory, for new
-    /// connections' read and write BIOs (kept apart: the two grow to
-    /// different sizes).
-    pools: [BufferPool; 2],
+    /// Retired connections' read BIO memory, for new read BIOs, and
+    /// their write BIO memory for new write BIOs (kept apart: the two
+    /// grow to different sizes).
+    read_pool: BufferPool,
+    write_pool: BufferPool,
 }
 
 impl<T> std::fmt::Debug for Server<T> {
@@ -309,10 +310,8 @@ impl<T> Server<T> {
             accept_stopped: false,
             stats: ServerStats::default(),
             completions: Vec::new(),
-            pools: [
-                BufferPool::new(DEFAULT_POOL - DEFAULT_POOL / 2),
-                BufferPool::new(DEFAULT_POOL / 2),
-            ],
+            read_pool: BufferPool::new(DEFAULT_POOL - DEFAULT_POOL / 2),
+            write_pool: BufferPool::new(DEFAULT_POOL / 2),
         })
     }
 
@@ -338,9 +337,8 @@ impl<T> Server<T> {
     /// are not kept. The pool holds at most this many buffers, none larger
     /// than a capacity.
     pub fn set_buffer_pool(&mut self, buffers: usize) {
-        let [read, write] = &mut self.pools;
-        read.set_max(buffers - buffers / 2);
-        write.set_max(buffers / 2);
+        self.read_pool.set_max(buffers - buffers / 2);
+        self.write_pool.set_max(buffers / 2);
     }
 
     /// The listener's address (the port, when bound to port 0).
@@ -540,8 +538,8 @@ impl<T> Server<T> {
     pub fn stats(&self) -> ServerStats {
         ServerStats {
             in_flight: self.ops.len(),
-            buffers_reused: self.pools.iter().map(BufferPool::reused).sum(),
-            pooled_buffers: self.pools.iter().map(BufferPool::len).sum(),
+            buffers_reused: self.read_pool.reused() + self.write_pool.reused(),
+            pooled_buffers: self.read_pool.len() + self.write_pool.len(),
             orphaned: self
                 .ops
                 .iter()
@@ -748,8 +746,8 @@ impl<T> Server<T> {
         }
         let capacities = self.limits.capacities;
         let (rbio, wbio) = (
-            self.pools[0].bio(capacities.read),
-            self.pools[1].bio(capacities.write),
+            self.read_pool.bio(capacities.read),
+            self.write_pool.bio(capacities.write),
         );
         let conn = Connection::server(&self.context, socket, rbio, wbio);
         self.insert(conn, now);
@@ -896,8 +894,8 @@ impl<T> Server<T> {
             self.cancel(user_data);
         }
         let (rbio, wbio) = entry.conn.into_bios();
-        self.pools[0].put(rbio);
-        self.pools[1].put(wbio);
+        self.read_pool.put(rbio);
+        self.write_pool.put(wbio);
         entry.state
     }
 
